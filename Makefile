@@ -1,0 +1,30 @@
+# One command runs the app, one runs the tests; both set up .venv first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+
+.PHONY: setup run test bench clean-cache
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q torch==2.13.0   # CPU build from this machine's disk; first, so nothing pulls CUDA
+	$(PIP) install -q -e '.[test]'
+	touch $(STAMP)
+
+run: setup
+	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) --browser.gatherUsageStats false
+
+test: setup
+	bash scripts/browser-deps.sh
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) benchmarks/run_all.py
+
+clean-cache:
+	rm -rf .ltrr_cache

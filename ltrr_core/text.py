@@ -1,0 +1,47 @@
+"""Normalization and tokenization shared by every strategy (one place, one behaviour)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_QUERY_CHARS = 512
+_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+STOPWORDS = frozenset(
+    "a an and the of to in on for with by at from is are be it this that my me i you your "
+    "our we or as".split()
+)
+
+
+def _strip_accent(ch: str) -> str:
+    if ch < "\u0250":  # Latin: 'é' -> 'e'; other scripts keep their marks (ブ stays ブ)
+        return "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    return ch
+
+
+def fold(text: str) -> str:
+    """Unicode-fold: NFKC, drop Latin accents, casefold. 'Beyoncé' -> 'beyonce'."""
+    return "".join(_strip_accent(ch) for ch in unicodedata.normalize("NFKC", text)).casefold()
+
+
+def normalize(text: str, max_chars: int | None = MAX_QUERY_CHARS) -> str:
+    """Fold case and accents, turn punctuation and control characters into spaces, trim.
+
+    Text longer than ``max_chars`` is cut (queries of 10,000 characters stay cheap);
+    pass ``None`` for documents.
+    """
+    if max_chars is not None:
+        text = text[: max_chars * 2]
+    cleaned = _NON_WORD.sub(" ", fold(text)).replace("_", " ")
+    cleaned = _SPACES.sub(" ", cleaned).strip()
+    return cleaned if max_chars is None else cleaned[:max_chars].strip()
+
+
+def tokenize(text: str, drop_stopwords: bool = False, max_chars: int | None = MAX_QUERY_CHARS) -> list[str]:
+    """Tokens of the normalized text; stopwords dropped on request."""
+    tokens = normalize(text, max_chars).split()
+    if drop_stopwords:
+        kept = [t for t in tokens if t not in STOPWORDS]
+        return kept or tokens
+    return tokens
