@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+
+import Stemmer
 
 MAX_QUERY_CHARS = 512
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
@@ -45,3 +48,19 @@ def tokenize(text: str, drop_stopwords: bool = False, max_chars: int | None = MA
         kept = [t for t in tokens if t not in STOPWORDS]
         return kept or tokens
     return tokens
+
+
+_STEMMER = Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
+def _stem(token: str) -> str:
+    return _STEMMER.stemWord(token)
+
+
+def analyze(text: str, max_chars: int | None = MAX_QUERY_CHARS) -> list[str]:
+    """Full-text analysis for inverted indexes: normalized tokens, stopwords dropped, Snowball-stemmed.
+
+    'Loving songs' -> ['love', 'song'], so index and query meet on word stems.
+    """
+    return [_stem(t) for t in tokenize(text, drop_stopwords=True, max_chars=max_chars)]

@@ -1,0 +1,15 @@
+"""LTR&R Studio analyst dashboard: a router over the pages in ``pages/`` (no logic here)."""
+
+import streamlit as st
+
+st.set_page_config(page_title="LTR&R Studio", page_icon=":material/manage_search:", layout="wide")
+
+st.navigation(
+    [
+        st.Page("pages/search.py", title="Search", icon=":material/search:", default=True),
+        st.Page("pages/live.py", title="Live learning", icon=":material/monitoring:"),
+        st.Page("pages/labelling.py", title="Labelling", icon=":material/label:"),
+        st.Page("pages/evaluation.py", title="Evaluation", icon=":material/leaderboard:"),
+        st.Page("pages/catalog.py", title="Catalog & settings", icon=":material/settings:"),
+    ]
+).run()

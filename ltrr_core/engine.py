@@ -1,0 +1,390 @@
+"""The façade that owns the funnel: understand -> featurize -> select -> retrieve -> union -> rank.
+
+Every stage reports into the :class:`SearchResult` trace; the UI and CLI render it and never
+recompute. Feedback flows back through :meth:`Engine.feedback` to the store, the bandit
+(per-arm hit) and the memory index.
+"""
+
+from __future__ import annotations
+
+import pickle
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from ltrr_core.bandit import Bandit, PolicyConfig, Selection, split_arm
+from ltrr_core.catalog import Catalog, Entity, load_catalog
+from ltrr_core.config import Settings
+from ltrr_core.context import Context, HitHistory, category, context_feature_names, featurize
+from ltrr_core.features import FEATURE_NAMES, build_features
+from ltrr_core.pool import CandidatePool
+from ltrr_core.ranker import Ranker, RankerManager
+from ltrr_core.records import FeedbackEvent, ImpressionRow, SearchRecord
+from ltrr_core.resources import Resources
+from ltrr_core.store import FeedbackStore
+from ltrr_core.strategies.base import Candidates
+from ltrr_core.strategies.semantic import query_text
+from ltrr_core.text import MAX_QUERY_CHARS
+from ltrr_core.understanding import QueryUnderstanding
+
+STRATEGY_ORDER = ("lexical", "popular", "structured", "semantic", "memory", "explore")
+POSITIVE = ("click", "thumbs_up")
+_RECENT_SEARCHES = 20_000
+
+
+@dataclass(frozen=True)
+class ResultItem:
+    """One ranked result with the metadata the UI shows and the strategies that found it."""
+
+    rank: int
+    id: str
+    type: str
+    title: str
+    creator: str
+    album: str
+    score: float
+    found_by: tuple[str, ...]
+    genres: tuple[str, ...]
+    moods: tuple[str, ...]
+    popularity: float
+    release_date: str
+    description: str
+
+    @classmethod
+    def of(cls, rank: int, entity: Entity, score: float, found_by: tuple[str, ...]) -> "ResultItem":
+        genres = tuple(sorted(entity.genres, key=entity.genres.get, reverse=True))
+        return cls(rank, entity.id, entity.type, entity.title, entity.creator, entity.album, float(score),
+                   found_by, genres, entity.moods, entity.popularity, entity.release_date, entity.description)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A ranked list plus the full trace of how it was made."""
+
+    query: str
+    context: Context
+    understanding: QueryUnderstanding
+    x: np.ndarray
+    selection: Selection | None
+    candidates: dict[str, Candidates]
+    pool: CandidatePool
+    features: np.ndarray
+    items: tuple[ResultItem, ...]
+    ranker: str
+    timings: dict[str, float]
+    search_id: int | None = None
+    message: str | None = None
+
+    def to_json(self, candidates_limit: int | None = 20) -> dict:
+        return {
+            "query": self.query,
+            "search_id": self.search_id,
+            "message": self.message,
+            "understanding": self.understanding.to_trace(),
+            "selection": self.selection.to_trace() if self.selection else None,
+            "ranker": self.ranker,
+            "results": [item.__dict__ | {"found_by": list(item.found_by), "genres": list(item.genres),
+                                         "moods": list(item.moods)} for item in self.items],
+            "trace": {
+                "strategies": [c.to_trace(candidates_limit) for c in self.candidates.values()],
+                "union": {"n_candidates": len(self.pool),
+                          "found_by": dict(zip(self.pool.ids[:candidates_limit], map(list, self.pool.found_by)))},
+                "timings_ms": {k: round(v, 3) for k, v in self.timings.items()},
+            },
+        }
+
+
+@dataclass
+class _Pending:
+    """What a search needs until its reward is known."""
+
+    x: np.ndarray
+    category: str
+    arm_ids: dict[str, frozenset[str]]
+    query: str
+    settled: bool = False
+
+
+@dataclass
+class LearningState:
+    """Everything the engine learns online, saved and reset together."""
+
+    bandit: Bandit
+    history: HitHistory
+    updates: int = 0
+    labelled_since_train: int = 0
+    meta: dict = field(default_factory=dict)
+
+
+class Engine:
+    """One catalog's search engine: resources, bandit, ranker and feedback store."""
+
+    def __init__(self, resources: Resources, store: FeedbackStore, policy: PolicyConfig | None = None,
+                 retrain_every: int = 50) -> None:
+        self.resources = resources
+        self.settings = resources.settings
+        self.store = store
+        self.strategy_names = [s for s in STRATEGY_ORDER if s in resources.strategies()]
+        self.n_features = len(context_feature_names(self.strategy_names))
+        self.retrain_every = retrain_every
+        self._lock = threading.RLock()
+        self._recent: OrderedDict[int, _Pending] = OrderedDict()
+        self.rankers = RankerManager()
+        self.state = self._load_state(policy)
+        if policy is not None and self.state.bandit.config != policy:
+            self.state = self._fresh_state(policy)
+
+    # -- construction ------------------------------------------------------------------
+    @classmethod
+    def open(cls, source: str = "default", settings: Settings | None = None, policy: PolicyConfig | None = None,
+             catalog: Catalog | None = None) -> "Engine":
+        """Load a catalog by source string and build an engine over it (indexes load lazily)."""
+        settings = settings or Settings.from_env()
+        catalog = catalog or load_catalog(source)
+        return cls(Resources(catalog, settings), FeedbackStore(settings.db_path), policy)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.resources.catalog
+
+    @property
+    def state_dir(self) -> Path:
+        return self.resources.cache_dir / "learning"
+
+    @property
+    def policy(self) -> PolicyConfig:
+        return self.state.bandit.config
+
+    def warm_up(self, progress: Callable[[str, float], None] | None = None) -> dict[str, float]:
+        """Build every index and model now (seconds per part); ``progress(label, fraction)``."""
+        if progress:
+            self.resources.progress = progress
+        seconds = self.resources.warm_up()
+        start = time.perf_counter()
+        self.search("warm up", Context(), log=False)
+        seconds["first_search"] = time.perf_counter() - start
+        return seconds
+
+    # -- the funnel --------------------------------------------------------------------
+    def understand(self, query: str) -> QueryUnderstanding:
+        return self.resources.understander.understand(query)
+
+    def context_vector(self, understanding: QueryUnderstanding, context: Context) -> tuple[np.ndarray, str]:
+        key = category(understanding)
+        return featurize(understanding, context, self.state.history.rates(key)), key
+
+    def retrieve(self, name: str, understanding: QueryUnderstanding, context: Context, k: int) -> Candidates:
+        start = time.perf_counter()
+        found = self.resources.strategy(name).retrieve(understanding, context, k)
+        return found.timed((time.perf_counter() - start) * 1000)
+
+    def search(self, query: str, context: Context | None = None, k: int = 10, source: str = "human",
+               log: bool = True, user_id: str | None = None,
+               retrieved: dict[str, Candidates] | None = None) -> SearchResult:
+        """Run the funnel for one query. ``retrieved`` (full-depth lists per strategy) lets the
+        simulator reuse retrieval across repeated queries; picked depths are prefixes of them."""
+        context = context or Context()
+        timings: dict[str, float] = {}
+        clock = _Clock(timings)
+        message = _query_message(query)
+        u = clock("understand", self.understand, query)
+        if u.is_empty:
+            return self._empty(query, context, u, timings, message or "Type a query to search.")
+        x, key = clock("featurize", self.context_vector, u, context)
+        with self._lock:
+            selection = clock("select", self.state.bandit.select, x)
+        candidates: dict[str, Candidates] = {}
+        for arm in selection.chosen:
+            strategy, depth = split_arm(arm)
+            if retrieved is not None and strategy in retrieved and strategy != "memory":
+                candidates[strategy] = _prefix(retrieved[strategy], depth)
+            else:
+                candidates[strategy] = self.retrieve(strategy, u, context, depth)
+            timings[f"retrieve:{strategy}"] = candidates[strategy].ms
+        pool = clock("union", CandidatePool.union, list(candidates.values()))
+        qvec = self.resources.embedder.encode_query(query_text(u))
+        features = clock("features", build_features, pool, u, self.resources, qvec)
+        ranker: Ranker = self.rankers.current
+        ranked = clock("rank", ranker.rank, pool, features)
+        items = tuple(
+            ResultItem.of(r + 1, self.catalog.entities[pool.positions[i]], ranked.scores[i], pool.found_by[i])
+            for r, i in enumerate(ranked.order[:k])
+        )
+        timings["total"] = sum(v for name, v in timings.items() if not name.startswith("retrieve:")) + sum(
+            c.ms for c in candidates.values())
+        result = SearchResult(query, context, u, x, selection, candidates, pool, features, items, ranker.name,
+                              timings, None, message)
+        if log:
+            result = self._log(result, key, source, user_id or context.user.id)
+        return result
+
+    def _empty(self, query, context, u, timings, message) -> SearchResult:
+        pool = CandidatePool.union([])
+        return SearchResult(query, context, u, np.zeros(self.n_features), None, {}, pool,
+                            np.empty((0, len(FEATURE_NAMES)), np.float32), (), "none", timings, None, message)
+
+    def _log(self, result: SearchResult, key: str, source: str, user_id: str) -> SearchResult:
+        sel = result.selection
+        record = SearchRecord(
+            query=result.query[:MAX_QUERY_CHARS * 4], normalized_query=result.understanding.normalized,
+            user_id=user_id, features=tuple(result.x.tolist()), policy=sel.policy,
+            arms_scored=tuple({k: v for k, v in a.__dict__.items()} for a in sel.arms), chosen_arms=sel.chosen,
+            propensity=sel.propensity, ranker=result.ranker,
+            context={"weekday": result.context.weekday, "hour": result.context.hour,
+                     "holiday": result.context.holiday, "user": result.context.user.id},
+            timings=result.timings, source=source)
+        impressions = [ImpressionRow(i.id, i.rank, i.score, i.found_by) for i in result.items]
+        search_id = self.store.log_search_bundle(record, impressions)
+        arm_ids = {arm: frozenset(result.candidates[split_arm(arm)[0]].ids) for arm in sel.chosen}
+        with self._lock:
+            self._recent[search_id] = _Pending(result.x, key, arm_ids, result.understanding.normalized)
+            while len(self._recent) > _RECENT_SEARCHES:
+                self._recent.popitem(last=False)
+        memory = self.resources.memory
+        for item in result.items:
+            memory.record(result.understanding.normalized, item.id, impressions=1)
+        return SearchResult(**{**result.__dict__, "search_id": search_id})
+
+    # -- feedback ----------------------------------------------------------------------
+    def feedback(self, search_id: int, entity_id: str, kind: str, source: str = "human",
+                 user_id: str = "analyst") -> dict[str, float]:
+        """Store a click / thumbs event; the first positive one per search rewards the picked
+        arms (1 if the arm's own candidates held the item). Returns the rewards applied."""
+        pending = self._recent.get(search_id)
+        query = pending.query if pending else self.store.search(search_id).normalized_query
+        self.store.log_feedback(FeedbackEvent(search_id, query, entity_id, kind, source, user_id))
+        self.resources.memory.record(query, entity_id, clicks=int(kind == "click"),
+                                     thumbs_up=int(kind == "thumbs_up"), thumbs_down=int(kind == "thumbs_down"))
+        rewards: dict[str, float] = {}
+        if kind in POSITIVE:
+            rewards = self.settle(search_id, entity_id)
+        if source == "human":
+            self._count_labelled(search_id)
+        return rewards
+
+    def settle(self, search_id: int, confirmed: str | None) -> dict[str, float]:
+        """Close a search's bandit round: per-arm reward for ``confirmed`` (None: all arms 0).
+        A search is settled once; later calls return {}."""
+        with self._lock:
+            pending = self._recent.get(search_id)
+            if pending is None or pending.settled:
+                return {}
+            pending.settled = True
+            rewards = {arm: float(confirmed is not None and confirmed in ids) for arm, ids in pending.arm_ids.items()}
+            self.state.bandit.update(pending.x, rewards)
+            for arm, reward in rewards.items():
+                self.state.history.add(pending.category, split_arm(arm)[0], reward)
+            self.state.updates += 1
+        self.store.log_bandit_updates(search_id, rewards)
+        return rewards
+
+    def label(self, query: str, entity_id: str, grade: int, judge: str = "analyst") -> None:
+        """A graded relevance label (0-3), kept apart from clicks."""
+        if entity_id not in self.catalog:
+            raise KeyError(f"entity {entity_id!r} is not in the catalog {self.catalog.source!r}")
+        self.store.set_label(query, entity_id, grade, judge)
+        self.state.labelled_since_train += 1
+        self.maybe_retrain()
+
+    def _count_labelled(self, search_id: int) -> None:
+        self.state.labelled_since_train += 1
+        self.maybe_retrain()
+
+    def maybe_retrain(self) -> dict | None:
+        """Retrain the LTR ranker after every ``retrain_every`` new labelled searches."""
+        if self.state.labelled_since_train < self.retrain_every:
+            return None
+        return self.retrain()
+
+    def retrain(self, source: str | None = None) -> dict:
+        """Train LambdaMART on stored feedback and labels; keep the old model if it is worse."""
+        from ltrr_core.training import training_groups
+
+        groups = training_groups(self, source=source)
+        report = self.rankers.train(groups)
+        self.state.labelled_since_train = 0
+        return report
+
+    def explain(self, result: SearchResult, entity_ids: list[str]) -> pd.DataFrame:
+        """Per-feature contributions of the LTR ranker for the named (shown) results."""
+        ranker = self.rankers.current
+        if ranker is None or not entity_ids:
+            return pd.DataFrame()
+        rows = [result.pool.ids.index(e) for e in entity_ids if e in result.pool.ids]
+        return ranker.explain(result.features[rows], [result.pool.ids[r] for r in rows])
+
+    # -- learning state ----------------------------------------------------------------
+    def _fresh_state(self, policy: PolicyConfig | None) -> LearningState:
+        return LearningState(Bandit(self.strategy_names, self.n_features, policy or PolicyConfig()),
+                             HitHistory(self.strategy_names))
+
+    def _load_state(self, policy: PolicyConfig | None) -> LearningState:
+        path = self.state_dir / "bandit.pkl"
+        if path.exists():
+            try:
+                state = pickle.loads(path.read_bytes())
+                if isinstance(state, LearningState) and state.bandit.arms == Bandit(
+                        self.strategy_names, self.n_features, state.bandit.config).arms:
+                    return state
+            except Exception:  # an unreadable state file: start fresh, keep the file for inspection
+                path.rename(path.with_suffix(".unreadable"))
+        return self._fresh_state(policy)
+
+    def save_state(self) -> Path:
+        path = self.state_dir / "bandit.pkl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        with self._lock:
+            tmp.write_bytes(pickle.dumps(self.state))
+        tmp.replace(path)
+        return path
+
+    def set_policy(self, policy: PolicyConfig) -> None:
+        """Switch policy; learning starts afresh for the new policy."""
+        with self._lock:
+            self.state = self._fresh_state(policy)
+
+    def reset_learning(self) -> dict[str, int]:
+        """Forget the bandit, history, memory feedback and logs (graded labels are kept)."""
+        with self._lock:
+            self.state = self._fresh_state(self.policy)
+            self._recent.clear()
+            self.resources.memory.reset_observed()
+            self.rankers.reset()
+            (self.state_dir / "bandit.pkl").unlink(missing_ok=True)
+        return self.store.reset_learning()
+
+    def arm_stats(self) -> pd.DataFrame:
+        stats = self.state.bandit.stats
+        return pd.DataFrame(
+            [{"arm": a, "pulls": stats.pulls.get(a, 0), "mean_reward": stats.mean(a)} for a in self.state.bandit.arms])
+
+
+def _prefix(candidates: Candidates, depth: int) -> Candidates:
+    return Candidates(candidates.strategy, candidates.ids[:depth], candidates.positions[:depth],
+                      candidates.scores[:depth], candidates.ms, candidates.notes)
+
+
+def _query_message(query: str) -> str | None:
+    if len(query) > MAX_QUERY_CHARS:
+        return f"Query cut to its first {MAX_QUERY_CHARS} characters (it had {len(query):,})."
+    return None
+
+
+class _Clock:
+    """Times a stage into the timings dict: ``clock("rank", fn, *args)``."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+
+    def __call__(self, stage: str, fn, *args):
+        start = time.perf_counter()
+        out = fn(*args)
+        self.timings[stage] = (time.perf_counter() - start) * 1000
+        return out

@@ -1,0 +1,268 @@
+"""The Q2E memory of the seed article: per (normalized query, entity) scores.
+
+Cold start: each entity gets *predicted* queries from its metadata (its title, "creator title",
+its creator, "genre songs"/"mood playlist" phrases, rare description keywords) with a predicted
+score in [0.3, 0.6]. Feedback (impressions, clicks, thumbs) turns a pair into an *observed* one
+whose score is a Beta-smoothed success rate with the prediction as the prior mean, so observed
+evidence supersedes the prediction as it accumulates.
+
+Lookup: keys equal to the query text score similarity 1; other keys sharing tokens with it
+(an inverted index from tokens to keys) score their token Jaccard similarity (stopwords aside,
+capped at 0.9), kept when >= 0.5. An entity's score is the best ``similarity * pair score``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+from ltrr_core.catalog import Catalog, Entity
+from ltrr_core.text import STOPWORDS, normalize, tokenize
+
+TITLE_SCORE = 0.5
+CREATOR_TITLE_SCORE = 0.5
+TITLE_CREATOR_SCORE = 0.45
+CREATOR_SCORE = 0.35
+ALBUM_SCORE = 0.3
+PHRASE_SCORE = 0.3
+KEYWORD_SCORE = 0.3
+POPULARITY_BONUS = 0.1  # predicted score += bonus * popularity (popular items get clicked more)
+KEYWORDS_PER_ENTITY = 4
+MAX_PREDICTED_PER_KEY = 200
+PRIOR_STRENGTH = 2.0  # pseudo-observations behind the prior (the predicted score)
+UNPREDICTED_PRIOR = 0.2
+MIN_SIMILARITY = 0.5
+PARTIAL_CAP = 0.9  # a partial key match never counts as much as the exact query
+MAX_PARTIAL_KEYS = 20
+
+TYPE_PHRASES: dict[str, tuple[str, ...]] = {
+    "track": ("songs", "music"),
+    "artist": ("artists",),
+    "album": ("album",),
+    "playlist": ("playlist",),
+    "station": ("radio",),
+    "podcast": ("podcast",),
+    "episode": ("podcast",),
+    "document": (),
+}
+
+
+@dataclass(frozen=True)
+class PairStats:
+    """Feedback totals for one (query, entity) pair, as the feedback store aggregates them."""
+
+    query: str
+    entity_id: str
+    impressions: int = 0
+    clicks: int = 0
+    thumbs_up: int = 0
+    thumbs_down: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("impressions", "clicks", "thumbs_up", "thumbs_down"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}: {getattr(self, name)} must be >= 0")
+
+    def __add__(self, other: "PairStats") -> "PairStats":
+        return PairStats(
+            self.query, self.entity_id, self.impressions + other.impressions, self.clicks + other.clicks,
+            self.thumbs_up + other.thumbs_up, self.thumbs_down + other.thumbs_down,
+        )
+
+    def score(self, prior: float) -> float:
+        """Beta-smoothed success rate: clicks and thumbs up succeed; unclicked impressions and
+        thumbs down fail; thumbs count double; ``prior`` is the mean of the Beta prior."""
+        successes = self.clicks + 2 * self.thumbs_up
+        failures = max(self.impressions - self.clicks, 0) + 2 * self.thumbs_down
+        return (prior * PRIOR_STRENGTH + successes) / (PRIOR_STRENGTH + successes + failures)
+
+
+def predicted_queries(entity: Entity, keywords: Sequence[str] = ()) -> dict[str, float]:
+    """Queries a user would likely type to find ``entity``, with predicted scores."""
+    title, creator = normalize(entity.title, None), normalize(entity.creator, None)
+    bonus = POPULARITY_BONUS * entity.popularity
+    guesses: list[tuple[str, float]] = [(title, TITLE_SCORE)]
+    if creator:
+        guesses += [(f"{creator} {title}", CREATOR_TITLE_SCORE), (f"{title} {creator}", TITLE_CREATOR_SCORE),
+                    (creator, CREATOR_SCORE)]
+    if entity.album:
+        guesses.append((normalize(entity.album, None), ALBUM_SCORE))
+    for tag in [*(g for g, w in entity.genres.items() if w >= 0.5), *entity.moods]:
+        tag = normalize(tag, None)
+        guesses += [(f"{tag} {word}", PHRASE_SCORE) for word in TYPE_PHRASES.get(entity.type, ())]
+    guesses += [(word, KEYWORD_SCORE) for word in keywords]
+    queries: dict[str, float] = {}
+    for query, score in guesses:
+        if query and query.strip():
+            queries[query] = max(queries.get(query, 0.0), score + bonus)
+    return queries
+
+
+def _key_tokens(text: str) -> frozenset[str]:
+    tokens = set(text.split())
+    return frozenset(tokens - STOPWORDS or tokens)
+
+
+@dataclass(frozen=True)
+class MemoryHit:
+    """Why an entity was retrieved from memory: the best key, its similarity and the pair score."""
+
+    entity_id: str
+    position: int
+    score: float
+    key: str
+    similarity: float
+    source: str  # "observed" | "predicted"
+
+
+class MemoryIndex:
+    """Thread-safe Q2E memory over one catalog."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._lock = threading.RLock()
+        self._key_id: dict[str, int] = {}
+        self._keys: list[str] = []
+        self._key_size: list[int] = []
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        self._predicted: list[dict[int, float]] = []
+        self._observed: dict[int, dict[int, PairStats]] = defaultdict(dict)  # key -> position -> stats
+        self._n_observed = 0
+
+    @classmethod
+    def build(cls, catalog: Catalog) -> "MemoryIndex":
+        """Cold-start memory from every entity's predicted queries (at most 200 entities per key)."""
+        memory = cls(catalog)
+        keywords = _description_keywords(catalog)
+        by_key: dict[str, list[tuple[float, int]]] = defaultdict(list)
+        for position, entity in enumerate(catalog):
+            for query, score in predicted_queries(entity, keywords[position]).items():
+                by_key[query].append((score, position))
+        for query, pairs in by_key.items():
+            if len(pairs) > MAX_PREDICTED_PER_KEY:
+                pairs = sorted(pairs, key=lambda sp: (-sp[0], sp[1]))[:MAX_PREDICTED_PER_KEY]
+            memory._predicted[memory._key(query)].update((p, s) for s, p in pairs)
+        return memory
+
+    def _key(self, query: str) -> int:
+        key_id = self._key_id.get(query)
+        if key_id is None:
+            key_id = self._key_id[query] = len(self._keys)
+            tokens = _key_tokens(query)
+            self._keys.append(query)
+            self._key_size.append(len(tokens))
+            self._predicted.append({})
+            for token in tokens:
+                self._postings[token].append(key_id)
+        return key_id
+
+    def __len__(self) -> int:
+        """Number of keys (distinct queries) in memory."""
+        return len(self._keys)
+
+    @property
+    def n_observed(self) -> int:
+        """Number of (query, entity) pairs with feedback."""
+        return self._n_observed
+
+    # -- updates -----------------------------------------------------------------------------
+
+    def record(self, query: str, entity_id: str, impressions: int = 0, clicks: int = 0,
+               thumbs_up: int = 0, thumbs_down: int = 0) -> bool:
+        """Add feedback counts to a pair; False (ignored) when the entity is not in the catalog."""
+        return self._apply(PairStats(normalize(query), entity_id, impressions, clicks, thumbs_up, thumbs_down), True)
+
+    def load_stats(self, stats: Iterable[PairStats | Mapping[str, Any] | Any]) -> int:
+        """Set pairs' totals from rows (PairStats, mappings or objects with PairStats' fields);
+        returns how many rows applied (rows for entities not in the catalog are skipped)."""
+        names = [f for f in PairStats.__dataclass_fields__]
+        applied = 0
+        for row in stats:
+            if not isinstance(row, PairStats):
+                get = row.get if isinstance(row, Mapping) else lambda n, r=row: getattr(r, n, 0)
+                values = {n: get(n, 0) if n not in ("query", "entity_id") else get(n) for n in names}
+                values["query"] = normalize(str(values["query"] or ""))
+                row = PairStats(**values)
+            applied += self._apply(row, False)
+        return applied
+
+    def _apply(self, stats: PairStats, accumulate: bool) -> bool:
+        position = self.catalog.position.get(stats.entity_id)
+        if position is None or not stats.query:
+            return False
+        with self._lock:
+            pairs = self._observed[self._key(stats.query)]
+            previous = pairs.get(position)
+            self._n_observed += previous is None
+            pairs[position] = previous + stats if accumulate and previous else stats
+        return True
+
+    # -- lookup ------------------------------------------------------------------------------
+
+    def _pair_score(self, key_id: int, position: int) -> tuple[float, str]:
+        predicted = self._predicted[key_id].get(position)
+        observed = self._observed.get(key_id, {}).get(position)
+        if observed is not None:
+            return observed.score(UNPREDICTED_PRIOR if predicted is None else predicted), "observed"
+        return predicted, "predicted"
+
+    def _matching_keys(self, texts: Iterable[str]) -> dict[int, float]:
+        matches: dict[int, float] = {}
+        for text in dict.fromkeys(t for t in texts if t):
+            exact = self._key_id.get(text)
+            if exact is not None:
+                matches[exact] = 1.0
+            tokens = _key_tokens(text)
+            overlap = Counter(k for t in tokens for k in self._postings.get(t, ()))
+            partial = []
+            for key_id, shared in overlap.items():
+                similarity = min(PARTIAL_CAP, shared / (len(tokens) + self._key_size[key_id] - shared))
+                if similarity >= MIN_SIMILARITY and key_id != exact:
+                    partial.append((similarity, -key_id))
+            for similarity, neg_id in sorted(partial, reverse=True)[:MAX_PARTIAL_KEYS]:
+                matches[-neg_id] = max(matches.get(-neg_id, 0.0), similarity)
+        return matches
+
+    def lookup(self, texts: Sequence[str], k: int) -> list[MemoryHit]:
+        """Best ``k`` entities for any of ``texts`` (normalized query variants), best first."""
+        best: dict[int, MemoryHit] = {}
+        with self._lock:
+            for key_id, similarity in self._matching_keys(texts).items():
+                for position in self._predicted[key_id].keys() | self._observed.get(key_id, {}).keys():
+                    pair_score, source = self._pair_score(key_id, position)
+                    score = similarity * pair_score
+                    if position not in best or score > best[position].score:
+                        best[position] = MemoryHit(self.catalog.entities[position].id, position, score,
+                                                   self._keys[key_id], similarity, source)
+        return sorted(best.values(), key=lambda h: (-h.score, h.position))[:k]
+
+    def explain(self, query: str) -> list[dict]:
+        """Every pair stored under ``query`` (normalized): predicted and observed parts, best first."""
+        with self._lock:
+            key_id = self._key_id.get(normalize(query))
+            if key_id is None:
+                return []
+            observed_pairs = self._observed.get(key_id, {})
+            rows = []
+            for position in self._predicted[key_id].keys() | observed_pairs.keys():
+                score, source = self._pair_score(key_id, position)
+                observed = observed_pairs.get(position)
+                rows.append({
+                    "entity_id": self.catalog.entities[position].id, "score": round(score, 6), "source": source,
+                    "predicted": self._predicted[key_id].get(position),
+                    **({k: v for k, v in asdict(observed).items() if k not in ("query", "entity_id")}
+                       if observed else {}),
+                })
+        return sorted(rows, key=lambda r: -r["score"])
+
+
+def _description_keywords(catalog: Catalog) -> list[tuple[str, ...]]:
+    """Per entity, its ``KEYWORDS_PER_ENTITY`` rarest description words (>= 4 letters, no stopwords; longer first on ties)."""
+    words = [
+        list(dict.fromkeys(t for t in tokenize(e.description, max_chars=None) if len(t) >= 4 and t not in STOPWORDS))
+        for e in catalog
+    ]
+    df = Counter(t for ws in words for t in ws)
+    return [tuple(sorted(ws, key=lambda t: (df[t], -len(t), t))[:KEYWORDS_PER_ENTITY]) for ws in words]

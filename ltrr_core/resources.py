@@ -1,0 +1,154 @@
+"""The heavy objects for one catalog, built lazily once per process and cached on disk.
+
+Cache layout (``settings.cache_dir / catalog.content_hash``): ``bm25/`` (weights.npz,
+vocab.json, meta.json), ``embeddings-<model>.npy``, ``hnsw-<model>.faiss``. Everything is
+keyed by the catalog's content hash and, for vectors, the model name.
+
+Thread safety: lazy construction is guarded by one re-entrant lock (a property built by one
+session is shared by all); built objects are read-only for retrieval (the memory index
+locks its own updates).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from ltrr_core.catalog import Catalog
+from ltrr_core.config import Settings
+from ltrr_core.indexes.bm25 import BM25Index
+from ltrr_core.indexes.cache import slug, write_atomic
+from ltrr_core.indexes.dense import DenseIndex
+from ltrr_core.indexes.embedder import Embedder, entity_text
+from ltrr_core.indexes.memory import MemoryIndex
+
+if TYPE_CHECKING:
+    from ltrr_core.strategies.base import Strategy
+    from ltrr_core.understanding import Understander
+
+Progress = Callable[[str, float], None]
+
+
+class _built_once:
+    """Like ``functools.cached_property``, but construction holds the instance's lock."""
+
+    def __init__(self, build: Callable[[Any], Any]) -> None:
+        self.build = build
+        self.name = build.__name__
+        self.__doc__ = build.__doc__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        try:
+            return instance.__dict__[self.name]
+        except KeyError:
+            with instance._lock:
+                if self.name not in instance.__dict__:
+                    instance.__dict__[self.name] = self.build(instance)
+                return instance.__dict__[self.name]
+
+
+class Resources:
+    """Shared indexes, models and strategies for one catalog (see the module docstring)."""
+
+    def __init__(self, catalog: Catalog, settings: Settings | None = None, progress: Progress | None = None) -> None:
+        self.catalog = catalog
+        self.settings = settings or Settings.from_env()
+        self.progress = progress or (lambda label, fraction: None)
+        self.embeddings_source = ""  # "cache" or "computed", once embeddings exist
+        self._lock = threading.RLock()
+        self._strategies: dict[str, Strategy] = {}
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.settings.cache_dir / self.catalog.content_hash
+
+    @_built_once
+    def ids(self) -> list[str]:
+        """Entity ids by catalog position."""
+        return [e.id for e in self.catalog]
+
+    @_built_once
+    def understander(self) -> "Understander":
+        from ltrr_core.understanding import Understander
+
+        return Understander(self.catalog)
+
+    @_built_once
+    def bm25(self) -> BM25Index:
+        """Field-weighted BM25, loaded from the cache or built (and saved)."""
+        directory = self.cache_dir / "bm25"
+        index = BM25Index.load(directory)
+        if index is None or index.n_docs != len(self.catalog):
+            self.progress("building BM25 index", 0.0)
+            index = BM25Index.from_entities(self.catalog)
+            index.save(directory)
+        self.progress("BM25 index", 1.0)
+        return index
+
+    @_built_once
+    def embedder(self) -> Embedder:
+        return Embedder(self.settings.model)
+
+    @_built_once
+    def embeddings(self) -> np.ndarray:
+        """(n_entities, dim) float32 L2-normalized; computed once, then loaded from disk."""
+        path = self.cache_dir / f"embeddings-{slug(self.settings.model)}.npy"
+        if path.exists():
+            vectors = np.load(path)
+            if vectors.shape[0] == len(self.catalog):
+                self.embeddings_source = "cache"
+                return vectors
+        texts = [entity_text(e) for e in self.catalog]
+        vectors = self.embedder.encode(texts, progress=self.progress, label="embedding catalog")
+        write_atomic(path, lambda p: np.save(p, vectors))
+        self.embeddings_source = "computed"
+        return vectors
+
+    @_built_once
+    def dense(self) -> DenseIndex:
+        kind = self.settings.dense_index
+        cache_file = self.cache_dir / f"{kind}-{slug(self.settings.model)}.faiss"
+        return DenseIndex.build(self.embeddings, kind, cache_file)
+
+    @_built_once
+    def memory(self) -> MemoryIndex:
+        return MemoryIndex.build(self.catalog)
+
+    @_built_once
+    def popularity(self) -> np.ndarray:
+        """(n,) popularity in [0, 1] by catalog position."""
+        return np.fromiter((e.popularity for e in self.catalog), dtype=np.float64, count=len(self.catalog))
+
+    def strategy(self, name: str) -> "Strategy":
+        """The registered strategy ``name``, built once."""
+        from ltrr_core.strategies import REGISTRY
+
+        if name not in REGISTRY:
+            raise KeyError(f"unknown strategy {name!r}; registered: {sorted(REGISTRY)}")
+        with self._lock:
+            if name not in self._strategies:
+                self._strategies[name] = REGISTRY[name](self)
+            return self._strategies[name]
+
+    def strategies(self, names: list[str] | tuple[str, ...] | None = None) -> dict[str, "Strategy"]:
+        from ltrr_core.strategies import REGISTRY
+
+        return {name: self.strategy(name) for name in (names if names is not None else REGISTRY)}
+
+    def warm_up(self) -> dict[str, float]:
+        """Build everything now; seconds per part (cache hits make a warm start fast)."""
+        seconds: dict[str, float] = {}
+        for part in ("understander", "bm25", "memory", "embedder", "embeddings", "dense"):
+            start = time.perf_counter()
+            getattr(self, part)
+            seconds[part] = time.perf_counter() - start
+        start = time.perf_counter()
+        self.strategies()
+        seconds["strategies"] = time.perf_counter() - start
+        return seconds

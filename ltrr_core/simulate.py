@@ -1,0 +1,209 @@
+"""Simulation: seeded simulated users search through the engine, click, and teach the bandit.
+
+Every round returns the truth with it (target, relevant set, which strategies could have
+found it), so hit rate, regret and off-policy estimates can be graded::
+
+    oracle_hit = any relevant item in the union of ALL strategies at full depth
+    hit        = any relevant item in the union of the CHOSEN arms
+    regret     = oracle_hit - hit
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from ltrr_core.bandit import POLICIES, PolicyConfig
+from ltrr_core.engine import Engine
+from ltrr_core.strategies.base import Candidates
+from ltrr_core.strategies.semantic import query_text
+from ltrr_core.users import ClickModel, Intent, TrafficGenerator, validate_mix
+
+COMPARE_POLICIES = ("linucb", "lints", "egreedy", "random", "all")
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """One simulated run. ``mix_after`` replaces ``mix`` from round ``shift_at`` on (a traffic shift)."""
+
+    rounds: int = 500
+    seed: int = 7
+    policy: str = "linucb"
+    mix: dict[str, float] | None = None
+    mix_after: dict[str, float] | None = None
+    shift_at: int | None = None
+    shown: int = 10
+    click_model: ClickModel = field(default_factory=ClickModel)
+    policy_params: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.rounds <= 1_000_000:
+            raise ValueError(f"rounds: {self.rounds} must be between 1 and 1,000,000")
+        if not 1 <= self.shown <= 200:
+            raise ValueError(f"shown: {self.shown} must be between 1 and 200")
+        if self.shift_at is not None and not 0 < self.shift_at < self.rounds:
+            raise ValueError(f"shift_at: {self.shift_at} must fall inside 1..{self.rounds - 1}")
+        validate_mix(self.mix)
+        validate_mix(self.mix_after)
+        PolicyConfig(name=self.policy, **self.policy_params)  # validates the policy name and params
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    """One simulated search, with the truth."""
+
+    round: int
+    policy: str
+    kind: str
+    query: str
+    target_id: str
+    chosen: tuple[str, ...]
+    propensity: float
+    explored: bool
+    candidates: int
+    hit: bool
+    oracle_hit: bool
+    found_by: tuple[str, ...]
+    confirmed: str | None
+    rewards: dict[str, float]
+    search_id: int | None
+    ms: float
+
+    @property
+    def regret(self) -> int:
+        return int(self.oracle_hit) - int(self.hit)
+
+
+class SimulationRun:
+    """Runs a :class:`SimulationConfig` on an engine, a batch at a time (the UI polls ``history``)."""
+
+    def __init__(self, engine: Engine, config: SimulationConfig, traffic: TrafficGenerator | None = None) -> None:
+        self.engine = engine
+        self.config = config
+        self.rng = np.random.default_rng(config.seed + 1)
+        traffic = traffic or TrafficGenerator(engine.catalog, seed=config.seed)
+        self.intents = _draw_traffic(traffic, config)
+        self.records: list[RoundRecord] = []
+        self._full: dict[tuple[str, str], dict[str, Candidates]] = {}
+        self.started = time.perf_counter()
+        self.elapsed = 0.0
+        engine.set_policy(PolicyConfig(name=config.policy, seed=config.seed, **config.policy_params))
+        engine.resources.memory.reset_observed()
+        engine.resources.embedder.encode_queries(sorted({query_text(engine.understand(i.query)) for i in self.intents}))
+
+    @property
+    def done(self) -> bool:
+        return len(self.records) >= len(self.intents)
+
+    def iter_batches(self, size: int = 50) -> Iterator[list[RoundRecord]]:
+        while not self.done:
+            yield self.step(size)
+
+    def run(self) -> "SimulationRun":
+        for _ in self.iter_batches(200):
+            pass
+        return self
+
+    def step(self, n: int = 1) -> list[RoundRecord]:
+        start = time.perf_counter()
+        out = [self._round(self.intents[len(self.records)]) for _ in range(min(n, len(self.intents) - len(self.records)))]
+        self.elapsed += time.perf_counter() - start
+        if self.done:
+            self.engine.save_state()
+        return out
+
+    def _full_depth(self, intent: Intent, understanding) -> dict[str, Candidates]:
+        """Every static strategy at full depth, cached by (query, user); memory stays live."""
+        key = (understanding.normalized, intent.context.user.id)
+        if key not in self._full:
+            depth = max(self.engine.policy.depths)
+            self._full[key] = {s: self.engine.retrieve(s, understanding, intent.context, depth)
+                               for s in self.engine.strategy_names if s != "memory"}
+        return self._full[key]
+
+    def _round(self, intent: Intent) -> RoundRecord:
+        engine, t0 = self.engine, time.perf_counter()
+        u = engine.understand(intent.query)
+        full = self._full_depth(intent, u)
+        res = engine.search(intent.query, intent.context, k=self.config.shown, source="simulated",
+                            user_id=intent.context.user.id, retrieved=full)
+        if res.search_id is None:  # an empty query: nothing to learn from
+            return self._record(intent, res, False, False, (), None, {}, t0)
+        memory = engine.retrieve("memory", u, intent.context, max(engine.policy.depths))
+        found_by = tuple(s for s, c in {**full, "memory": memory}.items() if intent.relevant & set(c.ids))
+        hit = bool(intent.relevant & set(res.pool.ids))
+        response = self.config.click_model.respond([i.id for i in res.items], intent, self.rng)
+        rewards = engine.settle(res.search_id, response.confirmed)
+        for kind, ids in (("click", response.clicked_ids), ("thumbs_up", response.thumbs_up),
+                          ("thumbs_down", response.thumbs_down)):
+            for entity_id in ids:
+                engine.feedback(res.search_id, entity_id, kind, source="simulated", user_id=intent.context.user.id)
+        return self._record(intent, res, hit, bool(found_by), found_by, response.confirmed, rewards, t0)
+
+    def _record(self, intent, res, hit, oracle_hit, found_by, confirmed, rewards, t0) -> RoundRecord:
+        sel = res.selection
+        record = RoundRecord(
+            len(self.records) + 1, self.config.policy, intent.kind, intent.query, intent.target_id,
+            sel.chosen if sel else (), sel.propensity if sel else 1.0, sel.explored if sel else False,
+            len(res.pool), hit, oracle_hit, found_by, confirmed, rewards, res.search_id,
+            (time.perf_counter() - t0) * 1000)
+        self.records.append(record)
+        return record
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """One row per round with running aggregates (cumulative regret, hit rates)."""
+        frame = pd.DataFrame([{**{k: v for k, v in r.__dict__.items() if k != "rewards"},
+                               "chosen": ",".join(r.chosen), "found_by": ",".join(r.found_by),
+                               "regret": r.regret, **{f"reward:{a}": v for a, v in r.rewards.items()}}
+                              for r in self.records])
+        if frame.empty:
+            return frame
+        frame["cum_regret"] = frame["regret"].cumsum()
+        frame["hit_rate"] = frame["hit"].expanding().mean()
+        frame["oracle_hit_rate"] = frame["oracle_hit"].expanding().mean()
+        return frame
+
+    def summary(self) -> dict:
+        """The figures ``ltrr simulate --json`` prints."""
+        n = len(self.records)
+        hits = sum(r.hit for r in self.records)
+        stats = self.engine.state.bandit.stats
+        return {
+            "rounds": n,
+            "policy": self.config.policy,
+            "seed": self.config.seed,
+            "hit_rate": hits / n if n else 0.0,
+            "oracle_hit_rate": sum(r.oracle_hit for r in self.records) / n if n else 0.0,
+            "cumulative_regret": sum(r.regret for r in self.records),
+            "candidates_per_search": float(np.mean([r.candidates for r in self.records])) if n else 0.0,
+            "confirmed_rate": sum(r.confirmed is not None for r in self.records) / n if n else 0.0,
+            "per_arm": {a: {"pulls": stats.pulls[a], "mean_reward": round(stats.mean(a), 4)}
+                        for a in sorted(stats.pulls)},
+            "searches_per_s": n / self.elapsed if self.elapsed else 0.0,
+        }
+
+
+def _draw_traffic(traffic: TrafficGenerator, config: SimulationConfig) -> list[Intent]:
+    if config.shift_at is None:
+        return traffic.draw(config.rounds, config.mix)
+    return traffic.draw(config.shift_at, config.mix) + traffic.draw(config.rounds - config.shift_at, config.mix_after)
+
+
+def compare(engine: Engine, config: SimulationConfig, policies: tuple[str, ...] = COMPARE_POLICIES,
+            progress=None) -> dict[str, SimulationRun]:
+    """Every policy on the same seeded traffic (same intents, same click randomness)."""
+    runs = {}
+    for policy in policies:
+        if policy.split(":")[0] not in POLICIES:
+            raise ValueError(f"policy: {policy!r} is not one of {sorted(POLICIES)}")
+        run = SimulationRun(engine, replace(config, policy=policy))
+        for _ in run.iter_batches(100):
+            if progress:
+                progress(policy, len(run.records) / config.rounds)
+        runs[policy] = run
+    return runs

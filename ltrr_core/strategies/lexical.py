@@ -1,0 +1,33 @@
+"""``lexical``: field-weighted BM25 over title, creator, album, tags and description."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ltrr_core.strategies.base import Candidates, register
+
+if TYPE_CHECKING:
+    from ltrr_core.context import Context
+    from ltrr_core.resources import Resources
+    from ltrr_core.understanding import QueryUnderstanding
+
+
+def query_terms(query: "QueryUnderstanding") -> list[str]:
+    """Typo-corrected tokens, plus any as-typed token a correction replaced (unknown ones score 0)."""
+    return list(dict.fromkeys([*query.corrected, *query.tokens]))
+
+
+@register("lexical")
+class Lexical:
+    name = "lexical"
+    description = "Keyword match (BM25) on title, artist, album, tags and description"
+
+    def __init__(self, resources: "Resources") -> None:
+        self.resources = resources
+
+    def retrieve(self, query: "QueryUnderstanding", context: "Context", k: int) -> Candidates:
+        if query.is_empty:
+            return Candidates.empty(self.name)
+        terms = query_terms(query)
+        positions, scores = self.resources.bm25.search(terms, k)
+        return Candidates.from_scores(self.name, self.resources.ids, positions, scores, k, terms=terms)

@@ -1,0 +1,174 @@
+"""Catalog & settings: pick the catalog source, see what it holds, tune the bandit, reset learning."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from ltrr_core.bandit import POLICIES, PolicyConfig
+from ltrr_core.loaders import ENTITY_FIELDS, REQUIRED_FIELDS
+from ui import charts
+from ui.resources import DEFAULT_SOURCE, SOURCE_KEY, active_source, engine, settings, try_open
+
+SOURCE_KINDS = {
+    "default": "Default demo catalog (music, podcasts, playlists)",
+    "csv": "CSV file with a column mapping",
+    "beir": "BEIR folder (corpus.jsonl + queries + qrels)",
+    "spotify": "Spotify songs CSV (.csv or .csv.gz)",
+}
+MAPPABLE_FIELDS = tuple(f for f in ENTITY_FIELDS if f != "related")
+
+st.title("Catalog & settings")
+eng = engine()
+
+# ------------------------------------------------------------------ source
+st.subheader("Catalog source")
+st.caption(f"Active source: `{active_source()}`")
+kind = st.radio("Source type", list(SOURCE_KINDS), format_func=SOURCE_KINDS.get, horizontal=True, key="source_kind")
+
+
+def csv_source() -> str | None:
+    """The CSV path + mapping editor; returns ``csv:DATA#MAPPING.json``, or None after showing what is wrong."""
+    path = st.text_input("CSV path", key="csv_path", placeholder="/path/to/catalog.csv")
+    if not path.strip():
+        st.info("Type the path of a CSV file on this machine.")
+        return None
+    if not Path(path).is_file():
+        st.error(f"CSV path: {path} is not a file; check the path.")
+        return None
+    try:
+        preview = pd.read_csv(path, nrows=20, dtype=str, keep_default_na=False)
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        st.error(f"{path}: cannot be read as CSV ({exc}); save it as UTF-8 comma-separated text.")
+        return None
+    st.dataframe(preview.head(5), key="csv_preview", hide_index=True)
+    columns = [str(c) for c in preview.columns]
+    st.caption(
+        "Map each entity field to a CSV column, or type a constant (e.g. type = `track`). "
+        f"Required: {', '.join(REQUIRED_FIELDS)}. Genres/moods cells are `;`-separated."
+    )
+    mapping = st.data_editor(
+        pd.DataFrame(
+            {
+                "entity field": MAPPABLE_FIELDS,
+                "CSV column": [next((c for c in columns if c.lower() == f), "") for f in MAPPABLE_FIELDS],
+                "or constant": [""] * len(MAPPABLE_FIELDS),
+            }
+        ),
+        column_config={
+            "entity field": st.column_config.TextColumn(disabled=True),
+            "CSV column": st.column_config.SelectboxColumn(options=[""] + columns),
+            "or constant": st.column_config.TextColumn(),
+        },
+        hide_index=True,
+        key="csv_mapping",
+    )
+    scale = st.number_input("popularity scale (100 for 0-100 scores)", min_value=0.001, value=1.0, key="csv_popularity_scale")
+    spec: dict = {"popularity_scale": float(scale)}
+    for _, row in mapping.iterrows():
+        column, constant = (row["CSV column"] or "").strip(), (row["or constant"] or "").strip()
+        if column and constant:
+            st.error(f"Column mapping, field {row['entity field']!r}: choose a column or a constant, not both.")
+            return None
+        if column or constant:
+            spec[row["entity field"]] = column or {"const": constant}
+    missing = [f for f in REQUIRED_FIELDS if f not in spec]
+    if missing:
+        st.error(f"Column mapping: map the required field(s) {', '.join(missing)} to a CSV column or a constant.")
+        return None
+    return f"csv:{path}#{save_mapping(spec)}"
+
+
+def save_mapping(spec: dict) -> Path:
+    """Persist the mapping as JSON under the cache dir (content-addressed) so the source string reproduces it."""
+    text = json.dumps(spec, sort_keys=True, indent=1)
+    folder = settings().cache_dir / "csv_mappings"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"mapping-{hashlib.sha256(text.encode()).hexdigest()[:12]}.json"
+    path.write_text(text, encoding="utf-8")
+    return path.resolve()
+
+
+def path_source(prefix: str, label: str, placeholder: str) -> str | None:
+    path = st.text_input(label, key=f"{prefix}_path", placeholder=placeholder)
+    if not path.strip():
+        st.info(f"Type the {label.lower()}.")
+        return None
+    if not Path(path).exists():
+        st.error(f"{label}: {path} does not exist; check the path.")
+        return None
+    return f"{prefix}:{path}"
+
+
+SOURCE_INPUTS = {
+    "default": lambda: DEFAULT_SOURCE,
+    "csv": csv_source,
+    "beir": lambda: path_source("beir", "BEIR folder", "/path/to/scifact"),
+    "spotify": lambda: path_source("spotify", "Spotify CSV path", "/path/to/spotify_songs.csv.gz"),
+}
+candidate = SOURCE_INPUTS[kind]()
+if st.button("Use this catalog", key="apply_source", disabled=candidate is None, type="primary"):
+    problem = try_open(candidate)
+    if problem:
+        st.error(f"Catalog `{candidate}`: {problem}")
+    else:
+        st.session_state[SOURCE_KEY] = candidate
+        st.rerun()
+
+# ------------------------------------------------------------------ contents
+st.subheader("What the catalog holds")
+summary = eng.catalog.summary()
+counts = pd.DataFrame(list(summary["by_type"].items()), columns=["type", "entities"])
+left, right = st.columns([1, 2])
+left.metric("Entities", f"{summary['entities']:,}")
+left.table(counts.set_index("type"))
+right.plotly_chart(
+    charts.bar(counts, "type", "entities", "Entities by type", "entity type", "entities"), key="counts_chart"
+)
+
+# ------------------------------------------------------------------ storage / model
+st.subheader("Embedding model and storage")
+current = settings()
+st.table(
+    pd.DataFrame(
+        {
+            "setting": ["embedding model", "dense index", "cache dir", "feedback DB"],
+            "value": [current.model, current.dense_index, str(current.cache_dir.resolve()), str(current.db_path.resolve())],
+        }
+    ).set_index("setting")
+)
+report = st.session_state.get("load_report", {}).get(active_source())
+if report:
+    st.caption("Load report (seconds): " + ", ".join(f"{k} {v:.2f}" for k, v in report.items()))
+
+# ------------------------------------------------------------------ bandit policy
+st.subheader("Bandit policy")
+st.caption("Applies to the shared engine, i.e. to every open session.")
+policy_names = [p for p in POLICIES if p != "fixed"] + [f"fixed:{s}" for s in eng.strategy_names]
+now = eng.policy
+with st.form("policy_form"):
+    name = st.selectbox(
+        "Policy", policy_names, index=policy_names.index(now.name) if now.name in policy_names else 0, key="policy_name",
+        help="\n".join(f"- **{k}**: {v}" for k, v in POLICIES.items()),
+    )
+    cols = st.columns(3)
+    alpha = cols[0].number_input("alpha (exploration width)", 0.0, 10.0, float(now.alpha), 0.1, key="policy_alpha")
+    epsilon = cols[1].number_input("epsilon (random subset rate)", 0.0, 1.0, float(now.epsilon), 0.01, key="policy_epsilon")
+    max_arms = cols[2].number_input("max arms per search", 1, len(eng.strategy_names), int(now.max_arms), 1, key="policy_max_arms")
+    if st.form_submit_button("Apply policy", key="apply_policy"):
+        try:
+            eng.set_policy(PolicyConfig(name=name, alpha=float(alpha), epsilon=float(epsilon), max_arms=int(max_arms)))
+            st.success(f"Policy set to {name} (alpha={alpha}, epsilon={epsilon}, max arms={max_arms}).")
+        except ValueError as exc:
+            st.error(f"Policy: {exc}")
+st.dataframe(eng.arm_stats(), key="arm_stats", hide_index=True)
+
+# ------------------------------------------------------------------ reset
+st.subheader("Reset learning state")
+st.caption("Forgets the bandit, the query memory and the search/feedback logs. Labels are kept.")
+confirm = st.checkbox("Yes, I want to forget everything the engine learned", key="confirm_reset")
+if st.button("Reset learning", key="reset_learning", disabled=not confirm):
+    eng.reset_learning()
+    st.success("Learning state reset.")

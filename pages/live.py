@@ -1,0 +1,196 @@
+"""Live learning: run seeded simulated traffic through the engine and watch the bandit learn, live."""
+
+import threading
+
+import streamlit as st
+
+from ltrr_core.simulate import COMPARE_POLICIES, SimulationConfig, SimulationRun
+from ltrr_core.users import DEFAULT_MIX, INTENT_KINDS
+from ui import charts
+from ui.resources import engine
+from ui.sim_runner import SimulationRunner
+
+RUNNER = "sim_runner"
+MAX_ROUNDS = 20_000
+REDRAW_S = 0.5
+SCENARIOS = {
+    "Topics & descriptions": dict(
+        mix={"semantic": 0.7, "broad": 0.3},
+        caption="Topic and description queries (\"podcast about making bread\"): watch the **semantic** strategy's "
+        "running reward climb and the bandit pick it more and more.",
+    ),
+    "Typo'd names": dict(
+        mix={"spearfish": 1.0},
+        caption="Artist and title look-ups, some misspelled: **structured** (fuzzy names) and, as clicks pile up, "
+        "**memory** earn their keep; regret flattens once the bandit knows.",
+    ),
+    "Fresh releases": dict(
+        mix={"fresh": 0.6, "spearfish": 0.4},
+        caption="New releases nobody has played yet: popularity-driven strategies miss them, only **explore** "
+        "surfaces them — watch its reward appear.",
+    ),
+    "Traffic shift": dict(
+        mix={"spearfish": 0.9, "broad": 0.1},
+        mix_after={"semantic": 0.8, "broad": 0.2},
+        caption="Half way through, traffic switches from name look-ups to topic queries: watch the per-strategy "
+        "rewards cross and the bandit re-adapt (regret bends, then flattens again).",
+    ),
+}
+
+
+@st.cache_resource(show_spinner=False)
+def _slot() -> dict:
+    """Process-wide: the one simulation allowed to drive the shared engine at a time."""
+    return {"lock": threading.Lock(), "runner": None}
+
+
+st.title("Live learning")
+st.caption(
+    "Simulated users (profiles, intents with known targets, a noisy click model) search through the shared engine. "
+    "Starting a run switches the engine to the run's policy and starts its learning afresh."
+)
+eng = engine()
+slot = _slot()
+runner: SimulationRunner | None = st.session_state.get(RUNNER)
+busy_elsewhere = slot["runner"] is not None and slot["runner"] is not runner and slot["runner"].active
+
+
+def apply_scenario(name: str) -> None:
+    scenario = SCENARIOS[name]
+    for kind in INTENT_KINDS:
+        st.session_state[f"mix_{kind}"] = float(scenario["mix"].get(kind, 0.0))
+        st.session_state[f"mix_after_{kind}"] = float(scenario.get("mix_after", {}).get(kind, 0.0))
+    st.session_state["sim_shift"] = "mix_after" in scenario
+    st.session_state["scenario"] = name
+    st.session_state["start_requested"] = True
+
+
+def mix_from(prefix: str) -> dict[str, float]:
+    return {kind: float(st.session_state.get(f"{prefix}_{kind}", 0.0)) for kind in INTENT_KINDS}
+
+
+# ------------------------------------------------------------------ scenarios
+st.subheader("Demo scenarios")
+cols = st.columns(len(SCENARIOS))
+for i, name in enumerate(SCENARIOS):
+    cols[i].button(name, key=f"scenario_{i}", on_click=apply_scenario, args=(name,), use_container_width=True,
+                   disabled=busy_elsewhere)
+if st.session_state.get("scenario"):
+    st.info(f"**{st.session_state['scenario']}** — {SCENARIOS[st.session_state['scenario']]['caption']}")
+
+# ------------------------------------------------------------------ configuration
+with st.expander("Simulation settings", expanded=runner is None):
+    top = st.columns(3)
+    rounds = top[0].number_input("Rounds per policy", min_value=1, max_value=MAX_ROUNDS, value=300, step=50, key="sim_rounds")
+    seed = top[1].number_input("Seed", min_value=0, max_value=2**31 - 1, value=7, step=1, key="sim_seed")
+    policy_options = list(COMPARE_POLICIES) + [f"fixed:{s}" for s in eng.strategy_names]
+    policies = top[2].multiselect("Policies (several = compare mode)", policy_options, default=["linucb"], key="sim_policies")
+    st.caption("Traffic mix (relative weights): " + ", ".join(f"**{k}**" for k in INTENT_KINDS))
+    mix_cols = st.columns(len(INTENT_KINDS))
+    for col, kind in zip(mix_cols, INTENT_KINDS):
+        col.slider(kind, 0.0, 1.0, float(DEFAULT_MIX.get(kind, 0.0)), 0.05, key=f"mix_{kind}")
+    shift = st.toggle("Shift the traffic mix half way", key="sim_shift")
+    if shift:
+        after_cols = st.columns(len(INTENT_KINDS))
+        for col, kind in zip(after_cols, INTENT_KINDS):
+            col.slider(f"{kind} (after)", 0.0, 1.0, 0.0, 0.05, key=f"mix_after_{kind}")
+
+
+def build_configs() -> dict[str, SimulationConfig] | None:
+    """The run configs from the widgets, or None after showing what is wrong."""
+    if not policies:
+        st.error("Policies: pick at least one policy to simulate.")
+        return None
+    if rounds < 10:
+        st.error(f"Rounds: {rounds} is too few to learn anything; use at least 10.")
+        return None
+    try:
+        return {
+            policy: SimulationConfig(
+                rounds=int(rounds), seed=int(seed), policy=policy, mix=mix_from("mix"),
+                mix_after=mix_from("mix_after") if shift else None, shift_at=int(rounds) // 2 if shift else None,
+            )
+            for policy in policies
+        }
+    except ValueError as exc:
+        st.error(f"Simulation settings: {exc}")
+        return None
+
+
+def start() -> None:
+    configs = build_configs()
+    if configs is None:
+        return
+    with slot["lock"]:
+        if slot["runner"] is not None and slot["runner"].active and slot["runner"] is not runner:
+            st.warning("Another session is running a simulation on this engine; wait for it or stop it there.")
+            return
+        if runner is not None:
+            runner.stop()
+        new = SimulationRunner(lambda config: SimulationRun(eng, config), configs).start()
+        slot["runner"] = new
+    st.session_state[RUNNER] = new
+    st.session_state["sim_timer"] = True
+    st.rerun()
+
+
+# ------------------------------------------------------------------ controls
+buttons = st.columns(4)
+if buttons[0].button("Start", key="sim_start", type="primary", disabled=busy_elsewhere) or st.session_state.pop(
+    "start_requested", False
+):
+    start()
+snap = runner.snapshot() if runner else None
+if runner is not None and snap.state in ("running", "paused"):
+    label = "Pause" if snap.state == "running" else "Resume"
+    if buttons[1].button(label, key="sim_pause"):
+        (runner.pause if snap.state == "running" else runner.resume)()
+        st.session_state["sim_timer"] = snap.state != "running"
+        st.rerun()
+if buttons[2].button("Reset", key="sim_reset", disabled=runner is None):
+    runner.stop()
+    st.session_state.pop(RUNNER, None)
+    st.session_state.pop("scenario", None)
+    st.session_state["sim_timer"] = False
+    st.rerun()
+log_x = buttons[3].toggle("log-x regret", key="sim_log_x")
+if busy_elsewhere:
+    st.warning("Another session is running a simulation on this engine; its charts are in that session.")
+
+
+# ------------------------------------------------------------------ live charts
+@st.fragment(run_every=REDRAW_S if st.session_state.get("sim_timer") else None)
+def live_panel() -> None:
+    current: SimulationRunner | None = st.session_state.get(RUNNER)
+    if current is None:
+        st.info("Pick a demo scenario or set up a run and press **Start**.")
+        return
+    snap = current.snapshot()
+    st.progress(
+        min(snap.fraction, 1.0),
+        text=f"{snap.state}: {snap.done_rounds:,} / {snap.total_rounds:,} rounds"
+        + (f" · now {snap.current}" if snap.state == "running" else "")
+        + (f" · {snap.done_rounds / snap.elapsed_s:.0f} searches/s" if snap.elapsed_s > 0 else ""),
+    )
+    if snap.error:
+        st.error(f"The simulation stopped: {snap.error}")
+    if not snap.history.empty:
+        shown = snap.current if snap.current in set(snap.history["run"]) else snap.history["run"].iloc[-1]
+        figures = charts.simulation_figures(snap.history, shown, log_x=st.session_state.get("sim_log_x", False))
+        left, right = st.columns(2)
+        left.plotly_chart(figures["rewards"], key="chart_rewards")
+        right.plotly_chart(figures["pulls"], key="chart_pulls")
+        left.plotly_chart(figures["regret"], key="chart_regret")
+        right.plotly_chart(figures["hit_rate"], key="chart_hit_rate")
+        st.plotly_chart(figures["candidates"], key="chart_candidates")
+        summary = snap.history.groupby("run").agg(
+            rounds=("round", "max"), hit_rate=("hit", "mean"), oracle_hit_rate=("oracle_hit", "mean"),
+            regret=("regret", "sum"), candidates=("candidates", "mean"),
+        ).round(3)
+        st.table(summary)
+    if snap.state not in ("running",) and st.session_state.get("sim_timer"):
+        st.session_state["sim_timer"] = False  # stop polling once the run ends
+        st.rerun()
+
+
+live_panel()

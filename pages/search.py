@@ -1,0 +1,163 @@
+"""Search: type a query, see how the engine understood it, which strategies the bandit picked and why,
+what each found, the final ranking, and give feedback that the engine learns from."""
+
+import pandas as pd
+import streamlit as st
+
+from ltrr_core.demo_catalog import HARD_CASES
+from ui import charts
+from ui.resources import active_source, engine
+from ui.widgets import arm_frame, context_picker, strategy_badges
+
+RESULT = "last_result"
+EXAMPLES = (
+    (HARD_CASES["typo_artists"][0][2], "a misspelled artist: typo fixing + structured/memory strategies"),
+    (HARD_CASES["description_only"][0][1], "a paraphrase of a podcast description: only the semantic strategy finds it"),
+    (HARD_CASES["love_types"]["query"], "one word, five entity types: tracks, artists, the genre, playlists, a podcast"),
+)
+GRADES = {0: "0 not relevant", 1: "1 related", 2: "2 relevant", 3: "3 perfect"}
+
+st.title("Search")
+eng = engine()
+context = context_picker(active_source(), eng.catalog, key="ctx")
+
+
+def request_search() -> None:
+    st.session_state["pending_search"] = True
+
+
+def use_example(query: str) -> None:
+    st.session_state["query"] = query
+    st.session_state["pending_search"] = True
+
+
+def send_feedback(search_id: int, entity_id: str, kind: str) -> None:
+    eng.feedback(search_id, entity_id, kind, source="human", user_id=st.session_state.get("judge", "analyst"))
+    st.session_state.setdefault("feedback_given", {})[(search_id, entity_id)] = kind
+    st.toast(f"{kind.replace('_', ' ')} recorded for {entity_id}")
+
+
+def send_label(query: str, entity_id: str, key: str) -> None:
+    grade = st.session_state.get(key)
+    if grade is not None:
+        eng.label(query, entity_id, int(grade), judge=st.session_state.get("judge", "analyst"))
+        st.toast(f"label {grade} saved for {entity_id}")
+
+
+cols = st.columns([5, 1, 1])
+cols[0].text_input(
+    "Query", key="query", placeholder="an artist, a song, a mood, a podcast topic…", on_change=request_search,
+    label_visibility="collapsed",
+)
+cols[1].button("Search", key="search", type="primary", on_click=request_search, use_container_width=True)
+k = cols[2].number_input("Results", min_value=1, max_value=50, value=10, step=1, key="k", label_visibility="collapsed")
+
+if st.session_state.pop("pending_search", False):
+    query = st.session_state.get("query", "")
+    if not query.strip():
+        st.session_state.pop(RESULT, None)
+        st.info("Type a query first: an artist, a title, a genre or mood, or describe a podcast.")
+    else:
+        st.session_state[RESULT] = eng.search(query, context, k=int(k), source="human")
+
+res = st.session_state.get(RESULT)
+if res is None:
+    with st.container(border=True, key="intro"):
+        st.markdown(
+            "**What this dashboard shows.** Every search runs a *funnel*: the query is understood (typos fixed, "
+            "entity types and attributes guessed), a contextual **bandit** picks a subset of retrieval strategies "
+            "(lexical, semantic, structured, memory, popular, explore), their candidates are merged and **ranked**. "
+            "Your thumbs and labels teach the bandit and the ranker. Try one of these:"
+        )
+        for i, (example, why) in enumerate(EXAMPLES):
+            left, right = st.columns([2, 5])
+            left.button(f"🔎 {example}", key=f"example_{i}", on_click=use_example, args=(example,), use_container_width=True)
+            right.caption(why)
+    st.stop()
+
+if res.message:
+    st.info(res.message)
+if res.selection is None:  # an empty query after normalization: nothing was searched
+    st.stop()
+
+trace = res.understanding.to_trace()
+st.caption(
+    f"`{res.ranker}` ranker · policy `{res.selection.policy}` · {res.timings.get('total', 0.0):.0f} ms total · search #{res.search_id}"
+)
+
+# ------------------------------------------------------------------ query understanding
+with st.expander("Query understanding", expanded=True):
+    left, right = st.columns(2)
+    left.markdown(f"Normalized: `{trace['normalized']}`  \nCorrected: `{' '.join(trace['corrected'])}`")
+    if trace["corrections"]:
+        left.table(pd.DataFrame(trace["corrections"]))
+    else:
+        left.caption("No typo fixes.")
+    if trace["entity_types"]:
+        left.markdown("Wanted types: " + ", ".join(f"{t} ({p:.2f})" for t, p in trace["entity_types"].items()))
+    interpretations = pd.DataFrame(trace["interpretations"])
+    if interpretations.empty:
+        right.caption("No interpretation beyond free text.")
+    else:
+        right.table(interpretations[["kind", "name", "value", "likelihood"]].round({"likelihood": 3}))
+
+# ------------------------------------------------------------------ bandit decision
+st.subheader("Which strategies the bandit picked")
+arms = arm_frame(res.selection.arms)
+st.caption(
+    f"Chosen: {', '.join(res.selection.chosen)} · propensity of this subset **{res.selection.propensity:.3f}**"
+    + (" · *explored (random subset)*" if res.selection.explored else "")
+)
+st.table(arms)
+st.plotly_chart(charts.arm_scores(arms.assign(picked=arms["picked"].ne("—"))), key="arm_chart")
+
+with st.expander("Candidates per strategy"):
+    tabs = st.tabs([f"{name} ({len(c)})" for name, c in res.candidates.items()])
+    for tab, (name, cands) in zip(tabs, res.candidates.items()):
+        rows = [
+            {"rank": r, "id": i, "title": eng.catalog.get(i).title, "type": eng.catalog.get(i).type, "score": round(s, 4)}
+            for i, s, r in zip(cands.ids, cands.scores.tolist(), cands.ranks.tolist())
+        ]
+        tab.caption(f"{cands.ms:.1f} ms")
+        tab.dataframe(pd.DataFrame(rows), hide_index=True, key=f"cands_{name}")
+
+# ------------------------------------------------------------------ ranking + feedback
+st.subheader("Ranking")
+explain_key = f"explain_{res.search_id}"
+if st.toggle("Show the ranker's top feature contributions", key="show_explain"):
+    if explain_key not in st.session_state:
+        st.session_state[explain_key] = eng.explain(res, [item.id for item in res.items])
+    contributions = st.session_state[explain_key]
+    if contributions.empty:
+        st.caption(contributions.attrs.get("note", "No feature contributions for this ranker."))
+    else:
+        st.dataframe(contributions, hide_index=True, key="explain_table")
+
+given = st.session_state.get("feedback_given", {})
+for item in res.items:
+    with st.container(border=True, key=f"result_{item.rank}"):
+        main, actions = st.columns([5, 2])
+        main.markdown(
+            f"**{item.rank}. {item.title}** · *{item.type}*"
+            + (f" · {item.creator}" if item.creator else "")
+            + (f" · {item.album}" if item.album else "")
+            + f"  \n{strategy_badges(item.found_by)}"
+        )
+        meta = [f"score {item.score:.3f}", f"popularity {item.popularity:.2f}"]
+        if item.release_date:
+            meta.append(f"released {item.release_date}")
+        if item.genres:
+            meta.append("genres " + ", ".join(item.genres))
+        if item.moods:
+            meta.append("moods " + ", ".join(item.moods))
+        main.caption(" · ".join(meta) + (f"  \n{item.description[:200]}" if item.description else ""))
+        up, down = actions.columns(2)
+        up.button("👍", key=f"up_{item.rank}", help="thumbs up", on_click=send_feedback, args=(res.search_id, item.id, "thumbs_up"))
+        down.button("👎", key=f"down_{item.rank}", help="thumbs down", on_click=send_feedback, args=(res.search_id, item.id, "thumbs_down"))
+        grade_key = f"grade_{res.search_id}_{item.rank}"
+        actions.segmented_control(
+            "Relevance", list(GRADES), format_func=lambda g: str(g), key=grade_key, on_change=send_label,
+            args=(res.understanding.raw, item.id, grade_key), label_visibility="collapsed",
+        )
+        if (res.search_id, item.id) in given:
+            actions.caption(f"sent: {given[(res.search_id, item.id)].replace('_', ' ')}")

@@ -1,0 +1,178 @@
+"""Plotly figure builders for the dashboard: tidy DataFrames in, figures out, one colour palette.
+
+Every strategy, ranker and policy keeps the same colour on every page (:func:`color_for`).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+STRATEGY_COLORS = {
+    "lexical": "#1f77b4",
+    "semantic": "#ff7f0e",
+    "structured": "#2ca02c",
+    "memory": "#9467bd",
+    "popular": "#8c564b",
+    "explore": "#e377c2",
+}
+SYSTEM_COLORS = {"fusion": "#17becf", "ltr": "#d62728", "oracle": "#000000"}
+POLICY_COLORS = {
+    "linucb": "#1f77b4",
+    "lints": "#2ca02c",
+    "egreedy": "#ff7f0e",
+    "random": "#7f7f7f",
+    "all": "#bcbd22",
+}
+PALETTE = {**STRATEGY_COLORS, **SYSTEM_COLORS, **POLICY_COLORS}
+FALLBACK = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#31a354", "#756bb1")
+LAYOUT = dict(template="plotly_white", height=340, margin=dict(l=10, r=10, t=50, b=10), legend_title_text="")
+
+
+def base_name(name: str) -> str:
+    """``semantic@100`` -> ``semantic``; ``fixed:lexical`` -> ``lexical``; ``lexical+semantic`` -> itself."""
+    name = str(name).split("@", 1)[0]
+    return name.split(":", 1)[1] if name.startswith("fixed:") else name
+
+
+def color_for(name: str) -> str:
+    """The one colour for a strategy / arm / ranker / policy name; unknown names get a stable fallback."""
+    key = base_name(name)
+    if key in PALETTE:
+        return PALETTE[key]
+    return FALLBACK[sum(map(ord, key)) % len(FALLBACK)]
+
+
+def color_map(names) -> dict[str, str]:
+    return {str(n): color_for(n) for n in names}
+
+
+def _finish(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
+    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, **LAYOUT)
+    return fig
+
+
+def bar(df: pd.DataFrame, x: str, y: str, title: str, x_title: str, y_title: str, color_by: str | None = None) -> go.Figure:
+    """One bar per row of ``df``; bars coloured by ``color_by`` (names through the palette) when given."""
+    colors = [color_for(v) for v in df[color_by]] if color_by else None
+    fig = go.Figure(go.Bar(x=df[x].astype(str), y=df[y], marker_color=colors, text=df[y], textposition="auto"))
+    return _finish(fig, title, x_title, y_title)
+
+
+def lines(
+    df: pd.DataFrame, x: str, y: str, series: str, title: str, x_title: str, y_title: str, log_x: bool = False, dash: str | None = None
+) -> go.Figure:
+    """One line per value of ``series`` (long format: x, y, series); ``dash`` adds a dashed twin column."""
+    fig = go.Figure()
+    for name, part in df.groupby(series, sort=True):
+        color = color_for(name)
+        fig.add_trace(go.Scatter(x=part[x], y=part[y], mode="lines", name=str(name), line=dict(color=color)))
+        if dash:
+            fig.add_trace(
+                go.Scatter(x=part[x], y=part[dash], mode="lines", name=f"{name} ({dash})", line=dict(color=color, dash="dot"))
+            )
+    fig = _finish(fig, title, x_title, y_title)
+    if log_x:
+        fig.update_xaxes(type="log")
+    return fig
+
+
+def grouped_bars(df: pd.DataFrame, x: str, y: str, group: str, title: str, x_title: str, y_title: str) -> go.Figure:
+    """Bars of ``y`` per ``x``, one coloured group per value of ``group`` (e.g. measure x system)."""
+    fig = go.Figure()
+    for name, part in df.groupby(group, sort=False):
+        fig.add_trace(go.Bar(x=part[x].astype(str), y=part[y], name=str(name), marker_color=color_for(name)))
+    fig.update_layout(barmode="group")
+    return _finish(fig, title, x_title, y_title)
+
+
+def intervals(df: pd.DataFrame, x: str, y: str, low: str, high: str, title: str, x_title: str, y_title: str) -> go.Figure:
+    """Point estimates with confidence-interval error bars, one coloured bar per row."""
+    fig = go.Figure(
+        go.Bar(
+            x=df[x].astype(str),
+            y=df[y],
+            marker_color=[color_for(v) for v in df[x]],
+            error_y=dict(type="data", symmetric=False, array=df[high] - df[y], arrayminus=df[y] - df[low]),
+        )
+    )
+    return _finish(fig, title, x_title, y_title)
+
+
+def arm_scores(arms: pd.DataFrame) -> go.Figure:
+    """Stacked expected reward + exploration bonus per arm; picked arms drawn solid, others faded."""
+    opacity = [1.0 if p else 0.35 for p in arms["picked"]]
+    colors = [color_for(a) for a in arms["arm"]]
+    fig = go.Figure(
+        [
+            go.Bar(x=arms["arm"], y=arms["expected"], name="expected reward", marker=dict(color=colors, opacity=opacity)),
+            go.Bar(
+                x=arms["arm"],
+                y=arms["bonus"],
+                name="exploration bonus",
+                marker=dict(color=colors, opacity=[o * 0.5 for o in opacity], pattern_shape="/"),
+            ),
+        ]
+    )
+    fig.update_layout(barmode="stack")
+    return _finish(fig, "Bandit arm scores (solid = picked)", "arm (strategy@depth)", "score")
+
+
+# ---------------------------------------------------------------- simulation history -> figures
+MAX_POINTS = 400
+
+
+def _thin(df: pd.DataFrame, by: str) -> pd.DataFrame:
+    """At most MAX_POINTS rows per ``by`` group (evenly spaced, last row kept) so live redraws stay cheap."""
+    parts = []
+    for _, part in df.groupby(by, sort=False):
+        step = max(1, len(part) // MAX_POINTS)
+        parts.append(pd.concat([part.iloc[::step], part.iloc[[-1]]]).drop_duplicates("round"))
+    return pd.concat(parts, ignore_index=True) if parts else df
+
+
+def strategy_rewards(history: pd.DataFrame) -> pd.DataFrame:
+    """Long frame (round, strategy, running mean reward, pulls) from the ``reward:<arm>`` columns of one run."""
+    arms = [c for c in history.columns if c.startswith("reward:")]
+    rows = []
+    for strategy in sorted({base_name(c.split(":", 1)[1]) for c in arms}):
+        cols = [c for c in arms if base_name(c.split(":", 1)[1]) == strategy]
+        reward = history[cols].bfill(axis=1).iloc[:, 0]  # an arm is one strategy at one depth; one depth per search
+        pulled = reward.notna()
+        running = reward.fillna(0).cumsum() / pulled.cumsum().where(pulled.cumsum() > 0)
+        rows.append(pd.DataFrame({"round": history["round"], "strategy": strategy, "reward": running, "pulls": pulled.cumsum()}))
+    return pd.concat(rows, ignore_index=True).dropna(subset=["reward"]) if rows else pd.DataFrame(
+        columns=["round", "strategy", "reward", "pulls"])
+
+
+def arm_pulls(history: pd.DataFrame) -> pd.DataFrame:
+    """Pull count and mean reward per arm (strategy@depth) over one run."""
+    arms = [c for c in history.columns if c.startswith("reward:")]
+    return pd.DataFrame(
+        {
+            "arm": [c.split(":", 1)[1] for c in arms],
+            "pulls": [int(history[c].notna().sum()) for c in arms],
+            "mean reward": [round(float(history[c].mean()), 3) if history[c].notna().any() else 0.0 for c in arms],
+        }
+    ).sort_values("pulls", ascending=False)
+
+
+def simulation_figures(history: pd.DataFrame, run: str, log_x: bool = False, window: int = 25) -> dict[str, go.Figure]:
+    """The live-learning charts: per-strategy reward and pulls (for ``run``), regret, hit rate, candidates (all runs)."""
+    runs = history.assign(candidates_avg=history.groupby("run")["candidates"].transform(
+        lambda s: s.rolling(window, min_periods=1).mean()))
+    thin = _thin(runs, "run")
+    one = history[history["run"] == run]
+    rewards = _thin(strategy_rewards(one), "strategy")
+    pulls = arm_pulls(one)
+    return {
+        "rewards": lines(rewards, "round", "reward", "strategy", f"Running reward per strategy ({run})", "round",
+                         "mean reward when picked"),
+        "pulls": bar(pulls, "arm", "pulls", f"Pulls per arm ({run})", "arm (strategy@depth)", "times picked", color_by="arm"),
+        "regret": lines(thin, "round", "cum_regret", "run", "Cumulative regret vs the oracle (all strategies)", "round",
+                        "cumulative regret", log_x=log_x),
+        "hit_rate": lines(thin, "round", "hit_rate", "run", "Hit rate (dotted: oracle hit rate)", "round",
+                          "share of searches with the target in the candidates", dash="oracle_hit_rate"),
+        "candidates": lines(thin, "round", "candidates_avg", "run", f"Candidates per search (rolling mean of {window})",
+                            "round", "candidates"),
+    }

@@ -1,0 +1,88 @@
+"""The engine, opened once per process per (catalog source, settings), and warmed with a visible progress bar.
+
+Pages call :func:`engine` and never open catalogs, models or databases themselves. The chosen
+catalog source is a per-session UI choice (``st.session_state["active_source"]``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import streamlit as st
+
+from ltrr_core.catalog import CatalogError
+from ltrr_core.config import Settings
+from ltrr_core.engine import Engine
+
+DEFAULT_SOURCE = "default"
+SOURCE_KEY = "active_source"
+
+
+def active_source() -> str:
+    return st.session_state.get(SOURCE_KEY, DEFAULT_SOURCE)
+
+
+def settings() -> Settings:
+    """Settings from the environment (``LTRR_DB_PATH``, ``LTRR_CACHE_DIR``, ...) with this session's overrides."""
+    overrides = st.session_state.get("settings_overrides", {})
+    return Settings.from_env(**overrides)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _open(source: str, settings: Settings) -> Engine:
+    return Engine.open(source=source, settings=settings)
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_states() -> dict:
+    """Process-wide: engine id -> {"lock", "timings"} so one session warms an engine while others wait."""
+    return {"lock": threading.Lock()}
+
+
+def _warm(eng: Engine) -> dict[str, float]:
+    states = _warm_states()
+    with states["lock"]:
+        state = states.setdefault(id(eng), {"lock": threading.Lock(), "timings": None, "opened_s": None})
+    with state["lock"]:
+        if state["timings"] is None:
+            bar = st.progress(0.0, text="Preparing indexes and the embedding model…")
+
+            def progress(label: str, fraction: float) -> None:
+                bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{label} ({fraction:.0%})")
+
+            state["timings"] = eng.warm_up(progress=progress)
+            bar.empty()
+    return state["timings"]
+
+
+def engine() -> Engine:
+    """The engine for this session's catalog source; shows a spinner/progress on first load, stops the page on error."""
+    source = active_source()
+    try:
+        started = time.perf_counter()
+        with st.spinner(
+            f"Loading catalog `{source}` and its indexes… the very first start embeds the catalog (about a minute);"
+            " later starts read the cache.",
+            show_time=True,
+        ):
+            eng = _open(source, settings())
+        opened_s = time.perf_counter() - started
+        timings = _warm(eng)
+    except (CatalogError, ValueError, FileNotFoundError) as exc:
+        st.error(f"Could not open catalog `{source}`: {exc}")
+        st.info("Pick another source on the **Catalog & settings** page.")
+        st.session_state[SOURCE_KEY] = DEFAULT_SOURCE if source != DEFAULT_SOURCE else source
+        st.stop()
+    st.session_state.setdefault("load_report", {})[source] = {"open_s": opened_s, **timings}
+    return eng
+
+
+def try_open(source: str) -> str | None:
+    """Open ``source`` (cached) and return None, or the user-facing error message."""
+    try:
+        with st.spinner(f"Opening `{source}`…", show_time=True):
+            _open(source, settings())
+    except (CatalogError, ValueError, FileNotFoundError) as exc:
+        return str(exc)
+    return None

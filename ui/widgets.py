@@ -1,0 +1,87 @@
+"""Reusable widgets and renderers: the context picker, strategy badges, trace tables.
+
+They render what the engine returned; none computes retrieval, SQL or learning.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ltrr_core.context import Context, UserProfile
+from ltrr_core.users import make_profiles
+from ui.charts import color_for
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+ANONYMOUS = "anonymous (no profile)"
+BADGE_COLORS = ("blue", "green", "orange", "red", "violet", "gray", "primary")
+STRATEGY_BADGE = {
+    "lexical": "blue",
+    "semantic": "orange",
+    "structured": "green",
+    "memory": "violet",
+    "popular": "gray",
+    "explore": "red",
+}
+
+
+@st.cache_resource(show_spinner=False)
+def profiles(source: str, _catalog) -> list[UserProfile]:
+    """Simulated user profiles for the catalog ``source`` (deterministic, seed 0)."""
+    return make_profiles(_catalog, n=12, seed=0)
+
+
+def profile_label(profile: UserProfile) -> str:
+    tastes = ", ".join(profile.favourite_genres) or "no genres"
+    kinds = ", ".join(profile.preferred_types) or "any type"
+    return f"{profile.id} — likes {tastes}; prefers {kinds}"
+
+
+def context_picker(source: str, catalog, key: str = "ctx") -> Context:
+    """User / hour / weekday / holiday choosers; returns the Context they describe."""
+    users = profiles(source, catalog)
+    by_label = {ANONYMOUS: UserProfile()} | {profile_label(p): p for p in users}
+    cols = st.columns([3, 1, 1, 1])
+    label = cols[0].selectbox("Simulated user", list(by_label), key=f"{key}_user")
+    hour = cols[1].number_input("Hour", min_value=0, max_value=23, value=20, step=1, key=f"{key}_hour")
+    weekday = cols[2].selectbox("Weekday", range(7), index=4, format_func=WEEKDAYS.__getitem__, key=f"{key}_weekday")
+    holiday = cols[3].toggle("Holiday", value=False, key=f"{key}_holiday")
+    return Context(user=by_label[label], weekday=int(weekday), hour=int(hour), holiday=bool(holiday))
+
+
+def strategy_badges(found_by) -> str:
+    """Markdown badges (``:color-badge[name]``) for the strategies that found a result."""
+    return " ".join(f":{STRATEGY_BADGE.get(s, 'gray')}-badge[{s}]" for s in found_by)
+
+
+def colored_name(name: str) -> str:
+    return f'<span style="color:{color_for(name)};font-weight:600">{name}</span>'
+
+
+def arm_frame(arms) -> pd.DataFrame:
+    """The bandit's per-arm explanation (ArmScore records) as a display table, picked arms first."""
+    rows = [
+        {
+            "arm": a.arm,
+            "strategy": a.strategy,
+            "depth": a.depth,
+            "expected": round(a.expected, 4),
+            "bonus": round(a.bonus, 4),
+            "score": round(a.score, 4),
+            "net": round(a.net, 4),
+            "picked": "✅ picked" if a.picked else "—",
+            "why": a.why,
+            "pulls": a.pulls,
+            "mean reward": round(a.mean_reward, 3),
+        }
+        for a in arms
+    ]
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    return df.sort_values(["picked", "score"], ascending=[False, False], key=lambda c: c if c.name != "picked" else c.eq("✅ picked")).reset_index(drop=True)
+
+
+def show_error(exc: Exception, what: str) -> None:
+    """A user error as a message in the page (never a traceback)."""
+    st.error(f"{what}: {exc}")
