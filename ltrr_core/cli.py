@@ -118,6 +118,15 @@ def cmd_ope(args):
     return evaluate_policy(engine, args.target, n_bootstrap=args.bootstrap, seed=args.seed)
 
 
+@command("train")
+def cmd_train(args):
+    decision = _engine(args).retrain(source=args.feedback)
+    return {"accepted": decision.accepted, "reason": decision.reason,
+            "candidate_ndcg@10": decision.candidate_ndcg10, "previous_ndcg@10": decision.previous_ndcg10,
+            "previous_ranker": decision.previous_ranker, "train_groups": decision.train_groups,
+            "holdout_groups": decision.holdout_groups}
+
+
 @command("reset")
 def cmd_reset(args):
     return {"deleted": _engine(args).reset_learning()}
@@ -158,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", required=True, help="a policy name, e.g. random, fixed:semantic, linucb")
     p.add_argument("--bootstrap", type=int, default=200)
     p.add_argument("--seed", type=int, default=7)
+    p = add("train", "retrain the LTR ranker from stored feedback and labels")
+    p.add_argument("--feedback", choices=["human", "simulated"], help="use only this feedback source (default: both)")
     add("reset", "forget learning state and logs (labels are kept)")
     return parser
 

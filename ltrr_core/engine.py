@@ -24,7 +24,7 @@ from ltrr_core.config import Settings
 from ltrr_core.context import Context, HitHistory, category, context_feature_names, featurize
 from ltrr_core.features import FEATURE_NAMES, build_features
 from ltrr_core.pool import CandidatePool
-from ltrr_core.ranker import Ranker, RankerManager
+from ltrr_core.ranker import LTRRanker, Ranker, RankerManager
 from ltrr_core.records import FeedbackEvent, ImpressionRow, SearchRecord
 from ltrr_core.resources import Resources
 from ltrr_core.store import FeedbackStore
@@ -136,6 +136,8 @@ class Engine:
         self._lock = threading.RLock()
         self._recent: OrderedDict[int, _Pending] = OrderedDict()
         self.rankers = RankerManager()
+        if self.ranker_path.exists():
+            self.rankers.current = LTRRanker.load(self.ranker_path)
         self.state = self._load_state(policy)
         if policy is not None and self.state.bandit.config != policy:
             self.state = self._fresh_state(policy)
@@ -155,7 +157,12 @@ class Engine:
 
     @property
     def state_dir(self) -> Path:
-        return self.resources.cache_dir / "learning"
+        """Learning state (bandit, ranker) lives beside the feedback database it learned from."""
+        return self.settings.db_path.parent / f"learning-{self.catalog.content_hash}"
+
+    @property
+    def ranker_path(self) -> Path:
+        return self.state_dir / "ranker.json"
 
     @property
     def policy(self) -> PolicyConfig:
@@ -302,22 +309,26 @@ class Engine:
             return None
         return self.retrain()
 
-    def retrain(self, source: str | None = None) -> dict:
-        """Train LambdaMART on stored feedback and labels; keep the old model if it is worse."""
+    def retrain(self, source: str | None = None):
+        """Train LambdaMART on stored feedback and labels; keep the old ranker if the new one
+        is worse on held-out searches. Returns the RetrainDecision."""
         from ltrr_core.training import training_groups
 
         groups = training_groups(self, source=source)
-        report = self.rankers.train(groups)
-        self.state.labelled_since_train = 0
-        return report
+        with self._lock:
+            self.rankers.groups = {g.group_id: g for g in groups}
+            decision = self.rankers.retrain()
+            self.state.labelled_since_train = 0
+            if decision.accepted:
+                self.rankers.current.save(self.ranker_path)
+        return decision
 
     def explain(self, result: SearchResult, entity_ids: list[str]) -> pd.DataFrame:
         """Per-feature contributions of the LTR ranker for the named (shown) results."""
-        ranker = self.rankers.current
-        if ranker is None or not entity_ids:
-            return pd.DataFrame()
         rows = [result.pool.ids.index(e) for e in entity_ids if e in result.pool.ids]
-        return ranker.explain(result.features[rows], [result.pool.ids[r] for r in rows])
+        if not rows:
+            return pd.DataFrame()
+        return self.rankers.current.explain(result.features[rows]).frame([result.pool.ids[r] for r in rows])
 
     # -- learning state ----------------------------------------------------------------
     def _fresh_state(self, policy: PolicyConfig | None) -> LearningState:
@@ -356,7 +367,8 @@ class Engine:
             self.state = self._fresh_state(self.policy)
             self._recent.clear()
             self.resources.memory.reset_observed()
-            self.rankers.reset()
+            self.rankers = RankerManager()
+            self.ranker_path.unlink(missing_ok=True)
             (self.state_dir / "bandit.pkl").unlink(missing_ok=True)
         return self.store.reset_learning()
 

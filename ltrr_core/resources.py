@@ -85,7 +85,7 @@ class Resources:
         directory = self.cache_dir / "bm25"
         index = BM25Index.load(directory)
         if index is None or index.n_docs != len(self.catalog):
-            self.progress("building BM25 index", 0.0)
+            self.progress("BM25 index", 0.0)
             index = BM25Index.from_entities(self.catalog)
             index.save(directory)
         self.progress("BM25 index", 1.0)

@@ -73,7 +73,7 @@ def mix_from(prefix: str) -> dict[str, float]:
 st.subheader("Demo scenarios")
 cols = st.columns(len(SCENARIOS))
 for i, name in enumerate(SCENARIOS):
-    cols[i].button(name, key=f"scenario_{i}", on_click=apply_scenario, args=(name,), use_container_width=True,
+    cols[i].button(name, key=f"scenario_{i}", on_click=apply_scenario, args=(name,), width="stretch",
                    disabled=busy_elsewhere)
 if st.session_state.get("scenario"):
     st.info(f"**{st.session_state['scenario']}** — {SCENARIOS[st.session_state['scenario']]['caption']}")

@@ -4,7 +4,10 @@ what each found, the final ranking, and give feedback that the engine learns fro
 import pandas as pd
 import streamlit as st
 
+import numpy as np
+
 from ltrr_core.demo_catalog import HARD_CASES
+from ltrr_core.users import ClickModel, TrafficGenerator
 from ui import charts
 from ui.resources import active_source, engine
 from ui.widgets import arm_frame, context_picker, strategy_badges
@@ -44,13 +47,39 @@ def send_label(query: str, entity_id: str, key: str) -> None:
         st.toast(f"label {grade} saved for {entity_id}")
 
 
-cols = st.columns([5, 1, 1])
+def simulate_user() -> None:
+    """A simulated user (the chosen profile, or any) searches with their own intent and answers through the
+    click model; their clicks and thumbs reach the engine exactly like an analyst's (source "simulated")."""
+    turn = st.session_state.get("sim_user_turn", 0) + 1
+    st.session_state["sim_user_turn"] = turn
+    profiles = [context.user] if context.user.id != "anonymous" else None
+    traffic = TrafficGenerator(eng.catalog, seed=turn, profiles=profiles)
+    intent = traffic.draw(1)[0]
+    st.session_state["query"] = intent.query
+    res = eng.search(intent.query, intent.context, k=int(st.session_state.get("k", 10)), source="simulated",
+                     user_id=intent.context.user.id)
+    response = ClickModel().respond([item.id for item in res.items], intent, np.random.default_rng(turn))
+    rewards = eng.settle(res.search_id, response.confirmed)
+    for kind, ids in (("click", response.clicked_ids), ("thumbs_up", response.thumbs_up), ("thumbs_down", response.thumbs_down)):
+        for entity_id in ids:
+            eng.feedback(res.search_id, entity_id, kind, source="simulated", user_id=intent.context.user.id)
+    st.session_state[RESULT] = res
+    st.session_state["sim_user_report"] = {
+        "user": intent.context.user.id, "kind": intent.kind, "query": intent.query, "target": intent.target_id,
+        "clicked": list(response.clicked_ids), "thumbs_up": list(response.thumbs_up), "confirmed": response.confirmed,
+        "rewards": rewards,
+    }
+
+
+cols = st.columns([5, 1, 1, 2])
 cols[0].text_input(
     "Query", key="query", placeholder="an artist, a song, a mood, a podcast topic…", on_change=request_search,
     label_visibility="collapsed",
 )
-cols[1].button("Search", key="search", type="primary", on_click=request_search, use_container_width=True)
+cols[1].button("Search", key="search", type="primary", on_click=request_search, width="stretch")
 k = cols[2].number_input("Results", min_value=1, max_value=50, value=10, step=1, key="k", label_visibility="collapsed")
+cols[3].button("🎲 Simulate a user", key="simulate_user", on_click=simulate_user, width="stretch",
+               help="A simulated user with their own intent searches and clicks; the engine learns from it")
 
 if st.session_state.pop("pending_search", False):
     query = st.session_state.get("query", "")
@@ -71,12 +100,21 @@ if res is None:
         )
         for i, (example, why) in enumerate(EXAMPLES):
             left, right = st.columns([2, 5])
-            left.button(f"🔎 {example}", key=f"example_{i}", on_click=use_example, args=(example,), use_container_width=True)
+            left.button(f"🔎 {example}", key=f"example_{i}", on_click=use_example, args=(example,), width="stretch")
             right.caption(why)
     st.stop()
 
 if res.message:
     st.info(res.message)
+report = st.session_state.pop("sim_user_report", None)
+if report:
+    target = eng.catalog.get(report["target"])
+    st.success(
+        f"Simulated **{report['user']}** ({report['kind']} intent) wanted **{target.title}** ({target.type}) and typed "
+        f"`{report['query']}`. Clicked: {', '.join(report['clicked']) or 'nothing'} · thumbs up: "
+        f"{', '.join(report['thumbs_up']) or 'none'} · confirmed: {report['confirmed'] or 'none'} · arm rewards: "
+        + (", ".join(f"{arm} {r:.0f}" for arm, r in report["rewards"].items()) or "none")
+    )
 if res.selection is None:  # an empty query after normalization: nothing was searched
     st.stop()
 
@@ -84,6 +122,9 @@ trace = res.understanding.to_trace()
 st.caption(
     f"`{res.ranker}` ranker · policy `{res.selection.policy}` · {res.timings.get('total', 0.0):.0f} ms total · search #{res.search_id}"
 )
+
+with st.expander("Timings per stage"):
+    st.table(pd.DataFrame(list(res.timings.items()), columns=["stage", "ms"]).round({"ms": 2}).set_index("stage"))
 
 # ------------------------------------------------------------------ query understanding
 with st.expander("Query understanding", expanded=True):

@@ -33,3 +33,18 @@ def spotify_path() -> Path:
 @pytest.fixture(scope="session")
 def scifact_dir() -> Path:
     return need_shared(SCIFACT)
+
+
+@pytest.fixture(scope="session")
+def app_cache_dir(tmp_path_factory) -> Path:
+    """One cache dir for the app tests (AppTest and browser), warmed once: the default catalog is
+    embedded once per test session. ``LTRR_TEST_CACHE_DIR`` reuses a persistent dir across sessions."""
+    import os
+
+    from ltrr_core.config import Settings
+    from ltrr_core.engine import Engine
+
+    cache = Path(os.environ.get("LTRR_TEST_CACHE_DIR") or tmp_path_factory.mktemp("app_cache"))
+    settings = Settings(cache_dir=cache, db_path=tmp_path_factory.mktemp("warm_db") / "warm.db")
+    Engine.open("default", settings).warm_up()
+    return cache

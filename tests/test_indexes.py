@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -162,13 +164,23 @@ def test_learned_pairs_for_new_queries_are_retrieved(memory):
     assert memory.explain("Bread Show")[0]["clicks"] == 2
 
 
+def test_shown_but_never_chosen_pairs_are_not_retrieved(memory):
+    memory.record("hold on", "pod", impressions=3)
+    memory.record("hold on", "p1", impressions=1, thumbs_down=1)
+    assert {"pod", "p1"}.isdisjoint(h.entity_id for h in memory.lookup(["hold on"], 10))
+    memory.record("hold on", "pod", clicks=1)
+    assert "pod" in [h.entity_id for h in memory.lookup(["hold on"], 10)]
+
+
 def test_load_stats_sets_totals_and_skips_unknown_entities(memory):
     rows = [
         {"query": "morning", "entity_id": "t3", "impressions": 4, "clicks": 3},
         PairStats("morning", "t3", impressions=4, clicks=3),  # totals, not increments
         {"query": "morning", "entity_id": "gone", "clicks": 9},
+        SimpleNamespace(query="Rainy!", entity_id="p1", impressions=1, clicks=1, thumbs_up=0, thumbs_down=0),
     ]
-    assert memory.load_stats(rows) == 2
+    assert memory.load_stats(rows) == 3
+    assert memory.explain("rainy")[0]["entity_id"] == "p1"
     (row,) = [r for r in memory.explain("morning") if r["entity_id"] == "t3"]
     assert row["clicks"] == 3 and row["source"] == "observed"
     assert not memory.record("morning", "gone", clicks=1)

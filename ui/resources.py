@@ -47,11 +47,16 @@ def _warm(eng: Engine) -> dict[str, float]:
     with state["lock"]:
         if state["timings"] is None:
             bar = st.progress(0.0, text="Preparing indexes and the embedding model…")
+            live = [True]  # the engine keeps the callback: silence it once this page's bar is gone
 
             def progress(label: str, fraction: float) -> None:
-                bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{label} ({fraction:.0%})")
+                if live[0]:
+                    bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{label} ({fraction:.0%})")
 
-            state["timings"] = eng.warm_up(progress=progress)
+            try:
+                state["timings"] = eng.warm_up(progress=progress)
+            finally:
+                live[0] = False
             bar.empty()
     return state["timings"]
 

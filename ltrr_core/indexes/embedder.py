@@ -58,6 +58,9 @@ class Embedder:
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # progress is reported through our callback
 
         torch.set_num_threads(threads or max(1, min(4, os.cpu_count() or 1)))
         path = resolve_model_path(model)

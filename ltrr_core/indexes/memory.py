@@ -4,7 +4,9 @@ Cold start: each entity gets *predicted* queries from its metadata (its title, "
 its creator, "genre songs"/"mood playlist" phrases, rare description keywords) with a predicted
 score in [0.3, 0.6]. Feedback (impressions, clicks, thumbs) turns a pair into an *observed* one
 whose score is a Beta-smoothed success rate with the prediction as the prior mean, so observed
-evidence supersedes the prediction as it accumulates.
+evidence supersedes the prediction as it accumulates. A pair that was never predicted and
+only shown (or disliked), never clicked, is kept but not retrieved: the memory recalls what
+users chose, not what other strategies happened to show.
 
 Lookup: keys equal to the query text score similarity 1; other keys sharing tokens with it
 (an inverted index from tokens to keys) score their token Jaccard similarity (stopwords aside,
@@ -49,6 +51,9 @@ TYPE_PHRASES: dict[str, tuple[str, ...]] = {
 }
 
 
+COUNTS = ("impressions", "clicks", "thumbs_up", "thumbs_down")
+
+
 @dataclass(frozen=True)
 class PairStats:
     """Feedback totals for one (query, entity) pair, as the feedback store aggregates them."""
@@ -61,7 +66,7 @@ class PairStats:
     thumbs_down: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("impressions", "clicks", "thumbs_up", "thumbs_down"):
+        for name in COUNTS:
             if getattr(self, name) < 0:
                 raise ValueError(f"{name}: {getattr(self, name)} must be >= 0")
 
@@ -77,6 +82,14 @@ class PairStats:
         successes = self.clicks + 2 * self.thumbs_up
         failures = max(self.impressions - self.clicks, 0) + 2 * self.thumbs_down
         return (prior * PRIOR_STRENGTH + successes) / (PRIOR_STRENGTH + successes + failures)
+
+
+def _as_pair_stats(row: PairStats | Mapping[str, Any] | Any) -> PairStats:
+    if isinstance(row, PairStats):
+        return row
+    get = row.get if isinstance(row, Mapping) else (lambda name, default=None: getattr(row, name, default))
+    return PairStats(normalize(str(get("query") or "")), str(get("entity_id") or ""),
+                     *(int(get(name, 0) or 0) for name in COUNTS))
 
 
 def predicted_queries(entity: Entity, keywords: Sequence[str] = ()) -> dict[str, float]:
@@ -177,16 +190,7 @@ class MemoryIndex:
     def load_stats(self, stats: Iterable[PairStats | Mapping[str, Any] | Any]) -> int:
         """Set pairs' totals from rows (PairStats, mappings or objects with PairStats' fields);
         returns how many rows applied (rows for entities not in the catalog are skipped)."""
-        names = [f for f in PairStats.__dataclass_fields__]
-        applied = 0
-        for row in stats:
-            if not isinstance(row, PairStats):
-                get = row.get if isinstance(row, Mapping) else lambda n, r=row: getattr(r, n, 0)
-                values = {n: get(n, 0) if n not in ("query", "entity_id") else get(n) for n in names}
-                values["query"] = normalize(str(values["query"] or ""))
-                row = PairStats(**values)
-            applied += self._apply(row, False)
-        return applied
+        return sum(self._apply(_as_pair_stats(row), False) for row in stats)
 
     def _apply(self, stats: PairStats, accumulate: bool) -> bool:
         position = self.catalog.position.get(stats.entity_id)
@@ -201,12 +205,15 @@ class MemoryIndex:
 
     # -- lookup ------------------------------------------------------------------------------
 
-    def _pair_score(self, key_id: int, position: int) -> tuple[float, str]:
+    def _pair_score(self, key_id: int, position: int) -> tuple[float | None, str]:
+        """(score, source); score None for a pair never predicted nor chosen (only shown / disliked)."""
         predicted = self._predicted[key_id].get(position)
         observed = self._observed.get(key_id, {}).get(position)
-        if observed is not None:
-            return observed.score(UNPREDICTED_PRIOR if predicted is None else predicted), "observed"
-        return predicted, "predicted"
+        if observed is None:
+            return predicted, "predicted"
+        if predicted is None and observed.clicks + observed.thumbs_up == 0:
+            return None, "observed"
+        return observed.score(UNPREDICTED_PRIOR if predicted is None else predicted), "observed"
 
     def _matching_keys(self, texts: Iterable[str]) -> dict[int, float]:
         matches: dict[int, float] = {}
@@ -232,6 +239,8 @@ class MemoryIndex:
             for key_id, similarity in self._matching_keys(texts).items():
                 for position in self._predicted[key_id].keys() | self._observed.get(key_id, {}).keys():
                     pair_score, source = self._pair_score(key_id, position)
+                    if pair_score is None:
+                        continue
                     score = similarity * pair_score
                     if position not in best or score > best[position].score:
                         best[position] = MemoryHit(self.catalog.entities[position].id, position, score,
@@ -250,7 +259,8 @@ class MemoryIndex:
                 score, source = self._pair_score(key_id, position)
                 observed = observed_pairs.get(position)
                 rows.append({
-                    "entity_id": self.catalog.entities[position].id, "score": round(score, 6), "source": source,
+                    "entity_id": self.catalog.entities[position].id, "score": round(score or 0.0, 6),
+                    "source": source,
                     "predicted": self._predicted[key_id].get(position),
                     **({k: v for k, v in asdict(observed).items() if k not in ("query", "entity_id")}
                        if observed else {}),

@@ -1,0 +1,100 @@
+"""Evaluation: offline metrics per system on a BEIR folder, and off-policy "what if" estimates from the logs."""
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from ltrr_core.bandit import POLICIES
+from ltrr_core.catalog import CatalogError
+from ltrr_core.evaluate import BEIR_LEFT_OUT, BEIR_STRATEGIES, evaluate_beir
+from ltrr_core.offpolicy import evaluate_policy
+from ui import charts
+from ui.resources import engine, settings
+
+SYSTEMS = (*BEIR_STRATEGIES, "fusion", "ltr")
+
+st.title("Evaluation")
+eng = engine()
+
+# ------------------------------------------------------------------ offline metrics
+st.subheader("Offline metrics on a BEIR folder")
+st.caption(
+    "Each strategy alone, their reciprocal-rank fusion, and LightGBM LTR trained on the train split only, "
+    "scored with ranx on the chosen split."
+)
+cols = st.columns([3, 1, 2])
+folder = cols[0].text_input("BEIR folder", key="beir_eval_dir", placeholder="/path/to/scifact (corpus.jsonl, queries.jsonl, qrels/)")
+splits = sorted(p.stem for p in (Path(folder) / "qrels").glob("*.tsv")) if folder.strip() and Path(folder).is_dir() else []
+split = cols[1].selectbox("Split", splits or ["test"], index=(splits.index("test") if "test" in splits else 0), key="beir_split")
+systems = cols[2].multiselect("Systems", SYSTEMS, default=list(SYSTEMS), key="eval_systems")
+if st.button("Run evaluation", key="eval_run", type="primary"):
+    if not folder.strip():
+        st.error("BEIR folder: type the path of a BEIR dataset folder.")
+    elif not Path(folder).is_dir():
+        st.error(f"BEIR folder: {folder} is not a folder; check the path.")
+    elif not systems:
+        st.error("Systems: pick at least one system to evaluate.")
+    else:
+        bar = st.progress(0.0, text="Loading the dataset…")
+        try:
+            report = evaluate_beir(
+                folder, split=split, systems=systems, settings=settings(),
+                progress=lambda label, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=label),
+            )
+            st.session_state["eval_report"] = report
+        except (CatalogError, ValueError, FileNotFoundError) as exc:
+            st.error(f"Evaluation: {exc}")
+        bar.empty()
+
+report = st.session_state.get("eval_report")
+if report is not None:
+    st.caption(f"{report.dataset} · split {report.split} · {report.queries} queries · {report.seconds:.1f} s")
+    table = report.table.round(4)
+    st.table(table)
+    tidy = table.reset_index().melt(id_vars="system", var_name="metric", value_name="value")
+    st.plotly_chart(
+        charts.grouped_bars(tidy, "metric", "value", "system", f"{report.dataset}: metrics per system", "metric", "score"),
+        key="eval_chart",
+    )
+    with st.expander("Strategies left out on BEIR, and why"):
+        st.table(pd.DataFrame(list(report.left_out.items()), columns=["strategy", "why"]).set_index("strategy"))
+
+# ------------------------------------------------------------------ off-policy
+st.subheader("What if another policy had chosen? (off-policy estimates)")
+st.caption(
+    "IPS, SNIPS, direct method and doubly robust estimates of each policy's hit rate from the logged searches "
+    "(propensities recorded at search time), with 95% bootstrap intervals."
+)
+targets = st.multiselect(
+    "Policies to estimate", [p for p in POLICIES if p not in ("fixed",)] + [f"fixed:{s}" for s in eng.strategy_names],
+    default=["linucb", "random", "all"], key="ope_targets",
+)
+n_bootstrap = st.number_input("Bootstrap samples", min_value=20, max_value=2000, value=200, step=20, key="ope_bootstrap")
+if st.button("Estimate", key="ope_run"):
+    if not targets:
+        st.error("Policies to estimate: pick at least one.")
+    else:
+        rows, logged = [], None
+        with st.spinner("Replaying the log…", show_time=True):
+            try:
+                for target in targets:
+                    out = evaluate_policy(eng, target, n_bootstrap=int(n_bootstrap))
+                    logged = out["logged_policy_value"]
+                    rows += [{"policy": target, "estimator": name, **values, "n": out["n"]}
+                             for name, values in out["estimates"].items()]
+            except ValueError as exc:
+                st.info(f"Nothing to estimate yet: {exc}")
+        if rows:
+            st.session_state["ope_result"] = (pd.DataFrame(rows), logged)
+
+ope = st.session_state.get("ope_result")
+if ope is not None:
+    frame, logged = ope
+    st.caption(f"{int(frame['n'].iloc[0])} logged searches · logged policy's hit rate {logged:.3f}")
+    st.table(frame.pivot_table(index="policy", columns="estimator", values="value", sort=False).round(3))
+    st.plotly_chart(
+        charts.intervals(frame, "policy", "value", "ci_low", "ci_high", "estimator",
+                         "Estimated hit rate per policy (95% CI)", "policy", "estimated hit rate", reference=logged),
+        key="ope_chart",
+    )

@@ -1,0 +1,99 @@
+"""The engine façade on the default catalog: trace, logging, feedback, bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from ltrr_core.bandit import PolicyConfig, split_arm
+from ltrr_core.config import Settings
+from ltrr_core.context import Context
+from ltrr_core.demo_catalog import HARD_CASES
+from ltrr_core.engine import Engine
+
+
+@pytest.fixture()
+def engine(default_catalog, app_cache_dir, tmp_path):
+    return Engine.open("default", Settings(cache_dir=app_cache_dir, db_path=tmp_path / "feedback.db"),
+                       catalog=default_catalog)
+
+
+def test_search_returns_the_full_trace_and_logs_it(engine):
+    result = engine.search("love", Context(), k=10)
+    sel = result.selection
+    assert len(sel.arms) == len(engine.state.bandit.arms) == 12
+    assert 1 <= len(sel.chosen) <= engine.policy.max_arms
+    assert set(result.candidates) == {split_arm(a)[0] for a in sel.chosen}
+    assert len(result.items) == 10
+    for item in result.items:
+        assert item.found_by and set(item.found_by) <= set(result.candidates)
+    assert {"understand", "featurize", "select", "union", "rank", "total"} <= set(result.timings)
+    stored = engine.store.search(result.search_id)
+    assert stored.chosen_arms == sel.chosen
+    assert stored.propensity == pytest.approx(sel.propensity)
+    assert [r.entity_id for r in engine.store.impressions(result.search_id)] == [i.id for i in result.items]
+    payload = result.to_json()
+    assert payload["results"][0]["found_by"] and payload["trace"]["strategies"][0]["n_candidates"] > 0
+
+
+def test_thumbs_up_rewards_exactly_the_arms_that_found_the_item(engine):
+    result = engine.search("love songs", Context())
+    item = result.items[0]
+    rewards = engine.feedback(result.search_id, item.id, "thumbs_up")
+    assert set(rewards) == set(result.selection.chosen)
+    for arm, reward in rewards.items():
+        assert reward == float(split_arm(arm)[0] in item.found_by)
+    assert engine.feedback(result.search_id, item.id, "click") == {}  # one bandit update per search
+    assert sum(engine.state.bandit.stats.pulls.values()) == len(rewards)
+    events = engine.store.feedback_events(search_id=result.search_id)
+    assert sorted(events["kind"]) == ["click", "thumbs_up"]
+    assert engine.store.bandit_log()[0].rewards == rewards
+
+
+def test_typo_artist_query_finds_the_artists_tracks(engine, default_catalog):
+    artist_id, name, typo = HARD_CASES["typo_artists"][0]
+    engine.set_policy(PolicyConfig(name="all"))
+    result = engine.search(typo, Context(), k=20)
+    creators = {i.creator for i in result.items}
+    assert name in creators or artist_id in {i.id for i in result.items}
+
+
+@pytest.mark.parametrize("query", [
+    "", "   \t ", "x" * 10_000, "love\x00\x07\x1b[31m", "🎸🔥 love", "사랑 노래", "ラブソング", "Любовь",
+    "'; DROP TABLE searches; --", "(.*)+[a-z]{2,}\\", "%_%", "NULL",
+])
+def test_bad_input_never_raises(engine, query):
+    result = engine.search(query, Context())
+    if not query.strip():
+        assert result.search_id is None and result.message and result.items == ()
+    else:
+        assert result.items is not None
+    assert engine.store.integrity_check() == "ok"
+
+
+def test_long_query_is_cut_with_a_message(engine):
+    result = engine.search("love " * 3000, Context())
+    assert "cut" in result.message
+
+
+def test_labels_survive_reset_learning(engine):
+    result = engine.search("jazz", Context())
+    engine.feedback(result.search_id, result.items[0].id, "thumbs_up")
+    engine.label("jazz", result.items[1].id, 3)
+    deleted = engine.reset_learning()
+    assert deleted["searches"] >= 1
+    assert sum(engine.state.bandit.stats.pulls.values()) == 0
+    assert [(lab.entity_id, lab.grade) for lab in engine.store.labels()] == [(result.items[1].id, 3)]
+
+
+def test_label_for_unknown_entity_is_refused(engine):
+    with pytest.raises(KeyError, match="not in the catalog"):
+        engine.label("jazz", "no-such-id", 2)
+
+
+def test_learning_state_persists_across_engines(engine, default_catalog, app_cache_dir, tmp_path):
+    result = engine.search("rock", Context())
+    engine.feedback(result.search_id, result.items[0].id, "thumbs_up")
+    engine.save_state()
+    again = Engine.open("default", Settings(cache_dir=app_cache_dir, db_path=tmp_path / "feedback.db"),
+                        catalog=default_catalog)
+    assert again.state.bandit.stats.pulls == engine.state.bandit.stats.pulls
