@@ -120,7 +120,7 @@ from ltrr_core.config import Settings
 from ltrr_core.resources import Resources
 catalog = load_catalog(sys.argv[1])
 loaded = time.perf_counter() - start
-res = Resources(catalog, Settings(cache_dir=sys.argv[2]))
+res = Resources(catalog, Settings.from_env(cache_dir=sys.argv[2]))
 parts = res.warm_up()
 print(json.dumps({"catalog_load": loaded, **parts, "embeddings_source": res.embeddings_source}))
 """

@@ -11,7 +11,7 @@ import pickle
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -256,7 +256,7 @@ class Engine:
         memory = self.resources.memory
         for item in result.items:
             memory.record(result.understanding.normalized, item.id, impressions=1)
-        return SearchResult(**{**result.__dict__, "search_id": search_id})
+        return replace(result, search_id=search_id)
 
     # -- feedback ----------------------------------------------------------------------
     def feedback(self, search_id: int, entity_id: str, kind: str, source: str = "human",

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from ltrr_core.bandit import POLICIES, PolicyConfig
-from ltrr_core.engine import Engine
+from ltrr_core.engine import Engine, SearchResult
 from ltrr_core.strategies.base import Candidates
 from ltrr_core.strategies.semantic import query_text
-from ltrr_core.users import ClickModel, Intent, TrafficGenerator, validate_mix
+from ltrr_core.users import ClickModel, Intent, Response, TrafficGenerator, validate_mix
 
 COMPARE_POLICIES = ("linucb", "lints", "egreedy", "random", "all")
 
@@ -136,12 +136,7 @@ class SimulationRun:
         memory = engine.retrieve("memory", u, intent.context, max(engine.policy.depths))
         found_by = tuple(s for s, c in {**full, "memory": memory}.items() if intent.relevant & set(c.ids))
         hit = bool(intent.relevant & set(res.pool.ids))
-        response = self.config.click_model.respond([i.id for i in res.items], intent, self.rng)
-        rewards = engine.settle(res.search_id, response.confirmed)
-        for kind, ids in (("click", response.clicked_ids), ("thumbs_up", response.thumbs_up),
-                          ("thumbs_down", response.thumbs_down)):
-            for entity_id in ids:
-                engine.feedback(res.search_id, entity_id, kind, source="simulated", user_id=intent.context.user.id)
+        response, rewards = answer(engine, res, intent, self.config.click_model, self.rng)
         return self._record(intent, res, hit, bool(found_by), found_by, response.confirmed, rewards, t0)
 
     def _record(self, intent, res, hit, oracle_hit, found_by, confirmed, rewards, t0) -> RoundRecord:
@@ -186,6 +181,19 @@ class SimulationRun:
                         for a in sorted(stats.pulls)},
             "searches_per_s": n / self.elapsed if self.elapsed else 0.0,
         }
+
+
+def answer(engine: Engine, result: SearchResult, intent: Intent, click_model: ClickModel,
+           rng: np.random.Generator) -> tuple[Response, dict[str, float]]:
+    """The simulated user reacts to a logged result: the click model decides, the engine settles
+    the bandit round on the confirmed item and stores every click and thumb as simulated feedback."""
+    response = click_model.respond([i.id for i in result.items], intent, rng)
+    rewards = engine.settle(result.search_id, response.confirmed)
+    for kind, ids in (("click", response.clicked_ids), ("thumbs_up", response.thumbs_up),
+                      ("thumbs_down", response.thumbs_down)):
+        for entity_id in ids:
+            engine.feedback(result.search_id, entity_id, kind, source="simulated", user_id=intent.context.user.id)
+    return response, rewards
 
 
 def _draw_traffic(traffic: TrafficGenerator, config: SimulationConfig) -> list[Intent]:

@@ -105,10 +105,15 @@ with right:
     export_fmt = st.selectbox("Export format", list(FORMATS), key="export_format")
     mine = eng.store.labels(judge=judge)
     if mine:
-        judgments = [Judgment(label.normalized_query, label.entity_id, label.grade, label.query) for label in mine]
-        with tempfile.TemporaryDirectory() as tmp:
-            data = write_labels(judgments, Path(tmp) / f"labels.{export_fmt}", export_fmt).read_bytes()
-        st.download_button(f"Download {len(mine)} labels of {judge}", data, file_name=f"labels-{judge}.{export_fmt}",
-                           key="labels_download")
+        # csv carries the query text; trec/beir ids cannot hold whitespace, so words are joined by "_"
+        query_id = (lambda q: q) if export_fmt == "csv" else (lambda q: "_".join(q.split()))
+        judgments = [Judgment(query_id(label.normalized_query), label.entity_id, label.grade, label.query) for label in mine]
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                data = write_labels(judgments, Path(tmp) / f"labels.{export_fmt}", export_fmt).read_bytes()
+            st.download_button(f"Download {len(mine)} labels of {judge}", data, file_name=f"labels-{judge}.{export_fmt}",
+                               key="labels_download")
+        except LabelFileError as exc:
+            st.error(f"Export as {export_fmt}: {exc}")
     else:
         st.caption(f"{judge} has no labels to export yet.")

@@ -88,12 +88,14 @@ with st.expander("Simulation settings", expanded=runner is None):
     st.caption("Traffic mix (relative weights): " + ", ".join(f"**{k}**" for k in INTENT_KINDS))
     mix_cols = st.columns(len(INTENT_KINDS))
     for col, kind in zip(mix_cols, INTENT_KINDS):
-        col.slider(kind, 0.0, 1.0, float(DEFAULT_MIX.get(kind, 0.0)), 0.05, key=f"mix_{kind}")
+        st.session_state.setdefault(f"mix_{kind}", float(DEFAULT_MIX.get(kind, 0.0)))
+        col.slider(kind, 0.0, 1.0, step=0.05, key=f"mix_{kind}")
     shift = st.toggle("Shift the traffic mix half way", key="sim_shift")
     if shift:
         after_cols = st.columns(len(INTENT_KINDS))
         for col, kind in zip(after_cols, INTENT_KINDS):
-            col.slider(f"{kind} (after)", 0.0, 1.0, 0.0, 0.05, key=f"mix_after_{kind}")
+            st.session_state.setdefault(f"mix_after_{kind}", 0.0)
+            col.slider(f"{kind} (after)", 0.0, 1.0, step=0.05, key=f"mix_after_{kind}")
 
 
 def build_configs() -> dict[str, SimulationConfig] | None:

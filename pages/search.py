@@ -78,7 +78,7 @@ cols[0].text_input(
 )
 cols[1].button("Search", key="search", type="primary", on_click=request_search, width="stretch")
 k = cols[2].number_input("Results", min_value=1, max_value=50, value=10, step=1, key="k", label_visibility="collapsed")
-cols[3].button("🎲 Simulate a user", key="simulate_user", on_click=simulate_user, width="stretch",
+cols[3].button("Simulate a user", key="simulate_user", on_click=simulate_user, width="stretch",
                help="A simulated user with their own intent searches and clicks; the engine learns from it")
 
 if st.session_state.pop("pending_search", False):
@@ -100,7 +100,7 @@ if res is None:
         )
         for i, (example, why) in enumerate(EXAMPLES):
             left, right = st.columns([2, 5])
-            left.button(f"🔎 {example}", key=f"example_{i}", on_click=use_example, args=(example,), width="stretch")
+            left.button(example, key=f"example_{i}", on_click=use_example, args=(example,), width="stretch")
             right.caption(why)
     st.stop()
 
@@ -150,7 +150,7 @@ st.caption(
     + (" · *explored (random subset)*" if res.selection.explored else "")
 )
 st.table(arms)
-st.plotly_chart(charts.arm_scores(arms.assign(picked=arms["picked"].ne("—"))), key="arm_chart")
+st.plotly_chart(charts.arm_scores(arms.assign(picked=arms["picked"].eq("yes"))), key="arm_chart")
 
 with st.expander("Candidates per strategy"):
     tabs = st.tabs([f"{name} ({len(c)})" for name, c in res.candidates.items()])
@@ -193,8 +193,8 @@ for item in res.items:
             meta.append("moods " + ", ".join(item.moods))
         main.caption(" · ".join(meta) + (f"  \n{item.description[:200]}" if item.description else ""))
         up, down = actions.columns(2)
-        up.button("👍", key=f"up_{item.rank}", help="thumbs up", on_click=send_feedback, args=(res.search_id, item.id, "thumbs_up"))
-        down.button("👎", key=f"down_{item.rank}", help="thumbs down", on_click=send_feedback, args=(res.search_id, item.id, "thumbs_down"))
+        up.button("Thumbs up", key=f"up_{item.rank}", on_click=send_feedback, args=(res.search_id, item.id, "thumbs_up"))
+        down.button("Thumbs down", key=f"down_{item.rank}", on_click=send_feedback, args=(res.search_id, item.id, "thumbs_down"))
         grade_key = f"grade_{res.search_id}_{item.rank}"
         actions.segmented_control(
             "Relevance", list(GRADES), format_func=lambda g: str(g), key=grade_key, on_change=send_label,

@@ -75,7 +75,7 @@ def test_search_shows_arm_table_understanding_and_results(db_path):
     res = at.session_state["last_result"]
     arm_table = next(t.value for t in at.table if "propensity" not in t.value.columns and "why" in t.value.columns)
     assert set(arm_table["arm"]) == {a.arm for a in res.selection.arms}
-    assert (arm_table["picked"] == "✅ picked").sum() == len(res.selection.chosen)
+    assert (arm_table["picked"] == "yes").sum() == len(res.selection.chosen)
     assert len(res.items) == 10
     shown = texts(at.markdown)
     assert f"1. {res.items[0].title}" in shown

@@ -7,7 +7,6 @@ copied to docs/screenshots/ for the README.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -28,6 +27,7 @@ README_SHOTS = ROOT / "docs" / "screenshots"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                "--disable-component-update", "--disable-sync"]
 START_TIMEOUT_S = 120
+README_HEIGHT = 1500
 FIRST_LOAD_MS = 240_000  # the engine opens on the first page view (model load; embeddings come from the warmed cache)
 
 if not CHROMIUM.exists():
@@ -89,7 +89,8 @@ def page(server):
 
 
 def screenshot(pg, name: str, readme: bool = False) -> Path:
-    """A full-page PNG (Streamlit scrolls inside stMain, so grow the viewport to its height first)."""
+    """A full-page PNG (Streamlit scrolls inside stMain, so grow the viewport to its height first);
+    README copies keep the first README_HEIGHT pixels so the committed files stay small."""
     ARTIFACTS.mkdir(exist_ok=True)
     height = pg.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
     pg.set_viewport_size({"width": 1400, "height": min(max(int(height), 800), 6000)})
@@ -98,7 +99,9 @@ def screenshot(pg, name: str, readme: bool = False) -> Path:
     pg.set_viewport_size({"width": 1400, "height": 1000})
     if readme:
         README_SHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, README_SHOTS / path.name)
+        pg.set_viewport_size({"width": 1280, "height": README_HEIGHT})
+        pg.screenshot(path=str(README_SHOTS / path.name))
+        pg.set_viewport_size({"width": 1400, "height": 1000})
     return path
 
 
@@ -123,7 +126,7 @@ def test_search_then_thumbs_up_lands_in_sqlite(page, server):
     print(f"\nsearch 'love': results visible {time.perf_counter() - started:.2f} s after the click")
     expect(page.get_by_test_id("stTable").first.locator("tbody tr").first).to_be_visible()
     no_exception(page)
-    page.get_by_role("button", name="👍").first.click()
+    page.get_by_role("button", name="Thumbs up").first.click()
     deadline = time.monotonic() + 30
     while True:
         with FeedbackStore(db) as store:

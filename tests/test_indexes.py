@@ -155,6 +155,8 @@ def test_feedback_supersedes_predictions(memory):
     assert hits[0].entity_id == "t2" and hits[0].source == "observed"
     assert hits[-1].entity_id == "t1" and hits[-1].score < 0.2
     assert memory.n_observed == 2
+    memory.reset_observed()
+    assert memory.n_observed == 0 and memory.lookup(["hold on"], 1)[0].entity_id == "t1"
 
 
 def test_learned_pairs_for_new_queries_are_retrieved(memory):

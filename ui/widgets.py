@@ -69,7 +69,7 @@ def arm_frame(arms) -> pd.DataFrame:
             "bonus": round(a.bonus, 4),
             "score": round(a.score, 4),
             "net": round(a.net, 4),
-            "picked": "✅ picked" if a.picked else "—",
+            "picked": "yes" if a.picked else "no",
             "why": a.why,
             "pulls": a.pulls,
             "mean reward": round(a.mean_reward, 3),
@@ -79,7 +79,7 @@ def arm_frame(arms) -> pd.DataFrame:
     df = pd.DataFrame(rows)
     if df.empty:
         return df
-    return df.sort_values(["picked", "score"], ascending=[False, False], key=lambda c: c if c.name != "picked" else c.eq("✅ picked")).reset_index(drop=True)
+    return df.sort_values(["picked", "score"], ascending=False, kind="stable").reset_index(drop=True)
 
 
 def show_error(exc: Exception, what: str) -> None:

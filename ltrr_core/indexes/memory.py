@@ -192,6 +192,12 @@ class MemoryIndex:
         returns how many rows applied (rows for entities not in the catalog are skipped)."""
         return sum(self._apply(_as_pair_stats(row), False) for row in stats)
 
+    def reset_observed(self) -> None:
+        """Forget all feedback: back to the cold-start predictions."""
+        with self._lock:
+            self._observed.clear()
+            self._n_observed = 0
+
     def _apply(self, stats: PairStats, accumulate: bool) -> bool:
         position = self.catalog.position.get(stats.entity_id)
         if position is None or not stats.query:
@@ -269,7 +275,8 @@ class MemoryIndex:
 
 
 def _description_keywords(catalog: Catalog) -> list[tuple[str, ...]]:
-    """Per entity, its ``KEYWORDS_PER_ENTITY`` rarest description words (>= 4 letters, no stopwords; longer first on ties)."""
+    """Per entity, its ``KEYWORDS_PER_ENTITY`` rarest description words (>= 4 letters, no
+    stopwords; the longer word first on ties)."""
     words = [
         list(dict.fromkeys(t for t in tokenize(e.description, max_chars=None) if len(t) >= 4 and t not in STOPWORDS))
         for e in catalog
