@@ -260,11 +260,13 @@ class Bandit:
         """One row per picked arm: reward 1 if that arm's own candidates held the confirmed item."""
         if not rewards:
             return
-        arms = list(rewards)
-        contexts = np.repeat(np.asarray(x, dtype=float).reshape(1, -1), len(arms), axis=0)
-        self.mab.partial_fit(arms, [rewards[a] for a in arms], contexts)
-        for arm in arms:
-            self.stats.add(arm, rewards[arm])
+        x = np.asarray(x, dtype=float).reshape(1, -1)
+        models = self.mab._imp.arm_to_model
+        for arm, reward in rewards.items():
+            # What mabwiser's partial_fit computes for this arm (a rank-one ridge update),
+            # without its per-call deep copy of every arm's model (8 ms a round for 12 arms).
+            models[arm].fit(x, np.array([reward]))
+            self.stats.add(arm, reward)
 
     def with_config(self, config: PolicyConfig) -> "Bandit":
         """A fresh bandit with another policy over the same arms and features."""

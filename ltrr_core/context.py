@@ -49,6 +49,7 @@ CONTEXT_FEATURES: tuple[tuple[str, str], ...] = (
     ("q_type_list", "likelihood the query asks for playlists or stations"),
     ("q_type_spoken", "likelihood the query asks for podcasts or episodes"),
     ("q_no_reading", "1 if no interpretation stands at all (free topic text)"),
+    ("q_recency", "1 if the query asks for something new ('new', 'latest', 'fresh', ...)"),
     ("u_likes_spoken", "1 if the user prefers podcasts/episodes"),
     ("u_genre_match", "1 if a genre reading is one of the user's favourite genres"),
     ("t_weekend", "1 on Saturday and Sunday"),
@@ -56,6 +57,7 @@ CONTEXT_FEATURES: tuple[tuple[str, str], ...] = (
     ("t_holiday", "1 in holiday season"),
 )
 CONTEXT_FEATURE_NAMES = tuple(name for name, _ in CONTEXT_FEATURES)
+RECENCY_WORDS = frozenset({"new", "newest", "latest", "fresh", "recent", "just", "released", "upcoming"})
 _TYPE_GROUPS = {
     "q_type_track": ("track", "album"),
     "q_type_artist": ("artist",),
@@ -98,6 +100,7 @@ def featurize(understanding, context: Context, history: dict[str, float] | None 
         "q_attr_decade": best("attribute", ("decade",)),
         **{name: max((types.get(t, 0.0) for t in group), default=0.0) for name, group in _TYPE_GROUPS.items()},
         "q_no_reading": float(not understanding.interpretations),
+        "q_recency": float(bool(RECENCY_WORDS.intersection(understanding.tokens))),
         "u_likes_spoken": float(any(t in ("podcast", "episode") for t in context.user.preferred_types)),
         "u_genre_match": float(bool(genres & set(context.user.favourite_genres))),
         "t_weekend": float(context.weekday >= 5),

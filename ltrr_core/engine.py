@@ -195,7 +195,7 @@ class Engine:
                log: bool = True, user_id: str | None = None,
                retrieved: dict[str, Candidates] | None = None) -> SearchResult:
         """Run the funnel for one query. ``retrieved`` (full-depth lists per strategy) lets the
-        simulator reuse retrieval across repeated queries; picked depths are prefixes of them."""
+        simulator reuse retrieval it already ran; picked depths are prefixes of those lists."""
         context = context or Context()
         timings: dict[str, float] = {}
         clock = _Clock(timings)
@@ -209,7 +209,7 @@ class Engine:
         candidates: dict[str, Candidates] = {}
         for arm in selection.chosen:
             strategy, depth = split_arm(arm)
-            if retrieved is not None and strategy in retrieved and strategy != "memory":
+            if retrieved is not None and strategy in retrieved:
                 candidates[strategy] = _prefix(retrieved[strategy], depth)
             else:
                 candidates[strategy] = self.retrieve(strategy, u, context, depth)
@@ -367,7 +367,7 @@ class Engine:
             self.state = self._fresh_state(self.policy)
             self._recent.clear()
             self.resources.memory.reset_observed()
-            self.rankers = RankerManager()
+            self.rankers.reset()
             self.ranker_path.unlink(missing_ok=True)
             (self.state_dir / "bandit.pkl").unlink(missing_ok=True)
         return self.store.reset_learning()

@@ -1,4 +1,4 @@
-"""Rankers over a candidate pool: reciprocal-rank fusion (before any model) and LightGBM lambdarank.
+"""Rankers over a candidate pool: interleaving (before any model), reciprocal-rank fusion and LightGBM lambdarank.
 
 Both follow :class:`Ranker`: ``score(features)`` -> one score per row, ``rank(pool, features)``
 -> a :class:`RankedList`, ``explain(features_of_shown_rows)`` -> per-feature contributions.
@@ -172,7 +172,7 @@ def rrf_scores(ranks: Iterable[np.ndarray], k: int = 60) -> np.ndarray:
 
 
 class FusionRanker:
-    """Reciprocal-rank fusion of the strategies' lists (k=60): the ranker before a model exists."""
+    """Reciprocal-rank fusion of the strategies' lists (k=60)."""
 
     name = "fusion"
 
@@ -197,6 +197,46 @@ class FusionRanker:
         for col in self._rank_columns:
             contributions[:, col] = np.nan_to_num(1.0 / (self.k + features[:, col]))
         return Explanation(FEATURE_NAMES, contributions, np.zeros(len(features)))
+
+
+class InterleaveRanker(FusionRanker):
+    """Round-robin blending of the strategies' lists: every picked strategy's top results reach
+    the first page, whatever the others found. The ranker before a model exists.
+
+    An item's score is 1 / (its best rank in any list), ties broken by how many strategies
+    found it. RRF (:class:`FusionRanker`) instead buries an item only one strategy found
+    below everything two near-duplicate strategies agree on, so a semantic-only hit never
+    reaches the page and never earns its strategy a reward.
+    """
+
+    name = "interleave"
+
+    def score(self, features: np.ndarray) -> np.ndarray:
+        return _interleave_scores(np.asarray(features, dtype=np.float64)[:, self._rank_columns].T)
+
+    def rank(self, pool: CandidatePool, features: np.ndarray) -> RankedList:
+        if len(pool) == 0:
+            return RankedList.from_scores(np.empty(0))
+        return RankedList.from_scores(_interleave_scores(np.vstack(list(pool.ranks.values()))))
+
+    def explain(self, features: np.ndarray) -> Explanation:
+        """1 / best rank lands on the best list's ``rank_<strategy>``; each finder adds 1e-3 to its own."""
+        ranks = np.asarray(features, dtype=np.float64)[:, self._rank_columns]
+        found = ~np.isnan(ranks)
+        contributions = np.zeros((len(ranks), len(FEATURE_NAMES)))
+        contributions[:, self._rank_columns] = 1e-3 * found
+        rows = np.flatnonzero(found.any(axis=1))
+        best = np.argmin(np.where(found, ranks, np.inf), axis=1)
+        cols = np.asarray(self._rank_columns)[best[rows]]
+        contributions[rows, cols] += 1.0 / ranks[rows, best[rows]]
+        return Explanation(FEATURE_NAMES, contributions, np.zeros(len(ranks)))
+
+
+def _interleave_scores(ranks: np.ndarray) -> np.ndarray:
+    """(n_strategies, n) rank arrays, NaN = not found -> 1 / best rank + 1e-3 * strategies found."""
+    found = ~np.isnan(ranks)
+    best = np.where(found, ranks, np.inf).min(axis=0)
+    return 1.0 / best + 1e-3 * found.sum(axis=0)
 
 
 class LTRRanker:
@@ -416,11 +456,11 @@ class RetrainDecision:
 
 @dataclass
 class RankerManager:
-    """The live ranker and its labelled searches. Fusion until a trained model beats it."""
+    """The live ranker and its labelled searches. Interleaving until a trained model beats it."""
 
     policy: RetrainPolicy = field(default_factory=RetrainPolicy)
     params: LTRParams = field(default_factory=LTRParams)
-    current: Ranker = field(default_factory=FusionRanker)
+    current: Ranker = field(default_factory=InterleaveRanker)
     groups: dict[str, TrainingGroup] = field(default_factory=dict)
     pending: int = 0
     history: list[RetrainDecision] = field(default_factory=list)
@@ -437,8 +477,8 @@ class RankerManager:
         return self.retrain()
 
     def reset(self) -> None:
-        """Back to fusion with no labelled searches (the retrain policy and params stay)."""
-        self.current, self.groups, self.pending, self.history = FusionRanker(), {}, 0, []
+        """Back to interleaving with no labelled searches (the retrain policy and params stay)."""
+        self.current, self.groups, self.pending, self.history = InterleaveRanker(), {}, 0, []
 
     def retrain(self) -> RetrainDecision:
         """Train a candidate on the non-held-out searches; keep it only if held-out nDCG@10 does not drop."""

@@ -28,7 +28,11 @@ COMPARE_POLICIES = ("linucb", "lints", "egreedy", "random", "all")
 
 @dataclass(frozen=True)
 class SimulationConfig:
-    """One simulated run. ``mix_after`` replaces ``mix`` from round ``shift_at`` on (a traffic shift)."""
+    """One simulated run. ``mix_after`` replaces ``mix`` from round ``shift_at`` on (a traffic shift).
+
+    Simulated users scan up to ``shown`` results, examining rank r with probability
+    1 / sqrt(r): people looking for a topic scroll further than the first ten.
+    """
 
     rounds: int = 500
     seed: int = 7
@@ -36,8 +40,8 @@ class SimulationConfig:
     mix: dict[str, float] | None = None
     mix_after: dict[str, float] | None = None
     shift_at: int | None = None
-    shown: int = 10
-    click_model: ClickModel = field(default_factory=ClickModel)
+    shown: int = 30
+    click_model: ClickModel = field(default_factory=lambda: ClickModel(eta=0.5))
     policy_params: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -117,7 +121,8 @@ class SimulationRun:
         return out
 
     def _full_depth(self, intent: Intent, understanding) -> dict[str, Candidates]:
-        """Every static strategy at full depth, cached by (query, user); memory stays live."""
+        """Every static strategy at full depth, cached by (query, user); memory learns, so the
+        caller retrieves it afresh every round."""
         key = (understanding.normalized, intent.context.user.id)
         if key not in self._full:
             depth = max(self.engine.policy.depths)
@@ -128,13 +133,13 @@ class SimulationRun:
     def _round(self, intent: Intent) -> RoundRecord:
         engine, t0 = self.engine, time.perf_counter()
         u = engine.understand(intent.query)
-        full = self._full_depth(intent, u)
+        full = {**self._full_depth(intent, u),
+                "memory": engine.retrieve("memory", u, intent.context, max(engine.policy.depths))}
         res = engine.search(intent.query, intent.context, k=self.config.shown, source="simulated",
                             user_id=intent.context.user.id, retrieved=full)
         if res.search_id is None:  # an empty query: nothing to learn from
             return self._record(intent, res, False, False, (), None, {}, t0)
-        memory = engine.retrieve("memory", u, intent.context, max(engine.policy.depths))
-        found_by = tuple(s for s, c in {**full, "memory": memory}.items() if intent.relevant & set(c.ids))
+        found_by = tuple(s for s, c in full.items() if intent.relevant & set(c.ids))
         hit = bool(intent.relevant & set(res.pool.ids))
         response, rewards = answer(engine, res, intent, self.config.click_model, self.rng)
         return self._record(intent, res, hit, bool(found_by), found_by, response.confirmed, rewards, t0)

@@ -706,6 +706,7 @@ class SemanticSampler:
         from ltrr_core.demo_catalog import HARD_CASES
 
         self.view = view
+        self.broad_size = config.broad_size
         self.planted = {i: q for i, q in HARD_CASES.get("description_only", ()) if i in view.catalog}
         positions = view.positions_of_types(SEMANTIC_TYPES)
         use_table = bool(len(positions))  # the table speaks music/podcast English; documents get keywords
@@ -725,6 +726,11 @@ class SemanticSampler:
                 elif len(entity.description) >= 20:
                     keyworded.append(p)
         chosen = np.array(sorted(self.keys) if self.keys else keyworded, dtype=np.int64)
+        self.same_topic: dict[tuple[str, frozenset[str]], list[str]] = {}
+        for p, keys in self.keys.items():
+            if keys:
+                entity = view.entities[p]
+                self.same_topic.setdefault((entity.type, frozenset(keys)), []).append(entity.id)
         self._wording: dict[int, tuple[list[list[str]], list[str], list[str]]] = {}
         self.urn = _Urn(chosen, 0.05 + view.popularity[chosen])
         self.unavailable = None if len(chosen) else "no podcast, playlist, episode or document with a description"
@@ -738,8 +744,18 @@ class SemanticSampler:
             else:
                 query, how = self._paraphrase(position, rng)
             if query:
-                return Intent("semantic", query, entity.id, frozenset({entity.id}), context, attribute=f"paraphrase={how}")
+                return Intent("semantic", query, entity.id, self._relevant(position), context, attribute=f"paraphrase={how}")
         raise RuntimeError("semantic: no paraphrasable description after 10 draws")
+
+    def _relevant(self, position: int) -> frozenset[str]:
+        """The target plus up to ``broad_size`` same-type entities on exactly the same topics:
+        whoever asks for 'how the body fights germs' is served by any immune-system episode."""
+        entity = self.view.entities[position]
+        peers = self.same_topic.get((entity.type, frozenset(self.keys.get(position, ()))), ())
+        if not peers:
+            return frozenset({entity.id})
+        ranked = sorted(peers, key=lambda i: -self.view.popularity[self.view.catalog.position[i]])
+        return frozenset({entity.id, *ranked[: self.broad_size]})
 
     def _wording_of(self, position: int) -> tuple[list[list[str]], list[str], list[str]]:
         """Per description key the paraphrases sharing no stem with the entity's text, the

@@ -7,7 +7,7 @@ import streamlit as st
 
 from ltrr_core.bandit import POLICIES
 from ltrr_core.catalog import CatalogError
-from ltrr_core.evaluate import BEIR_LEFT_OUT, BEIR_STRATEGIES, evaluate_beir
+from ltrr_core.evaluate import BEIR_STRATEGIES, evaluate_beir
 from ltrr_core.offpolicy import evaluate_policy
 from ui import charts
 from ui.resources import engine, settings

@@ -56,17 +56,21 @@ busy_elsewhere = slot["runner"] is not None and slot["runner"] is not runner and
 
 
 def apply_scenario(name: str) -> None:
+    """Load a preset into the settings widgets (new widget keys, so the preset values show) and start."""
     scenario = SCENARIOS[name]
-    for kind in INTENT_KINDS:
-        st.session_state[f"mix_{kind}"] = float(scenario["mix"].get(kind, 0.0))
-        st.session_state[f"mix_after_{kind}"] = float(scenario.get("mix_after", {}).get(kind, 0.0))
-    st.session_state["sim_shift"] = "mix_after" in scenario
+    st.session_state["mix_preset"] = scenario["mix"]
+    st.session_state["mix_after_preset"] = scenario.get("mix_after")
+    st.session_state["mix_version"] = st.session_state.get("mix_version", 0) + 1
     st.session_state["scenario"] = name
     st.session_state["start_requested"] = True
 
 
+version = st.session_state.get("mix_version", 0)
+preset, preset_after = st.session_state.get("mix_preset", DEFAULT_MIX), st.session_state.get("mix_after_preset")
+
+
 def mix_from(prefix: str) -> dict[str, float]:
-    return {kind: float(st.session_state.get(f"{prefix}_{kind}", 0.0)) for kind in INTENT_KINDS}
+    return {kind: float(st.session_state.get(f"{prefix}_{kind}_v{version}", 0.0)) for kind in INTENT_KINDS}
 
 
 # ------------------------------------------------------------------ scenarios
@@ -88,14 +92,13 @@ with st.expander("Simulation settings", expanded=runner is None):
     st.caption("Traffic mix (relative weights): " + ", ".join(f"**{k}**" for k in INTENT_KINDS))
     mix_cols = st.columns(len(INTENT_KINDS))
     for col, kind in zip(mix_cols, INTENT_KINDS):
-        st.session_state.setdefault(f"mix_{kind}", float(DEFAULT_MIX.get(kind, 0.0)))
-        col.slider(kind, 0.0, 1.0, step=0.05, key=f"mix_{kind}")
-    shift = st.toggle("Shift the traffic mix half way", key="sim_shift")
+        col.slider(kind, 0.0, 1.0, float(preset.get(kind, 0.0)), 0.05, key=f"mix_{kind}_v{version}")
+    shift = st.toggle("Shift the traffic mix half way", value=preset_after is not None, key=f"sim_shift_v{version}")
     if shift:
         after_cols = st.columns(len(INTENT_KINDS))
         for col, kind in zip(after_cols, INTENT_KINDS):
-            st.session_state.setdefault(f"mix_after_{kind}", 0.0)
-            col.slider(f"{kind} (after)", 0.0, 1.0, step=0.05, key=f"mix_after_{kind}")
+            col.slider(f"{kind} (after)", 0.0, 1.0, float((preset_after or {}).get(kind, 0.0)), 0.05,
+                       key=f"mix_after_{kind}_v{version}")
 
 
 def build_configs() -> dict[str, SimulationConfig] | None:

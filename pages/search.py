@@ -149,7 +149,7 @@ st.caption(
     f"Chosen: {', '.join(res.selection.chosen)} · propensity of this subset **{res.selection.propensity:.3f}**"
     + (" · *explored (random subset)*" if res.selection.explored else "")
 )
-st.table(arms)
+st.container(key="arm_table").table(arms)
 st.plotly_chart(charts.arm_scores(arms.assign(picked=arms["picked"].eq("yes"))), key="arm_chart")
 
 with st.expander("Candidates per strategy"):

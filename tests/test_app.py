@@ -195,3 +195,19 @@ def test_evaluation_page_validates_the_beir_folder(db_path, tmp_path):
     at.button(key="eval_run").click().run()
     assert not at.exception
     assert "is not a folder" in texts(at.error)
+
+
+def test_scenario_preset_starts_a_shifted_run_with_its_caption(db_path):
+    at = started("pages/live.py")
+    at.number_input(key="sim_rounds").set_value(20)
+    at.button(key="scenario_3").click().run()
+    assert not at.exception, at.exception
+    runner = at.session_state["sim_runner"]
+    try:
+        config = runner.configs["linucb"]
+        assert config.shift_at == 10
+        assert config.mix == {"spearfish": 0.9, "broad": 0.1, "semantic": 0.0, "fresh": 0.0}
+        assert config.mix_after == {"spearfish": 0.0, "broad": 0.2, "semantic": 0.8, "fresh": 0.0}
+        assert "re-adapt" in texts(at.info)
+    finally:
+        runner.stop()

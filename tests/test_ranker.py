@@ -12,6 +12,7 @@ from ltrr_core.metrics import rrf
 from ltrr_core.pool import CandidatePool
 from ltrr_core.ranker import (
     FusionRanker,
+    InterleaveRanker,
     LTRParams,
     LTRRanker,
     RankerManager,
@@ -146,6 +147,20 @@ def test_fusion_ranker_equals_hand_computed_rrf():
     np.testing.assert_allclose(explanation.contributions.sum(axis=1) + explanation.bias, ranked.scores)
 
 
+def test_interleave_ranker_blends_the_lists_round_robin():
+    lexical = Candidates("lexical", ("a", "b", "c", "e"), np.arange(4), np.array([9.0, 5.0, 4.0, 1.0]))
+    semantic = Candidates("semantic", ("x", "c", "y"), np.array([10, 2, 11]), np.array([0.9, 0.8, 0.7]))
+    pool = CandidatePool.union([lexical, semantic])
+    interleave = InterleaveRanker()
+    ranked = interleave.rank(pool, _rank_features(pool))
+    # rank 1 of both lists first, then rank 2 of both ('c' is also lexical's 3rd: found twice)
+    assert [pool.ids[i] for i in ranked.order] == ["a", "x", "c", "b", "y", "e"]
+    assert FusionRanker().rank(pool, _rank_features(pool)).order[1] != ranked.order[1]  # RRF buries 'x'
+    np.testing.assert_allclose(interleave.score(_rank_features(pool)), ranked.scores)
+    explanation = interleave.explain(_rank_features(pool))
+    np.testing.assert_allclose(explanation.contributions.sum(axis=1) + explanation.bias, ranked.scores)
+
+
 def test_fusion_ranker_equals_metrics_rrf():
     pool = _pool()
     runs = [
@@ -172,7 +187,7 @@ def test_retrain_policy_keeps_the_previous_model_when_the_new_one_is_worse():
     for g in synthetic_groups(80, seed=5):
         manager.add(g)
     first = manager.retrain()
-    assert first.accepted and manager.current.name == "ltr" and first.previous_ranker == "fusion"
+    assert first.accepted and manager.current.name == "ltr" and first.previous_ranker == "interleave"
     good = manager.current
     # the same searches relabelled: training searches now teach the opposite, held-out ones keep the truth
     for g in synthetic_groups(80, seed=5, invert=lambda gid: not policy.held_out(gid)):
@@ -196,10 +211,10 @@ def test_evaluate_ndcg_skips_groups_without_relevant_rows():
     assert np.isnan(evaluate_ndcg(FusionRanker(), [TrainingGroup(x, [0, 0], "none")]))
 
 
-def test_manager_train_replaces_groups_and_reset_returns_to_fusion():
+def test_manager_train_replaces_groups_and_reset_returns_to_interleave():
     manager = RankerManager(RetrainPolicy(every=1000, min_groups=3), FAST)
     decision = manager.train(synthetic_groups(40, seed=7))
     assert decision.accepted and manager.current.name == "ltr" and len(manager.groups) == 40
     assert decision.to_json()["report"]["groups_used"] == decision.train_groups
     manager.reset()
-    assert manager.current.name == "fusion" and not manager.groups and not manager.history
+    assert manager.current.name == "interleave" and not manager.groups and not manager.history

@@ -44,10 +44,6 @@ def color_for(name: str) -> str:
     return FALLBACK[sum(map(ord, key)) % len(FALLBACK)]
 
 
-def color_map(names) -> dict[str, str]:
-    return {str(n): color_for(n) for n in names}
-
-
 def _finish(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:
     fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, **LAYOUT)
     return fig

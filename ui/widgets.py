@@ -10,11 +10,9 @@ import streamlit as st
 
 from ltrr_core.context import Context, UserProfile
 from ltrr_core.users import make_profiles
-from ui.charts import color_for
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 ANONYMOUS = "anonymous (no profile)"
-BADGE_COLORS = ("blue", "green", "orange", "red", "violet", "gray", "primary")
 STRATEGY_BADGE = {
     "lexical": "blue",
     "semantic": "orange",
@@ -54,10 +52,6 @@ def strategy_badges(found_by) -> str:
     return " ".join(f":{STRATEGY_BADGE.get(s, 'gray')}-badge[{s}]" for s in found_by)
 
 
-def colored_name(name: str) -> str:
-    return f'<span style="color:{color_for(name)};font-weight:600">{name}</span>'
-
-
 def arm_frame(arms) -> pd.DataFrame:
     """The bandit's per-arm explanation (ArmScore records) as a display table, picked arms first."""
     rows = [
@@ -80,8 +74,3 @@ def arm_frame(arms) -> pd.DataFrame:
     if df.empty:
         return df
     return df.sort_values(["picked", "score"], ascending=False, kind="stable").reset_index(drop=True)
-
-
-def show_error(exc: Exception, what: str) -> None:
-    """A user error as a message in the page (never a traceback)."""
-    st.error(f"{what}: {exc}")
