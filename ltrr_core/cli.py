@@ -103,6 +103,11 @@ def cmd_simulate(args):
 def cmd_eval(args):
     from ltrr_core.evaluate import evaluate_beir
 
+    if args.dataset is None:
+        from ltrr_core.labelling import evaluate_labels
+
+        table = evaluate_labels(_engine(args), judge=args.judge)
+        return {"source": args.source, "labels": "store", "systems": table.set_index("system").to_dict("index")}
     if not args.dataset.startswith("beir:"):
         raise UserError(f"--dataset {args.dataset!r}: write beir:DIR")
     report = evaluate_beir(args.dataset.split(":", 1)[1], split=args.split, settings=_settings(args),
@@ -116,6 +121,25 @@ def cmd_ope(args):
 
     engine = _engine(args)
     return evaluate_policy(engine, args.target, n_bootstrap=args.bootstrap, seed=args.seed)
+
+
+@command("labels")
+def cmd_labels(args):
+    from ltrr_core.labels import Judgment, read_labels, write_labels
+    from ltrr_core.store import FeedbackStore
+
+    store = FeedbackStore(_settings(args).db_path)
+    if args.action == "import":
+        judgments = read_labels(args.file, args.format)
+        for j in judgments:
+            store.set_label(j.query or j.query_id, j.doc_id, min(j.grade, 3), args.judge)
+        return {"imported": len(judgments), "file": args.file}
+    labels = store.labels(judge=args.judge)
+    fmt = args.format or "csv"
+    judgments = [Judgment(lab.normalized_query.replace(" ", "_") if fmt != "csv" else lab.query, lab.entity_id,
+                          lab.grade, lab.query) for lab in labels]
+    write_labels(judgments, args.file, fmt)
+    return {"exported": len(judgments), "file": args.file, "format": fmt}
 
 
 @command("train")
@@ -160,9 +184,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--policy", default="linucb")
     p.add_argument("--compare", action="store_true", help="every policy on the same seeded traffic")
-    p = add("eval", "offline evaluation on a BEIR dataset", source=False)
-    p.add_argument("--dataset", required=True, help="beir:DIR")
+    p = add("eval", "offline evaluation on a BEIR dataset, or on the stored labels (--db)")
+    p.add_argument("--dataset", help="beir:DIR; without it, evaluate the labels stored in --db")
     p.add_argument("--split", default="test")
+    p.add_argument("--judge", help="only this judge's labels (stored labels)")
+    p = add("labels", "import or export graded relevance labels")
+    p.add_argument("action", choices=["import", "export"])
+    p.add_argument("file")
+    p.add_argument("--format", choices=["trec", "beir", "csv"], help="default: detected (import) or csv (export)")
+    p.add_argument("--judge", default="analyst")
     p = add("ope", "off-policy estimates of another policy from the logged searches")
     p.add_argument("--target", required=True, help="a policy name, e.g. random, fixed:semantic, linucb")
     p.add_argument("--bootstrap", type=int, default=200)
@@ -185,13 +215,14 @@ def _print_human(result: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     from ltrr_core.catalog import CatalogError
     from ltrr_core.indexes.embedder import ModelNotFoundError
+    from ltrr_core.labels import LabelFileError
     from ltrr_core.store import StoreError
 
     args = build_parser().parse_args(argv)
     name = "bench-search" if args.command == "bench" else args.command
     try:
         result = COMMANDS[name](args)
-    except (UserError, CatalogError, StoreError, ModelNotFoundError, ValueError, FileNotFoundError, KeyError) as exc:
+    except (UserError, CatalogError, StoreError, ModelNotFoundError, LabelFileError, ValueError, OSError, KeyError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"ltrr {args.command}: error: {message}", file=sys.stderr)
         return 2

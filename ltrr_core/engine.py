@@ -191,6 +191,11 @@ class Engine:
         found = self.resources.strategy(name).retrieve(understanding, context, k)
         return found.timed((time.perf_counter() - start) * 1000)
 
+    def features(self, pool: CandidatePool, understanding: QueryUnderstanding) -> np.ndarray:
+        """The ranker's feature matrix for a pool (see :mod:`ltrr_core.features`)."""
+        qvec = self.resources.embedder.encode_query(query_text(understanding))
+        return build_features(pool, understanding, self.resources, qvec)
+
     def search(self, query: str, context: Context | None = None, k: int = 10, source: str = "human",
                log: bool = True, user_id: str | None = None,
                retrieved: dict[str, Candidates] | None = None) -> SearchResult:
@@ -215,8 +220,7 @@ class Engine:
                 candidates[strategy] = self.retrieve(strategy, u, context, depth)
             timings[f"retrieve:{strategy}"] = candidates[strategy].ms
         pool = clock("union", CandidatePool.union, list(candidates.values()))
-        qvec = self.resources.embedder.encode_query(query_text(u))
-        features = clock("features", build_features, pool, u, self.resources, qvec)
+        features = clock("features", self.features, pool, u)
         ranker: Ranker = self.rankers.current
         ranked = clock("rank", ranker.rank, pool, features)
         items = tuple(

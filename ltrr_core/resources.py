@@ -1,7 +1,7 @@
 """The heavy objects for one catalog, built lazily once per process and cached on disk.
 
 Cache layout (``settings.cache_dir / catalog.content_hash``): ``bm25/`` (weights.npz,
-vocab.json, meta.json), ``embeddings-<model>.npy``, ``hnsw-<model>.faiss``. Everything is
+vocab.json, meta.json), ``embeddings-<model>-t<text version>.npy``, ``hnsw-<model>.faiss``. Everything is
 keyed by the catalog's content hash and, for vectors, the model name.
 
 Thread safety: lazy construction is guarded by one re-entrant lock (a property built by one
@@ -23,7 +23,7 @@ from ltrr_core.config import Settings
 from ltrr_core.indexes.bm25 import BM25Index
 from ltrr_core.indexes.cache import slug, write_atomic
 from ltrr_core.indexes.dense import DenseIndex
-from ltrr_core.indexes.embedder import Embedder, entity_text
+from ltrr_core.indexes.embedder import ENTITY_TEXT_VERSION, Embedder, entity_text
 from ltrr_core.indexes.memory import MemoryIndex
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ class Resources:
     @_built_once
     def embeddings(self) -> np.ndarray:
         """(n_entities, dim) float32 L2-normalized; computed once, then loaded from disk."""
-        path = self.cache_dir / f"embeddings-{slug(self.settings.model)}.npy"
+        path = self.cache_dir / f"embeddings-{slug(self.settings.model)}-t{ENTITY_TEXT_VERSION}.npy"
         if path.exists():
             vectors = np.load(path)
             if vectors.shape[0] == len(self.catalog):

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ltrr_core.bandit import POLICIES, PolicyConfig
+from ltrr_core.context import UserProfile
 from ltrr_core.engine import Engine, SearchResult
 from ltrr_core.strategies.base import Candidates
 from ltrr_core.strategies.semantic import query_text
@@ -199,6 +200,22 @@ def answer(engine: Engine, result: SearchResult, intent: Intent, click_model: Cl
         for entity_id in ids:
             engine.feedback(result.search_id, entity_id, kind, source="simulated", user_id=intent.context.user.id)
     return response, rewards
+
+
+def simulate_user_turn(engine: Engine, seed: int, profile: UserProfile | None = None,
+                       k: int = 10) -> tuple[SearchResult, dict]:
+    """One simulated user (``profile``, or one drawn) searches with their own intent and answers
+    through the default click model. Returns the result and what the user did."""
+    traffic = TrafficGenerator(engine.catalog, seed=seed, profiles=[profile] if profile else None)
+    intent = traffic.draw(1)[0]
+    result = engine.search(intent.query, intent.context, k=k, source="simulated", user_id=intent.context.user.id)
+    report = {"user": intent.context.user.id, "kind": intent.kind, "query": intent.query, "target": intent.target_id,
+              "clicked": [], "thumbs_up": [], "confirmed": None, "rewards": {}}
+    if result.search_id is not None:
+        response, rewards = answer(engine, result, intent, ClickModel(), np.random.default_rng(seed))
+        report.update(clicked=list(response.clicked_ids), thumbs_up=list(response.thumbs_up),
+                      confirmed=response.confirmed, rewards=rewards)
+    return result, report
 
 
 def _draw_traffic(traffic: TrafficGenerator, config: SimulationConfig) -> list[Intent]:

@@ -13,10 +13,8 @@ from typing import TYPE_CHECKING
 
 from ltrr_core.bandit import split_arm
 from ltrr_core.context import Context
-from ltrr_core.features import build_features
 from ltrr_core.pool import CandidatePool
 from ltrr_core.ranker import TrainingGroup, labels_from_feedback
-from ltrr_core.strategies.semantic import query_text
 
 if TYPE_CHECKING:
     from ltrr_core.engine import Engine
@@ -52,6 +50,5 @@ def training_groups(engine: "Engine", source: str | None = None, limit: int = MA
         pool = CandidatePool.union(lists)
         grades = labels_from_feedback(pool.ids, feedback.get("click", ()), feedback.get("thumbs_up", ()),
                                       feedback.get("thumbs_down", ()), graded)
-        qvec = engine.resources.embedder.encode_query(query_text(understanding))
-        groups.append(TrainingGroup(build_features(pool, understanding, engine.resources, qvec), grades, str(row.search_id)))
+        groups.append(TrainingGroup(engine.features(pool, understanding), grades, str(row.search_id)))
     return groups

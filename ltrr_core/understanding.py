@@ -83,6 +83,7 @@ _SCRIPT_PREFIXES = (
     ("HANGUL", "hangul"), ("CYRILLIC", "cyrillic"), ("ARABIC", "arabic"),
 )
 
+ARTIST_RANK_DECAY = 0.25  # "taylor" -> Taylor Swift before Teyana Taylor: a popularity prior over names
 # reading -> prior likelihood
 PRIORS = {
     "artist_exact": 0.95, "artist_token": 0.6, "artist_prefix": 0.2,
@@ -466,9 +467,10 @@ class Understander:
             if token in STOPWORDS or token in FILLERS or len(token) < 2:
                 continue
             q = quality[i]
-            for key in self.artists.by_token.get(token, ()):
+            for rank, key in enumerate(self.artists.by_token.get(token, ())):
                 coverage = 1.0 / len(_core_tokens(key))
-                add("field", "artist", self.artists.canonical[key], span, PRIORS["artist_token"] * coverage * q)
+                prior = 1.0 / (1.0 + ARTIST_RANK_DECAY * rank)  # heaviest (most popular) name first
+                add("field", "artist", self.artists.canonical[key], span, PRIORS["artist_token"] * coverage * q * prior)
             if len(token) >= MIN_FUZZY_LEN:
                 for key in self._artists_with_prefix(token):
                     add("field", "artist", self.artists.canonical[key], span, PRIORS["artist_prefix"] * q)

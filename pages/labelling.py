@@ -3,14 +3,13 @@
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
+from ltrr_core.labelling import labelling_queue
 from ltrr_core.labels import FORMATS, Judgment, LabelFileError, read_labels, write_labels
 from ui.resources import engine
 
 GRADES = {0: "0 · not relevant", 1: "1 · related", 2: "2 · relevant", 3: "3 · perfect"}
-QUEUE_SEARCHES = 50
 
 st.title("Labelling")
 eng = engine()
@@ -20,22 +19,11 @@ if not judge:
     st.stop()
 
 
-def labelling_queue() -> pd.DataFrame:
-    """Pairs shown for recent human searches that this judge has not graded yet, most recent search first."""
-    graded = {(label.normalized_query, label.entity_id) for label in eng.store.labels(judge=judge)}
-    rows = []
-    for search in eng.store.searches(limit=QUEUE_SEARCHES, source="human").itertuples():
-        for shown in eng.store.impressions(search.search_id):
-            if (search.normalized_query, shown.entity_id) not in graded:
-                rows.append({"query": search.query, "normalized": search.normalized_query, "entity_id": shown.entity_id,
-                             "rank": shown.rank, "found_by": ", ".join(shown.found_by)})
-    return pd.DataFrame(rows, columns=["query", "normalized", "entity_id", "rank", "found_by"]).drop_duplicates(
-        ["normalized", "entity_id"])
-
-
 # ------------------------------------------------------------------ queue + grading
 st.subheader("Queue")
-queue = labelling_queue()
+st.caption("Most informative first: results the picked strategies disagree on, searches where the bandit "
+           "was least certain, and unlabelled first-page results.")
+queue = labelling_queue(eng, judge=judge)
 done = len(eng.store.labels(judge=judge))
 st.progress(done / (done + len(queue)) if done + len(queue) else 0.0,
             text=f"{done} labelled by {judge} · {len(queue)} waiting")
@@ -49,6 +37,7 @@ else:
         st.markdown(
             f"Result #{pair['rank']}: **{entity.title}** · *{entity.type}*" + (f" · {entity.creator}" if entity.creator else "")
         )
+        st.caption(f"Why this pair now: **{pair['why']}** (score {pair['score']:.2f})")
         st.caption((entity.description or "")[:300] + f"  \nfound by: {pair['found_by']} · id `{entity.id}`")
         grade = st.radio("Relevance", list(GRADES), format_func=GRADES.get, horizontal=True, index=None, key="grade_choice")
         if st.form_submit_button("Save grade and next", key="grade_submit", type="primary"):
@@ -57,7 +46,7 @@ else:
             else:
                 eng.label(pair["query"], entity.id, int(grade), judge=judge)
                 st.rerun()
-    st.dataframe(queue.drop(columns="normalized").head(20), hide_index=True, key="queue_table")
+    st.dataframe(queue.drop(columns="search_id").head(20), hide_index=True, key="queue_table")
 
 # ------------------------------------------------------------------ judges
 st.subheader("Judges")

@@ -4,10 +4,9 @@ what each found, the final ranking, and give feedback that the engine learns fro
 import pandas as pd
 import streamlit as st
 
-import numpy as np
 
 from ltrr_core.demo_catalog import HARD_CASES
-from ltrr_core.users import ClickModel, TrafficGenerator
+from ltrr_core.simulate import simulate_user_turn
 from ui import charts
 from ui.resources import active_source, engine
 from ui.widgets import arm_frame, context_picker, strategy_badges
@@ -48,27 +47,15 @@ def send_label(query: str, entity_id: str, key: str) -> None:
 
 
 def simulate_user() -> None:
-    """A simulated user (the chosen profile, or any) searches with their own intent and answers through the
-    click model; their clicks and thumbs reach the engine exactly like an analyst's (source "simulated")."""
+    """A simulated user (the chosen profile, or any) searches with their own intent and answers
+    through the click model; the engine learns from it as from an analyst (source "simulated")."""
     turn = st.session_state.get("sim_user_turn", 0) + 1
     st.session_state["sim_user_turn"] = turn
-    profiles = [context.user] if context.user.id != "anonymous" else None
-    traffic = TrafficGenerator(eng.catalog, seed=turn, profiles=profiles)
-    intent = traffic.draw(1)[0]
-    st.session_state["query"] = intent.query
-    res = eng.search(intent.query, intent.context, k=int(st.session_state.get("k", 10)), source="simulated",
-                     user_id=intent.context.user.id)
-    response = ClickModel().respond([item.id for item in res.items], intent, np.random.default_rng(turn))
-    rewards = eng.settle(res.search_id, response.confirmed)
-    for kind, ids in (("click", response.clicked_ids), ("thumbs_up", response.thumbs_up), ("thumbs_down", response.thumbs_down)):
-        for entity_id in ids:
-            eng.feedback(res.search_id, entity_id, kind, source="simulated", user_id=intent.context.user.id)
+    profile = context.user if context.user.id != "anonymous" else None
+    res, report = simulate_user_turn(eng, seed=turn, profile=profile, k=int(st.session_state.get("k", 10)))
+    st.session_state["query"] = report["query"]
     st.session_state[RESULT] = res
-    st.session_state["sim_user_report"] = {
-        "user": intent.context.user.id, "kind": intent.kind, "query": intent.query, "target": intent.target_id,
-        "clicked": list(response.clicked_ids), "thumbs_up": list(response.thumbs_up), "confirmed": response.confirmed,
-        "rewards": rewards,
-    }
+    st.session_state["sim_user_report"] = report
 
 
 cols = st.columns([5, 1, 1, 2])

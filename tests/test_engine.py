@@ -97,3 +97,28 @@ def test_learning_state_persists_across_engines(engine, default_catalog, app_cac
     again = Engine.open("default", Settings(cache_dir=app_cache_dir, db_path=tmp_path / "feedback.db"),
                         catalog=default_catalog)
     assert again.state.bandit.stats.pulls == engine.state.bandit.stats.pulls
+
+
+def test_labelling_queue_puts_disagreements_first_and_drops_labelled_pairs(engine):
+    from ltrr_core.labelling import labelling_queue
+
+    engine.set_policy(PolicyConfig(name="all"))
+    engine.search("love", Context())
+    queue = labelling_queue(engine)
+    assert len(queue) == 10 and list(queue["score"]) == sorted(queue["score"], reverse=True)
+    assert queue.iloc[0]["why"] in ("disagreement", "uncertainty", "top10")
+    first = queue.iloc[0]
+    engine.label(first["query"], first["entity_id"], 2)
+    assert first["entity_id"] not in set(labelling_queue(engine)["entity_id"])
+
+
+def test_evaluate_labels_scores_every_strategy_on_stored_grades(engine, default_catalog):
+    from ltrr_core.demo_catalog import HARD_CASES
+    from ltrr_core.labelling import evaluate_labels
+
+    for entity_id, paraphrase in HARD_CASES["description_only"][:3]:
+        engine.label(paraphrase, entity_id, 3)
+    table = evaluate_labels(engine).set_index("system")
+    assert set(engine.strategy_names) <= set(table.index)
+    assert table.loc["semantic", "ndcg@10"] > table.loc["lexical", "ndcg@10"]
+    assert ((table >= 0) & (table <= 1)).all().all()

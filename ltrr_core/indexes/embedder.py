@@ -21,8 +21,16 @@ class ModelNotFoundError(RuntimeError):
     """The configured embedding model cannot be loaded (nothing is downloaded at run time)."""
 
 
+# Bump when entity_text changes: it is part of the embeddings cache file name.
+ENTITY_TEXT_VERSION = 2
+
+
 def entity_text(entity: Entity) -> str:
-    """The short text embedded for an entity: type, title, creator, genres, moods, description start."""
+    """The text embedded for an entity. Catalog entities: type, title, creator, genres, moods and
+    the description's start. Documents (BEIR): title and full text, cut by the model at its
+    maximum sequence length, as in MTEB."""
+    if entity.type == "document":
+        return f"{entity.title}. {entity.description}" if entity.title else entity.description
     parts = [
         f"{entity.type}: {entity.title}",
         f"by {entity.creator}" if entity.creator else "",

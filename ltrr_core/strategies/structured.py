@@ -14,6 +14,7 @@ query costs a few numpy operations.
 
 from __future__ import annotations
 
+import bisect
 import math
 import weakref
 from collections import defaultdict
@@ -37,7 +38,10 @@ TYPED_TOKEN_WEIGHT = 0.3  # a corrected token's original spelling still counts, 
 MAX_QUERY_TOKENS = 16
 RELATED_LIMIT = 60  # a matched artist/album brings at most this many of its works
 # added per reading x likelihood; the token-match score is scaled to [0, 1] (1 = the best match)
-BOOST = {"artist_entity": 1.0, "artist_work": 0.5, "album_entity": 0.8, "album_track": 0.4, "title": 0.6, "attribute": 0.4}
+BOOST = {"artist_entity": 1.0, "artist_work": 0.5, "album_entity": 0.8, "album_track": 0.4, "title": 0.6, "attribute": 0.4,
+         "work_title": 2.0}  # a matched artist's or album's work whose title starts with another query word
+MIN_PREFIX = 3
+PREFIX_WEIGHT = 0.6  # a title word that merely starts with a query word
 CONSTRAINT_MIN = 0.65  # attribute/type readings at least this likely act as (soft) constraints
 ATTRIBUTE_DAMPING = 0.75  # violating a confident attribute: score x (1 - ATTRIBUTE_DAMPING x likelihood)
 TYPE_DAMPING_POWER = 2.0  # another entity type than the wanted one: score x (1 - likelihood) ** power
@@ -102,6 +106,7 @@ class MetadataIndex:
             if album:
                 names["album_of"][album].append(i)
         self.postings = {f: {t: np.array(p, dtype=np.int64) for t, p in idx.items()} for f, idx in fields.items()}
+        self._title_vocab = sorted(self.postings["title"])
         self.names = {r: {k: self._by_popularity(rows) for k, rows in idx.items()} for r, idx in names.items()}
         self.attributes: dict[str, dict[str, Postings]] = {
             "genre": {g: _postings(rows) for g, rows in genres.items()},
@@ -114,6 +119,17 @@ class MetadataIndex:
 
     def idf(self, df: int) -> float:
         return math.log(1.0 + self.n / max(df, 1))
+
+    def title_prefix_rows(self, tokens: list[str]) -> np.ndarray:
+        """Rows whose title has a word starting with one of ``tokens`` ('love' -> 'Lover', 'Loves')."""
+        rows = []
+        for token in tokens:
+            if len(token) < MIN_PREFIX:
+                continue
+            start = bisect.bisect_left(self._title_vocab, token)
+            end = bisect.bisect_left(self._title_vocab, token + "\uffff")
+            rows.extend(self.postings["title"][word] for word in self._title_vocab[start:end])
+        return np.unique(np.concatenate(rows)) if rows else np.empty(0, np.int64)
 
     def type_mask(self, wanted: dict[str, float]) -> np.ndarray:
         codes = [self.type_names.index(t) for t in wanted if t in self.type_names]
@@ -230,6 +246,9 @@ class Structured:
                 rows = self.index.postings[field_name].get(token)
                 if rows is not None:
                     score[rows] += weight * field_weight * self.index.idf(len(rows))
+            longer = np.setdiff1d(self.index.title_prefix_rows([token]), self.index.postings["title"].get(token, []))
+            if len(longer):  # 'love' also reaches 'Lover', 'Lovesick', a little less
+                score[longer] += weight * PREFIX_WEIGHT * FIELD_WEIGHTS["title"] * self.index.idf(len(longer))
         best = score.max()
         return score / best if best > 0 else score
 
@@ -255,6 +274,10 @@ class Structured:
             if works is not None:
                 works = works[:RELATED_LIMIT]
                 score[works] += likelihood * work_boost * (0.5 + popularity[works])
+                rest = [t for i, t in enumerate(query.corrected) if not reading.span[0] <= i < reading.span[1]]
+                both = np.intersect1d(works, self.index.title_prefix_rows(rest))
+                score[both] += likelihood * BOOST["work_title"] * (0.5 + popularity[both])  # 'tayler love' -> 'Lover'
+
             if own is not None or works is not None:
                 matched.append({"field": reading.name, "value": reading.value, "likelihood": round(likelihood, 3)})
         return matched

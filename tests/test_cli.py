@@ -1,0 +1,68 @@
+"""The `ltrr` command line: JSON output and one-line errors for user mistakes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ltrr_core.cli import main
+
+
+@pytest.fixture()
+def env(monkeypatch, app_cache_dir, tmp_path):
+    monkeypatch.setenv("LTRR_CACHE_DIR", str(app_cache_dir))
+    monkeypatch.setenv("LTRR_DB_PATH", str(tmp_path / "cli.db"))
+    return tmp_path
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_catalog_json_reports_counts(capsys):
+    code, out, _ = run(capsys, "catalog", "--source", "default", "--json")
+    payload = json.loads(out)
+    assert code == 0 and payload["entities"] >= 20_000 and len(payload["by_type"]) >= 6
+    assert {"id", "type", "title", "genres", "related"} <= set(payload["fields"])
+
+
+@pytest.mark.parametrize("source,needle", [
+    ("csv:/no/such/file.csv", "file.csv"), ("nonsense:abc", "unknown catalog source"), ("spotify:/nope.csv.gz", "nope"),
+])
+def test_bad_sources_give_one_line_errors(capsys, source, needle):
+    code, out, err = run(capsys, "catalog", "--source", source, "--json")
+    assert code == 2 and out == "" and needle in err and "Traceback" not in err
+
+
+def test_search_json_and_queries_file(capsys, env):
+    code, out, _ = run(capsys, "search", "love", "--k", "5", "--json")
+    payload = json.loads(out)
+    assert code == 0 and len(payload["results"]) == 5
+    assert {"id", "type", "title", "creator", "score", "found_by"} <= set(payload["results"][0])
+    assert all({"name", "n_candidates", "ms"} <= set(s) for s in payload["trace"]["strategies"])
+    queries = env / "queries.txt"
+    queries.write_text("jazz\n\n80s rock\n", encoding="utf-8")
+    code, out, _ = run(capsys, "search", "--queries-file", str(queries), "--json")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [p["query"] for p in lines] == ["jazz", "", "80s rock"] and lines[1]["results"] == []
+
+
+def test_labels_import_export_round_trip(capsys, env):
+    src = env / "labels.csv"
+    src.write_text('query,docid,rating\n"love, actually",trk_00001,3\njazz,trk_00002,1\n', encoding="utf-8")
+    code, out, _ = run(capsys, "labels", "import", str(src), "--json")
+    assert code == 0 and json.loads(out)["imported"] == 2
+    dst = env / "out.csv"
+    code, out, _ = run(capsys, "labels", "export", str(dst), "--format", "csv", "--json")
+    assert code == 0 and json.loads(out)["exported"] == 2
+    assert sorted(dst.read_text(encoding="utf-8").splitlines()[1:]) == sorted(src.read_text(encoding="utf-8").splitlines()[1:])
+
+
+def test_malformed_label_file_names_the_line(capsys, env):
+    bad = env / "bad.csv"
+    bad.write_text("query,docid,rating\njazz,trk_1,2\nrock,trk_2,seven\n", encoding="utf-8")
+    code, _, err = run(capsys, "labels", "import", str(bad))
+    assert code == 2 and "line 3" in err and "Traceback" not in err
