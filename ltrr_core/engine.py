@@ -24,7 +24,7 @@ from ltrr_core.config import Settings
 from ltrr_core.context import Context, HitHistory, category, context_feature_names, featurize
 from ltrr_core.features import FEATURE_NAMES, build_features
 from ltrr_core.pool import CandidatePool
-from ltrr_core.ranker import LTRRanker, Ranker, RankerManager
+from ltrr_core.ranker import LTRRanker, Ranker, RankerManager, RetrainDecision
 from ltrr_core.records import FeedbackEvent, ImpressionRow, SearchRecord
 from ltrr_core.resources import Resources
 from ltrr_core.store import FeedbackStore
@@ -118,7 +118,7 @@ class LearningState:
     bandit: Bandit
     history: HitHistory
     updates: int = 0
-    labelled_since_train: int = 0
+    labelled_since_train: set[str] = field(default_factory=set)  # searches (or queries) with new labels
     meta: dict = field(default_factory=dict)
 
 
@@ -276,7 +276,7 @@ class Engine:
         if kind in POSITIVE:
             rewards = self.settle(search_id, entity_id)
         if source == "human":
-            self._count_labelled(search_id)
+            self._labelled(f"search:{search_id}")
         return rewards
 
     def settle(self, search_id: int, confirmed: str | None) -> dict[str, float]:
@@ -299,21 +299,20 @@ class Engine:
         """A graded relevance label (0-3), kept apart from clicks."""
         if entity_id not in self.catalog:
             raise KeyError(f"entity {entity_id!r} is not in the catalog {self.catalog.source!r}")
-        self.store.set_label(query, entity_id, grade, judge)
-        self.state.labelled_since_train += 1
+        label = self.store.set_label(query, entity_id, grade, judge)
+        self._labelled(f"query:{label.normalized_query}")
+
+    def _labelled(self, key: str) -> None:
+        self.state.labelled_since_train.add(key)
         self.maybe_retrain()
 
-    def _count_labelled(self, search_id: int) -> None:
-        self.state.labelled_since_train += 1
-        self.maybe_retrain()
-
-    def maybe_retrain(self) -> dict | None:
+    def maybe_retrain(self) -> RetrainDecision | None:
         """Retrain the LTR ranker after every ``retrain_every`` new labelled searches."""
-        if self.state.labelled_since_train < self.retrain_every:
+        if len(self.state.labelled_since_train) < self.retrain_every:
             return None
         return self.retrain()
 
-    def retrain(self, source: str | None = None):
+    def retrain(self, source: str | None = None) -> RetrainDecision:
         """Train LambdaMART on stored feedback and labels; keep the old ranker if the new one
         is worse on held-out searches. Returns the RetrainDecision."""
         from ltrr_core.training import training_groups
@@ -322,7 +321,7 @@ class Engine:
         with self._lock:
             self.rankers.groups = {g.group_id: g for g in groups}
             decision = self.rankers.retrain()
-            self.state.labelled_since_train = 0
+            self.state.labelled_since_train = set()
             if decision.accepted:
                 self.rankers.current.save(self.ranker_path)
         return decision

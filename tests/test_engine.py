@@ -122,3 +122,20 @@ def test_evaluate_labels_scores_every_strategy_on_stored_grades(engine, default_
     assert set(engine.strategy_names) <= set(table.index)
     assert table.loc["semantic", "ndcg@10"] > table.loc["lexical", "ndcg@10"]
     assert ((table >= 0) & (table <= 1)).all().all()
+
+
+def test_ranker_retrains_after_n_labelled_searches_and_is_used(engine):
+    from ltrr_core.simulate import SimulationConfig, SimulationRun
+
+    SimulationRun(engine, SimulationConfig(rounds=120, seed=4)).run()
+    decision = engine.retrain(source="simulated")
+    assert decision.train_groups >= 20 and decision.holdout_groups >= 1
+    if decision.accepted:
+        assert engine.rankers.current.name == "ltr" and engine.ranker_path.exists()
+        assert engine.search("jazz", Context()).ranker == "ltr"
+    engine.retrain_every = 2
+    before = len(engine.rankers.history)
+    for query in ("rock", "sad songs"):
+        result = engine.search(query, Context())
+        engine.feedback(result.search_id, result.items[0].id, "thumbs_up")
+    assert len(engine.rankers.history) == before + 1  # the second labelled search triggered a retrain

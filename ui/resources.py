@@ -14,6 +14,8 @@ import streamlit as st
 from ltrr_core.catalog import CatalogError
 from ltrr_core.config import Settings
 from ltrr_core.engine import Engine
+from ltrr_core.indexes.embedder import ModelNotFoundError
+from ltrr_core.store import StoreError
 
 DEFAULT_SOURCE = "default"
 SOURCE_KEY = "active_source"
@@ -74,6 +76,9 @@ def engine() -> Engine:
             eng = _open(source, settings())
         opened_s = time.perf_counter() - started
         timings = _warm(eng)
+    except (StoreError, ModelNotFoundError) as exc:  # a corrupt/locked database, a missing model
+        st.error(str(exc))
+        st.stop()
     except (CatalogError, ValueError, FileNotFoundError) as exc:
         st.error(f"Could not open catalog `{source}`: {exc}")
         st.info("Pick another source on the **Catalog & settings** page.")
@@ -88,6 +93,6 @@ def try_open(source: str) -> str | None:
     try:
         with st.spinner(f"Opening `{source}`…", show_time=True):
             _open(source, settings())
-    except (CatalogError, ValueError, FileNotFoundError) as exc:
+    except (CatalogError, StoreError, ModelNotFoundError, ValueError, FileNotFoundError) as exc:
         return str(exc)
     return None
