@@ -46,7 +46,7 @@ class PolicyConfig:
     alpha: float = 0.5
     l2_lambda: float = 1.0
     epsilon: float = 0.05
-    max_arms: int = 3
+    max_arms: int = 4
     cut: float = 0.05
     depth_cost: float = 0.0005
     depths: tuple[int, ...] = (25, 100)

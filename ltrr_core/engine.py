@@ -137,7 +137,10 @@ class Engine:
         self._recent: OrderedDict[int, _Pending] = OrderedDict()
         self.rankers = RankerManager()
         if self.ranker_path.exists():
-            self.rankers.current = LTRRanker.load(self.ranker_path)
+            try:
+                self.rankers.current = LTRRanker.load(self.ranker_path)
+            except ValueError:  # unreadable: rank by interleaving, keep the file for inspection
+                self.ranker_path.rename(self.ranker_path.with_suffix(".unreadable"))
         self.state = self._load_state(policy)
         if policy is not None and self.state.bandit.config != policy:
             self.state = self._fresh_state(policy)

@@ -66,3 +66,12 @@ def test_malformed_label_file_names_the_line(capsys, env):
     bad.write_text("query,docid,rating\njazz,trk_1,2\nrock,trk_2,seven\n", encoding="utf-8")
     code, _, err = run(capsys, "labels", "import", str(bad))
     assert code == 2 and "line 3" in err and "Traceback" not in err
+
+
+def test_corrupt_database_is_reported_and_left_untouched(capsys, env, monkeypatch):
+    corrupt = env / "corrupt.db"
+    corrupt.write_bytes(b"this is not a database" * 100)
+    monkeypatch.setenv("LTRR_DB_PATH", str(corrupt))
+    code, out, err = run(capsys, "search", "love", "--json")
+    assert code == 2 and out == "" and "corrupt.db" in err and "Traceback" not in err
+    assert corrupt.read_bytes() == b"this is not a database" * 100

@@ -139,3 +139,13 @@ def test_ranker_retrains_after_n_labelled_searches_and_is_used(engine):
         result = engine.search(query, Context())
         engine.feedback(result.search_id, result.items[0].id, "thumbs_up")
     assert len(engine.rankers.history) == before + 1  # the second labelled search triggered a retrain
+
+
+def test_unreadable_learning_files_are_set_aside_not_fatal(engine, default_catalog, app_cache_dir, tmp_path):
+    engine.state_dir.mkdir(parents=True, exist_ok=True)
+    (engine.state_dir / "bandit.pkl").write_bytes(b"not a pickle")
+    engine.ranker_path.write_text("{broken json")
+    again = Engine.open("default", Settings(cache_dir=app_cache_dir, db_path=tmp_path / "feedback.db"),
+                        catalog=default_catalog)
+    assert again.rankers.current.name == "interleave" and sum(again.state.bandit.stats.pulls.values()) == 0
+    assert (engine.state_dir / "bandit.unreadable").exists() and engine.ranker_path.with_suffix(".unreadable").exists()
