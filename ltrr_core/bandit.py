@@ -209,7 +209,8 @@ class Bandit:
         for arm in self.arms:
             if best_per_strategy[split_arm(arm)[0]] != arm:
                 why[arm] = "other depth scores higher"
-        ranked = sorted(best_per_strategy.values(), key=lambda a: (-net[a], a))
+        order = {s: i for i, s in enumerate(self.strategies)}  # ties (a cold start) keep the strategies' order
+        ranked = sorted(best_per_strategy.values(), key=lambda a: (-net[a], order[split_arm(a)[0]]))
         chosen = [ranked[0]]
         for arm in ranked[1:]:
             if len(chosen) >= cfg.max_arms:

@@ -16,6 +16,8 @@ import pandas as pd
 
 from ltrr_core.simulate import SimulationConfig, SimulationRun
 
+PUBLISH_EVERY_S = 0.25  # the page redraws every 0.5 s
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -123,9 +125,12 @@ class SimulationRunner:
                 with self._lock:
                     self._current = label
                 run = runs[label] = self.make_run(config)
+                published = 0.0
                 for batch in run.iter_batches(size=self.batch_size):
                     done += len(batch)
-                    self._publish(runs, done)
+                    if time.perf_counter() - published >= PUBLISH_EVERY_S or run.done:
+                        self._publish(runs, done)  # rebuilding the history costs O(rounds): not every batch
+                        published = time.perf_counter()
                     self._go.wait()
                     if self._stop.is_set():
                         self._publish(runs, done, "stopped")
