@@ -45,8 +45,8 @@ class PolicyConfig:
     name: str = "linucb"
     alpha: float = 0.5
     l2_lambda: float = 1.0
-    epsilon: float = 0.05
-    max_arms: int = 4
+    epsilon: float = 0.03
+    max_arms: int = 5
     cut: float = 0.05
     depth_cost: float = 0.0005
     depths: tuple[int, ...] = (25, 100)

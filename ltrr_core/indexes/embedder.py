@@ -62,9 +62,10 @@ class Embedder:
     """L2-normalized float32 embeddings. ``encoded_texts`` counts texts run through the model."""
 
     def __init__(self, model: str = BUNDLED_MODEL, threads: int | None = None, query_cache: int = 4096) -> None:
-        """``threads`` torch threads for corpus encoding (default: up to 4 cores); queries use one
-        thread: single short inputs gain nothing from more, and spin-waiting threads cost 10x
-        when the machine is busy (measured: 16 ms vs 138 ms median on a loaded 2-core box)."""
+        """``threads`` torch threads for corpus encoding (default: up to 4 cores); queries use
+        ``LTRR_QUERY_THREADS`` (default 2): on an idle 2-core machine one query takes 9 ms with
+        two threads and 14 ms with one, but on a machine shared with other busy processes
+        spin-waiting threads cost 10x (16 ms vs 138 ms measured), so set it to 1 there."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before the import: never reach for the hub
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
@@ -75,7 +76,8 @@ class Embedder:
 
         self._torch = torch
         self._corpus_threads = threads or max(1, min(4, os.cpu_count() or 1))
-        torch.set_num_threads(1)
+        self._query_threads = int(os.environ.get("LTRR_QUERY_THREADS") or min(2, os.cpu_count() or 1))
+        torch.set_num_threads(self._query_threads)
         path = resolve_model_path(model)
         try:
             self._model = SentenceTransformer(path, device="cpu")
@@ -88,17 +90,17 @@ class Embedder:
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._query_cache_size = query_cache
 
-    def _run(self, texts: Sequence[str], batch_size: int, threads: int = 1) -> np.ndarray:
+    def _run(self, texts: Sequence[str], batch_size: int, threads: int | None = None) -> np.ndarray:
         with self._lock:  # torch modules are not guaranteed re-entrant across threads
             self.encoded_texts += len(texts)
-            self._torch.set_num_threads(threads)
+            self._torch.set_num_threads(threads or self._query_threads)
             try:
                 vectors = self._model.encode(
                     list(texts), batch_size=batch_size, normalize_embeddings=True,
                     convert_to_numpy=True, show_progress_bar=False,
                 )
             finally:
-                self._torch.set_num_threads(1)
+                self._torch.set_num_threads(self._query_threads)
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
     def encode(self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None,
