@@ -13,9 +13,7 @@ chosen subset is known exactly::
 from __future__ import annotations
 
 import itertools
-import pickle
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 from mabwiser.mab import MAB, LearningPolicy
@@ -115,13 +113,6 @@ class Selection:
     propensity: float
     explored: bool
     greedy: tuple[str, ...]
-
-    def depth_of(self, strategy: str) -> int:
-        return next(split_arm(a)[1] for a in self.chosen if split_arm(a)[0] == strategy)
-
-    @property
-    def strategies(self) -> tuple[str, ...]:
-        return tuple(split_arm(a)[0] for a in self.chosen)
 
     def to_trace(self) -> dict:
         return {
@@ -272,14 +263,3 @@ class Bandit:
     def with_config(self, config: PolicyConfig) -> "Bandit":
         """A fresh bandit with another policy over the same arms and features."""
         return Bandit(self.strategies, self.n_features, config)
-
-    # -- persistence -------------------------------------------------------------------
-    def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(pickle.dumps(self))
-        tmp.replace(path)
-
-    @staticmethod
-    def load(path: Path) -> "Bandit":
-        return pickle.loads(path.read_bytes())

@@ -36,6 +36,7 @@ from ltrr_core.understanding import QueryUnderstanding
 STRATEGY_ORDER = ("lexical", "popular", "structured", "semantic", "memory", "explore")
 POSITIVE = ("click", "thumbs_up")
 _RECENT_SEARCHES = 20_000
+SAVE_EVERY = 20  # bandit updates between saves of the learning state
 
 
 @dataclass(frozen=True)
@@ -230,8 +231,7 @@ class Engine:
             ResultItem.of(r + 1, self.catalog.entities[pool.positions[i]], ranked.scores[i], pool.found_by[i])
             for r, i in enumerate(ranked.order[:k])
         )
-        timings["total"] = sum(v for name, v in timings.items() if not name.startswith("retrieve:")) + sum(
-            c.ms for c in candidates.values())
+        timings["total"] = sum(timings.values())
         result = SearchResult(query, context, u, x, selection, candidates, pool, features, items, ranker.name,
                               timings, None, message)
         if log:
@@ -248,7 +248,7 @@ class Engine:
         record = SearchRecord(
             query=result.query[:MAX_QUERY_CHARS * 4], normalized_query=result.understanding.normalized,
             user_id=user_id, features=tuple(result.x.tolist()), policy=sel.policy,
-            arms_scored=tuple({k: v for k, v in a.__dict__.items()} for a in sel.arms), chosen_arms=sel.chosen,
+            arms_scored=tuple(dict(a.__dict__) for a in sel.arms), chosen_arms=sel.chosen,
             propensity=sel.propensity, ranker=result.ranker,
             context={"weekday": result.context.weekday, "hour": result.context.hour,
                      "holiday": result.context.holiday, "user": result.context.user.id},
@@ -296,6 +296,8 @@ class Engine:
                 self.state.history.add(pending.category, split_arm(arm)[0], reward)
             self.state.updates += 1
         self.store.log_bandit_updates(search_id, rewards)
+        if self.state.updates % SAVE_EVERY == 0:
+            self.save_state()
         return rewards
 
     def label(self, query: str, entity_id: str, grade: int, judge: str = "analyst") -> None:

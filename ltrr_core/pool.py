@@ -51,6 +51,3 @@ class CandidatePool:
             for i in rows.tolist():
                 finders[i].append(cands.strategy)
         return cls(tuple(ids), np.asarray(positions, dtype=np.int64), tuple(map(tuple, finders)), scores, ranks)
-
-    def contains(self, entity_id: str) -> bool:
-        return entity_id in self.ids

@@ -99,19 +99,6 @@ def test_fixed_policies(name, expected):
     assert all(split_arm(a)[1] == 100 for a in sel.chosen)
 
 
-def test_save_and_load_keep_learning(tmp_path):
-    bandit = Bandit(STRATEGIES, 4, PolicyConfig())
-    rng = np.random.default_rng(0)
-    for _ in range(50):
-        x, best = synthetic_round(rng)
-        bandit.update(x, rewards_for(bandit.select(x).chosen, best, rng))
-    bandit.save(tmp_path / "b.pkl")
-    loaded = Bandit.load(tmp_path / "b.pkl")
-    x = np.array([1.0, 1.0, 0.0, 0.2])
-    assert bandit.score(x) == loaded.score(x)
-    assert loaded.stats.pulls == bandit.stats.pulls
-
-
 @pytest.mark.parametrize("kwargs,field", [
     ({"name": "greedy"}, "policy name"), ({"epsilon": 1.5}, "epsilon"), ({"alpha": -1}, "alpha"),
     ({"max_arms": 0}, "max_arms"), ({"depths": (100, 10)}, "depths"), ({"name": "fixed"}, "policy name"),
