@@ -59,11 +59,13 @@ def evaluate_policy(engine: "Engine", target: str, n_bootstrap: int = 200, seed:
     current = engine.state.bandit
     target_bandit = current.with_config(replace(current.config, name=target))
     index = {tuple(sorted(s)): i for i, s in enumerate(current.subsets)}
+    # Deterministic logging (fixed, all: propensity 1) gives no support to other actions, which
+    # biases IPS towards 0; only searches logged by an exploring policy are used.
     log = [r for r in engine.store.bandit_log(source=source)
-           if len(r.features) == current.n_features and tuple(sorted(r.chosen_arms)) in index]
+           if len(r.features) == current.n_features and tuple(sorted(r.chosen_arms)) in index and r.propensity < 1.0]
     if not log:
-        raise ValueError("no logged searches with bandit feedback in this policy's action space: "
-                         "run searches with feedback or `ltrr simulate` first")
+        raise ValueError("no searches logged by an exploring policy (epsilon > 0) in this action space: "
+                         "search with feedback or run `ltrr simulate` with linucb, egreedy or random first")
     X = np.array([r.features for r in log])
     if target_bandit.config.kind in ("linucb", "lints", "egreedy"):
         for r, x in zip(log, X):

@@ -17,7 +17,7 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from ltrr_core.bandit import POLICIES, PolicyConfig
+from ltrr_core.bandit import POLICIES, ArmStats, PolicyConfig
 from ltrr_core.context import UserProfile
 from ltrr_core.engine import Engine, SearchResult
 from ltrr_core.strategies.base import Candidates
@@ -173,7 +173,10 @@ class SimulationRun:
         """The figures ``ltrr simulate --json`` prints."""
         n = len(self.records)
         hits = sum(r.hit for r in self.records)
-        stats = self.engine.state.bandit.stats
+        stats = ArmStats()  # this run's own pulls (the engine's bandit may have moved on to another run)
+        for record in self.records:
+            for arm, reward in record.rewards.items():
+                stats.add(arm, reward)
         return {
             "rounds": n,
             "policy": self.config.policy,
