@@ -11,12 +11,12 @@ from rapidfuzz.distance import Levenshtein
 from ltrr_core.catalog import Catalog, Entity
 from ltrr_core.context import Context, UserProfile
 from ltrr_core.text import analyze
+from ltrr_core.clicks import ClickModel
 from ltrr_core.users import (
     DEFAULT_MIX,
     INTENT_KINDS,
     MIN_GENRE_WEIGHT,
     PARAPHRASES,
-    ClickModel,
     Intent,
     TrafficConfig,
     TrafficGenerator,
