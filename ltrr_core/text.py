@@ -28,6 +28,7 @@ def fold(text: str) -> str:
     return "".join(_strip_accent(ch) for ch in unicodedata.normalize("NFKC", text)).casefold()
 
 
+@lru_cache(maxsize=65_536)  # pure and hot: the memory index normalizes every impression's query
 def normalize(text: str, max_chars: int | None = MAX_QUERY_CHARS) -> str:
     """Fold case and accents, turn punctuation and control characters into spaces, trim.
 
