@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 
 from ltrr_core.bandit import POLICIES, ArmStats, PolicyConfig
+from ltrr_core.clicks import ClickModel, Response
 from ltrr_core.context import UserProfile
 from ltrr_core.engine import Engine, SearchResult
 from ltrr_core.strategies.base import Candidates
 from ltrr_core.strategies.semantic import query_text
-from ltrr_core.clicks import ClickModel, Response
 from ltrr_core.users import Intent, TrafficGenerator, validate_mix
 
 COMPARE_POLICIES = ("linucb", "lints", "egreedy", "random", "all")
