@@ -195,6 +195,14 @@ class Engine:
         found = self.resources.strategy(name).retrieve(understanding, context, k)
         return found.timed((time.perf_counter() - start) * 1000)
 
+    def retrieve_many(self, name: str, understandings: list[QueryUnderstanding], k: int) -> list[Candidates]:
+        """Context-free ``retrieve`` for many queries in one batched call (the strategy's
+        ``retrieve_many``); each result's ms is its share of the batch."""
+        start = time.perf_counter()
+        found = self.resources.strategy(name).retrieve_many(understandings, k)
+        ms = (time.perf_counter() - start) * 1000 / max(1, len(found))
+        return [c.timed(ms) for c in found]
+
     def features(self, pool: CandidatePool, understanding: QueryUnderstanding) -> np.ndarray:
         """The ranker's feature matrix for a pool (see :mod:`ltrr_core.features`)."""
         qvec = self.resources.embedder.encode_query(query_text(understanding))
@@ -270,21 +278,39 @@ class Engine:
                  user_id: str = "analyst") -> dict[str, float]:
         """Store a click / thumbs event; the first positive one per search rewards the picked
         arms (1 if the arm's own candidates held the item). Returns the rewards applied."""
-        pending = self._recent.get(search_id)
-        query = pending.query if pending else self.store.search(search_id).normalized_query
-        self.store.log_feedback(FeedbackEvent(search_id, query, entity_id, kind, source, user_id))
-        self.resources.memory.record(query, entity_id, clicks=int(kind == "click"),
-                                     thumbs_up=int(kind == "thumbs_up"), thumbs_down=int(kind == "thumbs_down"))
-        rewards: dict[str, float] = {}
-        if kind in POSITIVE:
-            rewards = self.settle(search_id, entity_id)
-        if source == "human":
-            self._labelled(f"search:{search_id}")
-        return rewards
+        return self.respond(search_id, entity_id if kind in POSITIVE else None, [(entity_id, kind)],
+                            source, user_id, settle=kind in POSITIVE)
 
     def settle(self, search_id: int, confirmed: str | None) -> dict[str, float]:
         """Close a search's bandit round: per-arm reward for ``confirmed`` (None: all arms 0).
         A search is settled once; later calls return {}."""
+        return self.respond(search_id, confirmed, [])
+
+    def respond(self, search_id: int, confirmed: str | None, events: list[tuple[str, str]],
+                source: str = "simulated", user_id: str = "analyst", settle: bool = True) -> dict[str, float]:
+        """A user's response to a logged search, stored in one transaction: the ``(entity_id,
+        kind)`` feedback events and, with ``settle``, the bandit round closed on ``confirmed``
+        (see :meth:`settle`). The memory index learns every event. Returns the rewards applied."""
+        feedback = []
+        if events:
+            pending = self._recent.get(search_id)
+            query = pending.query if pending else self.store.search(search_id).normalized_query
+            feedback = [FeedbackEvent(search_id, query, entity_id, kind, source, user_id) for entity_id, kind in events]
+        rewards = self._close_round(search_id, confirmed) if settle else {}
+        if feedback or rewards:
+            self.store.log_response(search_id, feedback, rewards)
+        for event in feedback:
+            self.resources.memory.record(event.query, event.entity_id, clicks=int(event.kind == "click"),
+                                         thumbs_up=int(event.kind == "thumbs_up"),
+                                         thumbs_down=int(event.kind == "thumbs_down"))
+        if rewards and self.state.updates % SAVE_EVERY == 0:
+            self.save_state()
+        if feedback and source == "human":
+            self._labelled(f"search:{search_id}")
+        return rewards
+
+    def _close_round(self, search_id: int, confirmed: str | None) -> dict[str, float]:
+        """Update the bandit (and per-category hit history) for a search not settled yet."""
         with self._lock:
             pending = self._recent.get(search_id)
             if pending is None or pending.settled:
@@ -295,9 +321,6 @@ class Engine:
             for arm, reward in rewards.items():
                 self.state.history.add(pending.category, split_arm(arm)[0], reward)
             self.state.updates += 1
-        self.store.log_bandit_updates(search_id, rewards)
-        if self.state.updates % SAVE_EVERY == 0:
-            self.save_state()
         return rewards
 
     def label(self, query: str, entity_id: str, grade: int, judge: str = "analyst") -> None:

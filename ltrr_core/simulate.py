@@ -19,10 +19,10 @@ import pandas as pd
 
 from ltrr_core.bandit import POLICIES, ArmStats, PolicyConfig
 from ltrr_core.clicks import ClickModel, Response
-from ltrr_core.context import UserProfile
+from ltrr_core.context import Context, UserProfile
 from ltrr_core.engine import Engine, SearchResult
 from ltrr_core.strategies.base import Candidates
-from ltrr_core.strategies.semantic import query_text
+from ltrr_core.understanding import QueryUnderstanding
 from ltrr_core.users import Intent, TrafficGenerator, validate_mix
 
 COMPARE_POLICIES = ("linucb", "lints", "egreedy", "random", "all")
@@ -94,12 +94,13 @@ class SimulationRun:
         traffic = traffic or TrafficGenerator(engine.catalog, seed=config.seed)
         self.intents = _draw_traffic(traffic, config)
         self.records: list[RoundRecord] = []
-        self._full: dict[tuple[str, str], dict[str, Candidates]] = {}
+        self._static: dict[tuple, Candidates] = {}
         self.started = time.perf_counter()
         self.elapsed = 0.0
         engine.set_policy(PolicyConfig(name=config.policy, seed=config.seed, **config.policy_params))
         engine.resources.memory.reset_observed()
-        engine.resources.embedder.encode_queries(sorted({query_text(engine.understand(i.query)) for i in self.intents}))
+        self._prefetch()
+        self.prepare_s = time.perf_counter() - self.started
 
     @property
     def done(self) -> bool:
@@ -122,21 +123,45 @@ class SimulationRun:
             self.engine.save_state()
         return out
 
-    def _full_depth(self, intent: Intent, understanding) -> dict[str, Candidates]:
-        """Every static strategy at full depth, cached by (query, user); memory learns, so the
-        caller retrieves it afresh every round."""
-        key = (understanding.normalized, intent.context.user.id)
-        if key not in self._full:
-            depth = max(self.engine.policy.depths)
-            self._full[key] = {s: self.engine.retrieve(s, understanding, intent.context, depth)
-                               for s in self.engine.strategy_names if s != "memory"}
-        return self._full[key]
+    def _cache_key(self, name: str, understanding: QueryUnderstanding, context: Context) -> tuple | None:
+        """Where a strategy's full-depth list is cached; None for one that learns (retrieved every round)."""
+        strategy = self.engine.resources.strategy(name)
+        if strategy.learns:
+            return None
+        return name, understanding.normalized, context if strategy.uses_context else None
+
+    def _prefetch(self) -> None:
+        """Batch what batches: strategies with ``retrieve_many`` (semantic: one encoder call and
+        one faiss call) run once over every distinct query of the traffic, up front."""
+        understood = {}
+        for intent in self.intents:
+            u = self.engine.understand(intent.query)
+            understood.setdefault(u.normalized, (u, intent.context))
+        depth = max(self.engine.policy.depths)
+        for name in self.engine.strategy_names:
+            keys = {self._cache_key(name, u, c): u for u, c in understood.values()}
+            if None in keys or not hasattr(self.engine.resources.strategy(name), "retrieve_many"):
+                continue
+            self._static.update(zip(keys, self.engine.retrieve_many(name, list(keys.values()), depth)))
+
+    def _full_depth(self, understanding: QueryUnderstanding, context: Context) -> dict[str, Candidates]:
+        """Every strategy at full depth (the oracle's view): static ones from the cache."""
+        depth = max(self.engine.policy.depths)
+        full = {}
+        for name in self.engine.strategy_names:
+            key = self._cache_key(name, understanding, context)
+            found = self._static.get(key) if key else None
+            if found is None:
+                found = self.engine.retrieve(name, understanding, context, depth)
+                if key:
+                    self._static[key] = found
+            full[name] = found
+        return full
 
     def _round(self, intent: Intent) -> RoundRecord:
         engine, t0 = self.engine, time.perf_counter()
         u = engine.understand(intent.query)
-        full = {**self._full_depth(intent, u),
-                "memory": engine.retrieve("memory", u, intent.context, max(engine.policy.depths))}
+        full = self._full_depth(u, intent.context)
         res = engine.search(intent.query, intent.context, k=self.config.shown, source="simulated",
                             user_id=intent.context.user.id, retrieved=full)
         if res.search_id is None:  # an empty query: nothing to learn from
@@ -190,19 +215,19 @@ class SimulationRun:
             "per_arm": {a: {"pulls": stats.pulls[a], "mean_reward": round(stats.mean(a), 4)}
                         for a in sorted(stats.pulls)},
             "searches_per_s": n / self.elapsed if self.elapsed else 0.0,
+            "prepare_s": round(self.prepare_s, 3),
         }
 
 
 def answer(engine: Engine, result: SearchResult, intent: Intent, click_model: ClickModel,
            rng: np.random.Generator) -> tuple[Response, dict[str, float]]:
-    """The simulated user reacts to a logged result: the click model decides, the engine settles
-    the bandit round on the confirmed item and stores every click and thumb as simulated feedback."""
+    """The simulated user reacts to a logged result: the click model decides; the engine settles
+    the bandit round on the confirmed item and stores every click and thumb as simulated feedback,
+    in one write."""
     response = click_model.respond([i.id for i in result.items], intent, rng)
-    rewards = engine.settle(result.search_id, response.confirmed)
-    for kind, ids in (("click", response.clicked_ids), ("thumbs_up", response.thumbs_up),
-                      ("thumbs_down", response.thumbs_down)):
-        for entity_id in ids:
-            engine.feedback(result.search_id, entity_id, kind, source="simulated", user_id=intent.context.user.id)
+    events = [(entity_id, kind) for kind, ids in (("click", response.clicked_ids), ("thumbs_up", response.thumbs_up),
+                                                   ("thumbs_down", response.thumbs_down)) for entity_id in ids]
+    rewards = engine.respond(result.search_id, response.confirmed, events, "simulated", intent.context.user.id)
     return response, rewards
 
 

@@ -106,6 +106,22 @@ FEEDBACK_COLUMNS = (
 LABEL_COLUMNS = ("query", "normalized_query", "entity_id", "grade", "judge", "source", "updated_at")
 
 
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+# The hot writes (one of each per simulated search) as prepared statements: sqlite-utils'
+# insert builds its SQL per call, which cost more than the writes themselves.
+_INSERT_SEARCH = _insert_sql("searches", (
+    "created_at", "query", "normalized_query", "user_id", "policy", "propensity", "ranker", "source",
+    *SEARCH_JSON_COLUMNS))
+_INSERT_IMPRESSION = _insert_sql("impressions", ("search_id", "entity_id", "rank", "score", "found_by"))
+_INSERT_FEEDBACK = _insert_sql("feedback", (
+    "created_at", "search_id", "query", "normalized_query", "entity_id", "kind", "source", "user_id", "value"))
+_UPSERT_REWARD = (_insert_sql("bandit_updates", ("search_id", "arm", "reward", "created_at"))
+                  + " ON CONFLICT (search_id, arm) DO UPDATE SET reward = excluded.reward, created_at = excluded.created_at")
+
+
 def _where(conditions: dict[str, object]) -> tuple[str, list]:
     """`` WHERE a = ? AND b = ?`` for the conditions that are not None."""
     kept = {k: v for k, v in conditions.items() if v is not None}
@@ -316,6 +332,11 @@ class FeedbackStore:
 
     def log_bandit_updates(self, search_id: int, rewards: dict[str, float]) -> None:
         """Record the reward of each picked arm of ``search_id``; a later reward for the same arm replaces it."""
+        self.log_response(search_id, (), rewards)
+
+    def log_response(self, search_id: int, events: Iterable[FeedbackEvent], rewards: dict[str, float]) -> None:
+        """A user's whole response to one search in one transaction: the feedback ``events``
+        and the picked arms' ``rewards`` (as :meth:`log_feedback_many` and :meth:`log_bandit_updates`)."""
         search_id = integer("search_id", search_id)
         values = _finite_rewards(rewards)
         now = time.time()
@@ -324,8 +345,8 @@ class FeedbackStore:
             unknown = sorted(set(values) - set(chosen))
             if unknown:
                 raise ValueError(f"rewards: arms {unknown} were not picked in search {search_id} (picked {chosen})")
-            rows = [{"search_id": search_id, "arm": arm, "reward": r, "created_at": now} for arm, r in values.items()]
-            db["bandit_updates"].upsert_all(rows, pk=("search_id", "arm"))
+            self._insert_feedback(db, events)
+            db.conn.executemany(_UPSERT_REWARD, [(search_id, arm, r, now) for arm, r in values.items()])
 
     def set_label(self, query: str, entity_id: str, grade: int, judge: str, source: str = "human") -> Label:
         """Set the graded relevance of ``entity_id`` for ``query`` by ``judge`` (replacing an earlier grade).
@@ -360,36 +381,25 @@ class FeedbackStore:
 
     @staticmethod
     def _insert_search(db: sqlite_utils.Database, rec: SearchRecord) -> int:
-        row = {
-            "created_at": rec.created_at, "query": rec.query, "normalized_query": rec.normalized_query,
-            "user_id": rec.user_id, "policy": rec.policy, "propensity": rec.propensity,
-            "ranker": rec.ranker, "source": rec.source,
-            **{name: to_json(getattr(rec, name)) for name in SEARCH_JSON_COLUMNS},
-        }
-        return db["searches"].insert(row).last_pk
+        row = (rec.created_at, rec.query, rec.normalized_query, rec.user_id, rec.policy, rec.propensity,
+               rec.ranker, rec.source, *(to_json(getattr(rec, name)) for name in SEARCH_JSON_COLUMNS))
+        return db.conn.execute(_INSERT_SEARCH, row).lastrowid
 
     @staticmethod
     def _insert_impressions(db: sqlite_utils.Database, search_id: int, rows: Iterable[ImpressionRow]) -> int:
-        records = [
-            {"search_id": search_id, "entity_id": r.entity_id, "rank": r.rank, "score": r.score,
-             "found_by": to_json(r.found_by)}
-            for r in rows
-        ]
-        if records:
-            db["impressions"].insert_all(records)
+        records = [(search_id, r.entity_id, r.rank, r.score, to_json(r.found_by)) for r in rows]
+        db.conn.executemany(_INSERT_IMPRESSION, records)
         return len(records)
 
     def _insert_feedback(self, db: sqlite_utils.Database, events: Iterable[FeedbackEvent]) -> list[int]:
-        ids = []
+        ids, known = [], set()
         for event in events:
-            if event.search_id is not None:
+            if event.search_id is not None and event.search_id not in known:
                 self._require_search(db, event.search_id)
-            row = {
-                "created_at": event.created_at, "search_id": event.search_id, "query": event.query,
-                "normalized_query": normalize(event.query), "entity_id": event.entity_id, "kind": event.kind,
-                "source": event.source, "user_id": event.user_id, "value": event.value,
-            }
-            ids.append(db["feedback"].insert(row).last_pk)
+                known.add(event.search_id)
+            row = (event.created_at, event.search_id, event.query, normalize(event.query), event.entity_id,
+                   event.kind, event.source, event.user_id, event.value)
+            ids.append(db.conn.execute(_INSERT_FEEDBACK, row).lastrowid)
         return ids
 
     # ----------------------------------------------------------------- reads

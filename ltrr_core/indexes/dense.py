@@ -3,6 +3,7 @@ default, HNSW (M=32, efSearch=128) for large catalogs."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -12,8 +13,10 @@ import numpy as np
 from ltrr_core.indexes.cache import write_atomic
 
 # One query at a time: OpenMP threads only add spin-wait (33 ms instead of ~1 ms per
-# search on a busy 2-core machine), so searches run single-threaded.
+# search on a busy 2-core machine), so single searches run single-threaded; batches
+# (search_many) use every core.
 faiss.omp_set_num_threads(1)
+BATCH_THREADS = os.cpu_count() or 1
 
 HNSW_M = 32
 HNSW_EF_SEARCH = 128
@@ -64,10 +67,20 @@ class DenseIndex:
         return cls(index, kind)
 
     def search(self, qvec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.search_many(np.asarray(qvec).reshape(1, -1), k)[0]
+
+    def search_many(self, qvecs: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``search`` for each row of ``qvecs`` in one faiss call (a matrix product for the flat
+        index: ~0.1 ms a query in batches of thousands against ~1.7 ms one at a time)."""
         k = min(k, len(self))
-        if k <= 0:
-            return np.empty(0, np.int64), np.empty(0)
-        query = np.ascontiguousarray(np.asarray(qvec, dtype=np.float32).reshape(1, -1))
-        scores, positions = self.index.search(query, k)
-        keep = positions[0] >= 0  # HNSW may return fewer than k hits (-1 padding)
-        return positions[0][keep].astype(np.int64), scores[0][keep].astype(np.float64)
+        if k <= 0 or len(qvecs) == 0:
+            return [(np.empty(0, np.int64), np.empty(0)) for _ in range(len(qvecs))]
+        queries = np.ascontiguousarray(np.asarray(qvecs, dtype=np.float32))
+        if len(queries) > 1:
+            faiss.omp_set_num_threads(BATCH_THREADS)
+        try:
+            scores, positions = self.index.search(queries, k)
+        finally:
+            faiss.omp_set_num_threads(1)
+        keep = positions >= 0  # HNSW may return fewer than k hits (-1 padding)
+        return [(p[m].astype(np.int64), s[m].astype(np.float64)) for p, s, m in zip(positions, scores, keep)]

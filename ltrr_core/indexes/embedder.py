@@ -61,7 +61,7 @@ def _not_found(model: str) -> str:
 class Embedder:
     """L2-normalized float32 embeddings. ``encoded_texts`` counts texts run through the model."""
 
-    def __init__(self, model: str = BUNDLED_MODEL, threads: int | None = None, query_cache: int = 4096) -> None:
+    def __init__(self, model: str = BUNDLED_MODEL, threads: int | None = None, query_cache: int = 32_768) -> None:
         """``threads`` torch threads for corpus encoding (default: up to 4 cores); queries use
         ``LTRR_QUERY_THREADS`` (default 2): on an idle 2-core machine one query takes 9 ms with
         two threads and 14 ms with one, but on a machine shared with other busy processes

@@ -72,6 +72,8 @@ class Strategy(Protocol):
 
     name: str
     description: str
+    uses_context: bool  # False: results depend on the query alone (callers may cache by query)
+    learns: bool  # True: results change with feedback (never cache them)
 
     def retrieve(self, query: "QueryUnderstanding", context: "Context", k: int) -> Candidates: ...
 

@@ -39,6 +39,8 @@ TOKEN_MATCH = 0.3  # scope weight of a plain token hit in the title/artist/album
 class Explore:
     name = "explore"
     description = "Fresh and long-tail items in the understood categories (exploration)"
+    uses_context = False
+    learns = False
 
     def __init__(self, resources: "Resources") -> None:
         self.index = metadata_index(resources.catalog)

@@ -21,6 +21,8 @@ def query_terms(query: "QueryUnderstanding") -> list[str]:
 class Lexical:
     name = "lexical"
     description = "Keyword match (BM25) on title, artist, album, tags and description"
+    uses_context = False
+    learns = False
 
     def __init__(self, resources: "Resources") -> None:
         self.resources = resources

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 class Memory:
     name = "memory"
     description = "Query memory: what people picked for this (or a similar) query"
+    uses_context = False
+    learns = True
 
     def __init__(self, resources: "Resources") -> None:
         self.resources = resources

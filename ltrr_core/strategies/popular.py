@@ -27,6 +27,8 @@ MATCH_POOL = 1000  # lexical matches considered before the popularity re-scoring
 class Popular:
     name = "popular"
     description = "Keyword matches, boosted by popularity"
+    uses_context = False
+    learns = False
 
     def __init__(self, resources: "Resources") -> None:
         self.resources = resources

@@ -194,6 +194,8 @@ def attribute_readings(query: "QueryUnderstanding", min_likelihood: float = CONS
 class Structured:
     name = "structured"
     description = "Metadata search driven by query understanding (fields, types, attributes)"
+    uses_context = False
+    learns = False
 
     def __init__(self, resources: "Resources") -> None:
         self.index = metadata_index(resources.catalog)
