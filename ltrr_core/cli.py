@@ -89,6 +89,7 @@ def cmd_simulate(args):
     engine = _engine(args)
     config = SimulationConfig(rounds=args.rounds, seed=args.seed, policy=args.policy)
     progress = _progress_bar(not args.json)
+    engine.warm_up(progress)  # indexes and model load before the clock starts (searches_per_s)
     if args.compare:
         runs = compare(engine, config, COMPARE_POLICIES + tuple(f"fixed:{s}" for s in engine.strategy_names), progress)
         return {name: run.summary() for name, run in runs.items()}

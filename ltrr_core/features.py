@@ -17,7 +17,6 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from ltrr_core.catalog import ENTITY_TYPES, Catalog
 from ltrr_core.indexes.bm25 import BM25Index
@@ -63,28 +62,34 @@ class CatalogFeatures:
     """What features need from a catalog, built once: field BM25 matrices, dates, type codes."""
 
     def __init__(self, catalog: Catalog) -> None:
-        self.fields: dict[str, BM25Index] = {}
-        self.rows: dict[str, sp.csr_matrix] = {}
-        for name in FIELDS:
-            index = BM25Index.build(analyze(getattr(e, name), max_chars=None) for e in catalog)
-            self.fields[name] = index
-            self.rows[name] = index.weights.tocsr()
+        self.fields = {name: BM25Index.build(analyze(getattr(e, name), max_chars=None) for e in catalog)
+                       for name in FIELDS}
+        self.n = len(catalog)
         self.days = np.array([_days_since(e.date_added) for e in catalog], dtype=np.float64)
         type_code = {t: i for i, t in enumerate(ENTITY_TYPES)}
         self.types = np.array([type_code.get(e.type, len(ENTITY_TYPES)) for e in catalog], dtype=np.int64)
 
     def field_scores(self, name: str, terms: list[str], positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(BM25 of ``terms`` on field ``name``, fraction of distinct terms present) for ``positions``."""
+        """(BM25 of ``terms`` on field ``name``, fraction of distinct terms present) for ``positions``.
+
+        Walks each term's postings (a column of the field's CSC weights) into the pool's slots,
+        so the cost follows the query's terms, not a sparse-matrix slice of the pool."""
         index = self.fields[name]
+        columns = index.weights
         distinct = list(dict.fromkeys(terms))
-        known = [t for t in distinct if t in index.vocab]
-        if not known:
-            zeros = np.zeros(len(positions))
-            return zeros, zeros
-        block = self.rows[name][positions][:, [index.vocab[t] for t in known]]
-        repeats = np.array([terms.count(t) for t in known], dtype=np.float64)  # a repeated term counts twice, as in BM25Okapi
-        present = np.asarray((block > 0).sum(axis=1)).ravel()
-        return np.asarray(block @ repeats).ravel(), present / len(distinct)
+        scores, present = np.zeros(len(positions)), np.zeros(len(positions))
+        slot = np.full(self.n, -1, dtype=np.int64)
+        slot[positions] = np.arange(len(positions))
+        for term in distinct:
+            column = index.vocab.get(term)
+            if column is None:
+                continue
+            span = slice(columns.indptr[column], columns.indptr[column + 1])
+            rows, weights = slot[columns.indices[span]], columns.data[span]
+            kept = rows >= 0  # postings of a term are unique rows: plain fancy-index adds are safe
+            scores[rows[kept]] += terms.count(term) * weights[kept]  # a repeated term counts twice, as in BM25Okapi
+            present[rows[kept]] += weights[kept] > 0
+        return scores, present / len(distinct) if distinct else present
 
 
 def _days_since(iso: str) -> float:

@@ -47,7 +47,7 @@ class Candidates:
             positions, scores = positions[top], scores[top]
         order = np.lexsort((positions, -scores))
         positions, scores = positions[order], scores[order]
-        return cls(strategy, tuple(all_ids[p] for p in positions), positions, scores, notes=notes)
+        return cls(strategy, tuple(map(all_ids.__getitem__, positions.tolist())), positions, scores, notes=notes)
 
     @classmethod
     def empty(cls, strategy: str, **notes) -> "Candidates":

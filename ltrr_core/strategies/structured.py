@@ -20,6 +20,7 @@ import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -41,6 +42,7 @@ RELATED_LIMIT = 60  # a matched artist/album brings at most this many of its wor
 BOOST = {"artist_entity": 1.0, "artist_work": 0.5, "album_entity": 0.8, "album_track": 0.4, "title": 0.6, "attribute": 0.4,
          "work_title": 2.0}  # a matched artist's or album's work whose title starts with another query word
 MIN_PREFIX = 3
+PREFIX_CACHE = 65_536  # tokens whose prefix rows are kept
 PREFIX_WEIGHT = 0.6  # a title word that merely starts with a query word
 CONSTRAINT_MIN = 0.65  # attribute/type readings at least this likely act as (soft) constraints
 ATTRIBUTE_DAMPING = 0.75  # violating a confident attribute: score x (1 - ATTRIBUTE_DAMPING x likelihood)
@@ -107,6 +109,8 @@ class MetadataIndex:
                 names["album_of"][album].append(i)
         self.postings = {f: {t: np.array(p, dtype=np.int64) for t, p in idx.items()} for f, idx in fields.items()}
         self._title_vocab = sorted(self.postings["title"])
+        self._prefix_rows = lru_cache(maxsize=PREFIX_CACHE)(self._token_prefix_rows)
+        self._longer_rows = lru_cache(maxsize=PREFIX_CACHE)(self._token_longer_rows)
         self.names = {r: {k: self._by_popularity(rows) for k, rows in idx.items()} for r, idx in names.items()}
         self.attributes: dict[str, dict[str, Postings]] = {
             "genre": {g: _postings(rows) for g, rows in genres.items()},
@@ -120,16 +124,33 @@ class MetadataIndex:
     def idf(self, df: int) -> float:
         return math.log(1.0 + self.n / max(df, 1))
 
-    def title_prefix_rows(self, tokens: list[str]) -> np.ndarray:
-        """Rows whose title has a word starting with one of ``tokens`` ('love' -> 'Lover', 'Loves')."""
-        rows = []
+    def with_title_prefix(self, rows: np.ndarray, tokens: list[str]) -> np.ndarray:
+        """The ``rows`` whose title has a word starting with one of ``tokens`` ('love' -> 'Lover')."""
+        keep = np.zeros(len(rows), dtype=bool)
         for token in tokens:
-            if len(token) < MIN_PREFIX:
-                continue
-            start = bisect.bisect_left(self._title_vocab, token)
-            end = bisect.bisect_left(self._title_vocab, token + "\uffff")
-            rows.extend(self.postings["title"][word] for word in self._title_vocab[start:end])
-        return np.unique(np.concatenate(rows)) if rows else np.empty(0, np.int64)
+            if len(token) >= MIN_PREFIX and len(prefixed := self._prefix_rows(token)):
+                at = np.minimum(np.searchsorted(prefixed, rows), len(prefixed) - 1)
+                keep |= prefixed[at] == rows
+        return rows[keep]
+
+    def longer_title_rows(self, token: str) -> np.ndarray:
+        """Rows with a title word that starts with ``token`` but is not ``token`` itself."""
+        return self._longer_rows(token)
+
+    def _token_prefix_rows(self, token: str) -> np.ndarray:
+        start = bisect.bisect_left(self._title_vocab, token)
+        end = bisect.bisect_left(self._title_vocab, token + "\uffff")
+        words = self._title_vocab[start:end]
+        rows = np.unique(np.concatenate([self.postings["title"][w] for w in words])) if words else np.empty(0, np.int64)
+        rows.setflags(write=False)  # cached: shared by every later query with this token
+        return rows
+
+    def _token_longer_rows(self, token: str) -> np.ndarray:
+        rows = self._prefix_rows(token) if len(token) >= MIN_PREFIX else np.empty(0, np.int64)
+        exact = self.postings["title"].get(token)
+        rows = np.setdiff1d(rows, exact, assume_unique=True) if exact is not None else rows
+        rows.setflags(write=False)
+        return rows
 
     def type_mask(self, wanted: dict[str, float]) -> np.ndarray:
         codes = [self.type_names.index(t) for t in wanted if t in self.type_names]
@@ -248,7 +269,7 @@ class Structured:
                 rows = self.index.postings[field_name].get(token)
                 if rows is not None:
                     score[rows] += weight * field_weight * self.index.idf(len(rows))
-            longer = np.setdiff1d(self.index.title_prefix_rows([token]), self.index.postings["title"].get(token, []))
+            longer = self.index.longer_title_rows(token)
             if len(longer):  # 'love' also reaches 'Lover', 'Lovesick', a little less
                 score[longer] += weight * PREFIX_WEIGHT * FIELD_WEIGHTS["title"] * self.index.idf(len(longer))
         best = score.max()
@@ -277,7 +298,7 @@ class Structured:
                 works = works[:RELATED_LIMIT]
                 score[works] += likelihood * work_boost * (0.5 + popularity[works])
                 rest = [t for i, t in enumerate(query.corrected) if not reading.span[0] <= i < reading.span[1]]
-                both = np.intersect1d(works, self.index.title_prefix_rows(rest))
+                both = self.index.with_title_prefix(works, rest)
                 score[both] += likelihood * BOOST["work_title"] * (0.5 + popularity[both])  # 'tayler love' -> 'Lover'
 
             if own is not None or works is not None:
