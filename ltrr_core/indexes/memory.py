@@ -20,6 +20,8 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
+
 from ltrr_core.catalog import Catalog, Entity
 from ltrr_core.text import STOPWORDS, normalize, tokenize
 
@@ -119,6 +121,13 @@ def _key_tokens(text: str) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
+class _KeyPairs:
+    positions: np.ndarray  # int64 catalog rows
+    scores: np.ndarray  # pair scores
+    observed: np.ndarray  # bool: the score comes from feedback (else predicted)
+
+
+@dataclass(frozen=True)
 class MemoryHit:
     """Why an entity was retrieved from memory: the best key, its similarity and the pair score."""
 
@@ -143,6 +152,7 @@ class MemoryIndex:
         self._predicted: list[dict[int, float]] = []
         self._observed: dict[int, dict[int, PairStats]] = defaultdict(dict)  # key -> position -> stats
         self._n_observed = 0
+        self._scored: dict[int, _KeyPairs] = {}  # key -> its retrievable pairs, until its feedback changes
 
     @classmethod
     def build(cls, catalog: Catalog) -> "MemoryIndex":
@@ -197,13 +207,16 @@ class MemoryIndex:
         with self._lock:
             self._observed.clear()
             self._n_observed = 0
+            self._scored.clear()
 
     def _apply(self, stats: PairStats, accumulate: bool) -> bool:
         position = self.catalog.position.get(stats.entity_id)
         if position is None or not stats.query:
             return False
         with self._lock:
-            pairs = self._observed[self._key(stats.query)]
+            key_id = self._key(stats.query)
+            self._scored.pop(key_id, None)
+            pairs = self._observed[key_id]
             previous = pairs.get(position)
             self._n_observed += previous is None
             pairs[position] = previous + stats if accumulate and previous else stats
@@ -238,20 +251,47 @@ class MemoryIndex:
                 matches[-neg_id] = max(matches.get(-neg_id, 0.0), similarity)
         return matches
 
+    def _key_pairs(self, key_id: int) -> "_KeyPairs":
+        """A key's retrievable pairs as arrays (positions, scores, observed?), cached per key."""
+        pairs = self._scored.get(key_id)
+        if pairs is None:
+            rows = []
+            for position in self._predicted[key_id].keys() | self._observed.get(key_id, {}).keys():
+                score, source = self._pair_score(key_id, position)
+                if score is not None:
+                    rows.append((position, score, source == "observed"))
+            positions, scores, observed = zip(*rows) if rows else ((), (), ())
+            pairs = self._scored[key_id] = _KeyPairs(np.array(positions, dtype=np.int64),
+                                                     np.array(scores, dtype=np.float64), np.array(observed, dtype=bool))
+        return pairs
+
     def lookup(self, texts: Sequence[str], k: int) -> list[MemoryHit]:
-        """Best ``k`` entities for any of ``texts`` (normalized query variants), best first."""
-        best: dict[int, MemoryHit] = {}
+        """Best ``k`` entities for any of ``texts`` (normalized query variants), best first.
+
+        An entity's score is its best ``similarity * pair score`` over the matching keys (the
+        first key in match order on ties); ties between entities go to the lower position."""
         with self._lock:
-            for key_id, similarity in self._matching_keys(texts).items():
-                for position in self._predicted[key_id].keys() | self._observed.get(key_id, {}).keys():
-                    pair_score, source = self._pair_score(key_id, position)
-                    if pair_score is None:
-                        continue
-                    score = similarity * pair_score
-                    if position not in best or score > best[position].score:
-                        best[position] = MemoryHit(self.catalog.entities[position].id, position, score,
-                                                   self._keys[key_id], similarity, source)
-        return sorted(best.values(), key=lambda h: (-h.score, h.position))[:k]
+            matches = self._matching_keys(texts)
+            parts = [(key_id, similarity, self._key_pairs(key_id)) for key_id, similarity in matches.items()]
+        parts = [part for part in parts if len(part[2].positions)]
+        if not parts:
+            return []
+        positions = np.concatenate([pairs.positions for _, _, pairs in parts])
+        scores = np.concatenate([similarity * pairs.scores for _, similarity, pairs in parts])
+        match = np.repeat(np.arange(len(parts)), [len(pairs.positions) for _, _, pairs in parts])
+        within = np.concatenate([np.arange(len(pairs.positions)) for _, _, pairs in parts])
+        by_entity = np.lexsort((match, -scores, positions))  # per entity: best score, then earliest key
+        first = np.ones(len(by_entity), dtype=bool)
+        first[1:] = positions[by_entity[1:]] != positions[by_entity[:-1]]
+        best = by_entity[first]
+        best = best[np.lexsort((positions[best], -scores[best]))][:k]
+        hits = []
+        for i in best.tolist():
+            key_id, similarity, pairs = parts[match[i]]
+            hits.append(MemoryHit(self.catalog.entities[positions[i]].id, int(positions[i]), float(scores[i]),
+                                  self._keys[key_id], similarity,
+                                  "observed" if pairs.observed[within[i]] else "predicted"))
+        return hits
 
     def explain(self, query: str) -> list[dict]:
         """Every pair stored under ``query`` (normalized): predicted and observed parts, best first."""
