@@ -28,26 +28,26 @@ class CandidatePool:
 
     @classmethod
     def union(cls, lists: list[Candidates]) -> "CandidatePool":
-        row: dict[str, int] = {}
-        ids: list[str] = []
-        positions: list[int] = []
-        for cands in lists:
-            for entity_id, pos in zip(cands.ids, cands.positions.tolist()):
-                if entity_id not in row:
-                    row[entity_id] = len(ids)
-                    ids.append(entity_id)
-                    positions.append(pos)
-        n = len(ids)
+        """The union of ``lists`` (each with unique positions), rows in first-seen order."""
+        every = np.concatenate([c.positions for c in lists]) if lists else np.empty(0, np.int64)
+        unique, first, inverse = np.unique(every, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")
+        row_of = np.empty(len(unique), dtype=np.int64)
+        row_of[order] = np.arange(len(unique))
+        rows_of_every = row_of[inverse.ravel()]
+        flat_ids = [entity_id for c in lists for entity_id in c.ids]
+        n = len(unique)
         scores: dict[str, np.ndarray] = {}
         ranks: dict[str, np.ndarray] = {}
-        finders: list[list[str]] = [[] for _ in range(n)]
-        for cands in lists:
-            s = np.full(n, np.nan)
-            r = np.full(n, np.nan)
-            rows = np.fromiter((row[i] for i in cands.ids), dtype=np.int64, count=len(cands))
-            s[rows] = cands.scores
-            r[rows] = cands.ranks
-            scores[cands.strategy], ranks[cands.strategy] = s, r
-            for i in rows.tolist():
-                finders[i].append(cands.strategy)
-        return cls(tuple(ids), np.asarray(positions, dtype=np.int64), tuple(map(tuple, finders)), scores, ranks)
+        finders = np.zeros(n, dtype=np.int64)  # bit b set: lists[b] found the row
+        start = 0
+        for bit, cands in enumerate(lists):
+            rows = rows_of_every[start : start + len(cands)]
+            start += len(cands)
+            scores[cands.strategy], ranks[cands.strategy] = np.full(n, np.nan), np.full(n, np.nan)
+            scores[cands.strategy][rows] = cands.scores
+            ranks[cands.strategy][rows] = cands.ranks
+            finders[rows] |= 1 << bit
+        names = {m: tuple(c.strategy for b, c in enumerate(lists) if m >> b & 1) for m in np.unique(finders).tolist()}
+        return cls(tuple(flat_ids[i] for i in first[order].tolist()), unique[order],
+                   tuple(names[m] for m in finders.tolist()), scores, ranks)

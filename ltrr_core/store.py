@@ -15,6 +15,7 @@ import threading
 import time
 import weakref
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -120,6 +121,12 @@ _INSERT_FEEDBACK = _insert_sql("feedback", (
     "created_at", "search_id", "query", "normalized_query", "entity_id", "kind", "source", "user_id", "value"))
 _UPSERT_REWARD = (_insert_sql("bandit_updates", ("search_id", "arm", "reward", "created_at"))
                   + " ON CONFLICT (search_id, arm) DO UPDATE SET reward = excluded.reward, created_at = excluded.created_at")
+
+
+@lru_cache(maxsize=1024)
+def _found_by_json(found_by: tuple[str, ...]) -> str:
+    """Provenance as JSON; a few dozen strategy combinations recur on every result page."""
+    return to_json(found_by)
 
 
 def _where(conditions: dict[str, object]) -> tuple[str, list]:
@@ -387,7 +394,7 @@ class FeedbackStore:
 
     @staticmethod
     def _insert_impressions(db: sqlite_utils.Database, search_id: int, rows: Iterable[ImpressionRow]) -> int:
-        records = [(search_id, r.entity_id, r.rank, r.score, to_json(r.found_by)) for r in rows]
+        records = [(search_id, r.entity_id, r.rank, r.score, _found_by_json(r.found_by)) for r in rows]
         db.conn.executemany(_INSERT_IMPRESSION, records)
         return len(records)
 

@@ -147,8 +147,9 @@ class MemoryIndex:
         self._lock = threading.RLock()
         self._key_id: dict[str, int] = {}
         self._keys: list[str] = []
-        self._key_size: list[int] = []
-        self._postings: dict[str, list[int]] = defaultdict(list)
+        self._key_size = np.zeros(1024, dtype=np.int64)  # tokens per key (grown by doubling)
+        self._postings: dict[str, list[int]] = defaultdict(list)  # token -> keys
+        self._posting_arrays: dict[str, np.ndarray] = {}  # the same as arrays, until the token gets a key
         self._predicted: list[dict[int, float]] = []
         self._observed: dict[int, dict[int, PairStats]] = defaultdict(dict)  # key -> position -> stats
         self._n_observed = 0
@@ -175,10 +176,13 @@ class MemoryIndex:
             key_id = self._key_id[query] = len(self._keys)
             tokens = _key_tokens(query)
             self._keys.append(query)
-            self._key_size.append(len(tokens))
+            if key_id == len(self._key_size):
+                self._key_size = np.concatenate([self._key_size, np.zeros_like(self._key_size)])
+            self._key_size[key_id] = len(tokens)
             self._predicted.append({})
             for token in tokens:
                 self._postings[token].append(key_id)
+                self._posting_arrays.pop(token, None)
         return key_id
 
     def __len__(self) -> int:
@@ -196,6 +200,11 @@ class MemoryIndex:
                thumbs_up: int = 0, thumbs_down: int = 0) -> bool:
         """Add feedback counts to a pair; False (ignored) when the entity is not in the catalog."""
         return self._apply(PairStats(normalize(query), entity_id, impressions, clicks, thumbs_up, thumbs_down), True)
+
+    def record_shown(self, query: str, entity_ids: Iterable[str]) -> int:
+        """One impression for each of ``entity_ids`` (a result page) under ``query``; returns how many applied."""
+        key = normalize(query)
+        return sum(self._apply(PairStats(key, entity_id, impressions=1), True) for entity_id in entity_ids)
 
     def load_stats(self, stats: Iterable[PairStats | Mapping[str, Any] | Any]) -> int:
         """Set pairs' totals from rows (PairStats, mappings or objects with PairStats' fields);
@@ -234,21 +243,29 @@ class MemoryIndex:
             return None, "observed"
         return observed.score(UNPREDICTED_PRIOR if predicted is None else predicted), "observed"
 
+    def _posting_array(self, token: str) -> np.ndarray:
+        found = self._posting_arrays.get(token)
+        if found is None:
+            found = self._posting_arrays[token] = np.array(self._postings.get(token, ()), dtype=np.int64)
+        return found
+
     def _matching_keys(self, texts: Iterable[str]) -> dict[int, float]:
+        """Key -> similarity: 1 for the exact text, token Jaccard (capped) for the best partial keys."""
         matches: dict[int, float] = {}
         for text in dict.fromkeys(t for t in texts if t):
             exact = self._key_id.get(text)
             if exact is not None:
                 matches[exact] = 1.0
             tokens = _key_tokens(text)
-            overlap = Counter(k for t in tokens for k in self._postings.get(t, ()))
-            partial = []
-            for key_id, shared in overlap.items():
-                similarity = min(PARTIAL_CAP, shared / (len(tokens) + self._key_size[key_id] - shared))
-                if similarity >= MIN_SIMILARITY and key_id != exact:
-                    partial.append((similarity, -key_id))
-            for similarity, neg_id in sorted(partial, reverse=True)[:MAX_PARTIAL_KEYS]:
-                matches[-neg_id] = max(matches.get(-neg_id, 0.0), similarity)
+            if not tokens:
+                continue
+            keys, shared = np.unique(np.concatenate([self._posting_array(t) for t in tokens]), return_counts=True)
+            similarity = np.minimum(PARTIAL_CAP, shared / (len(tokens) + self._key_size[keys] - shared))
+            kept = (similarity >= MIN_SIMILARITY) & (keys != (-1 if exact is None else exact))
+            keys, similarity = keys[kept], similarity[kept]
+            for i in np.lexsort((keys, -similarity))[:MAX_PARTIAL_KEYS].tolist():
+                key_id = int(keys[i])
+                matches[key_id] = max(matches.get(key_id, 0.0), float(similarity[i]))
         return matches
 
     def _key_pairs(self, key_id: int) -> "_KeyPairs":
