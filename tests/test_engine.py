@@ -49,6 +49,29 @@ def test_thumbs_up_rewards_exactly_the_arms_that_found_the_item(engine):
     assert engine.store.bandit_log()[0].rewards == rewards
 
 
+def test_a_whole_response_is_stored_once_and_settles_once(engine):
+    result = engine.search("love songs", Context())
+    first, second = result.items[0], result.items[1]
+    shown_before = engine.resources.memory.explain("love songs")
+    assert sum(r.get("impressions", 0) for r in shown_before) == len(result.items)  # the page was recorded
+    rewards = engine.respond(result.search_id, first.id, [(second.id, "click"), (first.id, "thumbs_up")],
+                             source="simulated", user_id="sim-1")
+    assert set(rewards) == set(result.selection.chosen)
+    assert engine.settle(result.search_id, second.id) == {}  # a search is settled once
+    events = engine.store.feedback_events(search_id=result.search_id)
+    assert sorted(events["kind"]) == ["click", "thumbs_up"] and set(events["source"]) == {"simulated"}
+    assert engine.store.bandit_log()[0].rewards == rewards
+    after = {r["entity_id"]: r for r in engine.resources.memory.explain("love songs")}
+    assert after[second.id]["clicks"] == 1 and after[first.id]["thumbs_up"] == 1
+    assert engine.feedback(result.search_id, second.id, "thumbs_down") == {}  # negative: stored, no reward
+    assert len(engine.store.feedback_events(search_id=result.search_id)) == 3
+
+
+def test_settling_an_unknown_search_changes_nothing(engine):
+    assert engine.settle(987654, "anything") == {}
+    assert engine.store.counts()["bandit_updates"] == 0
+
+
 def test_typo_artist_query_finds_the_artists_tracks(engine, default_catalog):
     artist_id, name, typo = HARD_CASES["typo_artists"][0]
     engine.set_policy(PolicyConfig(name="all"))

@@ -95,6 +95,20 @@ def test_dense_index_finds_the_nearest_vector(kind, tmp_path):
     assert (tmp_path / "index.faiss").exists() == (kind == "hnsw")
 
 
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_batched_dense_search_equals_one_query_at_a_time(kind):
+    vectors = _unit(np.random.default_rng(3), 400)
+    index = DenseIndex.build(vectors, kind)
+    queries = _unit(np.random.default_rng(4), 25)
+    batched = index.search_many(queries, k=10)
+    assert len(batched) == 25
+    for query, (positions, scores) in zip(queries, batched):
+        one_positions, one_scores = index.search(query, k=10)
+        assert positions.tolist() == one_positions.tolist()
+        np.testing.assert_allclose(scores, one_scores, rtol=1e-5)
+    assert index.search_many(np.empty((0, 16), np.float32), k=10) == []
+
+
 def test_hnsw_index_is_loaded_from_its_cache_file(tmp_path):
     vectors = _unit(np.random.default_rng(2), 300)
     DenseIndex.build(vectors, "hnsw", tmp_path / "h.faiss")
@@ -172,6 +186,23 @@ def test_shown_but_never_chosen_pairs_are_not_retrieved(memory):
     assert {"pod", "p1"}.isdisjoint(h.entity_id for h in memory.lookup(["hold on"], 10))
     memory.record("hold on", "pod", clicks=1)
     assert "pod" in [h.entity_id for h in memory.lookup(["hold on"], 10)]
+
+
+def test_lookup_sees_feedback_on_a_key_it_answered_before(memory):
+    """Per-key pair arrays are cached; feedback on that key must reach the next lookup."""
+    before = {h.entity_id: h.score for h in memory.lookup(["ada stone"], 10)}
+    assert memory.record_shown("Ada Stone", ["t3", "t3", "gone"]) == 2  # unknown entities are skipped
+    after = {h.entity_id: h.score for h in memory.lookup(["ada stone"], 10)}
+    assert after["t3"] < before["t3"] and after["t1"] == before["t1"]
+    memory.record("ada stone", "t3", clicks=2, thumbs_up=2)
+    assert memory.lookup(["ada stone"], 1)[0].entity_id == "t3"
+
+
+def test_lookup_breaks_ties_by_catalog_position(memory):
+    memory.record("twins", "t2", impressions=1, clicks=1)
+    memory.record("twins", "t1", impressions=1, clicks=1)  # same pair score, same key
+    hits = memory.lookup(["twins"], 5)
+    assert [h.entity_id for h in hits] == ["t1", "t2"] and hits[0].score == hits[1].score
 
 
 def test_load_stats_sets_totals_and_skips_unknown_entities(memory):

@@ -48,6 +48,23 @@ def test_rounds_carry_the_truth_and_are_logged(engine):
     assert all(logged[r.search_id] == pytest.approx(r.propensity) for r in run.records)
 
 
+def test_batched_and_cached_retrieval_equals_live_retrieval(engine):
+    """The simulator's up-front batch (semantic) and per-query cache give the lists the engine
+    would retrieve live for the same query."""
+    run = SimulationRun(engine, SimulationConfig(rounds=40, seed=9))
+    assert any(key[0] == "semantic" for key in run._static)  # prefetched in one batch
+    depth = max(engine.policy.depths)
+    for intent in run.intents[:15]:
+        u = engine.understand(intent.query)
+        for name, cached in run._full_depth(u, intent.context).items():
+            live = engine.retrieve(name, u, intent.context, depth)
+            assert cached.ids == live.ids, name
+            np.testing.assert_allclose(cached.scores, live.scores, rtol=1e-5)
+    summary = run.run().summary()
+    assert summary["prepare_s"] > 0
+    assert summary["searches_per_s"] == pytest.approx(40 / (run.prepare_s + run.elapsed))
+
+
 def test_all_strategies_reach_the_oracle(engine):
     run = SimulationRun(engine, SimulationConfig(rounds=40, seed=5, policy="all")).run()
     assert all(r.hit == r.oracle_hit for r in run.records)

@@ -220,6 +220,17 @@ def test_bandit_reward_for_an_arm_not_picked_is_rejected(store: FeedbackStore) -
     assert store.counts()["bandit_updates"] == 0
 
 
+def test_a_response_stores_events_and_rewards_together_or_not_at_all(store: FeedbackStore) -> None:
+    search_id = store.log_search(search_record())
+    events = [click(search_id, "e1"), click(search_id, "e2")]
+    with pytest.raises(ValueError, match="were not picked"):
+        store.log_response(search_id, events, {"bm25": 1.0, "memory": 0.0})
+    assert store.counts()["feedback"] == 0 and store.counts()["bandit_updates"] == 0
+    store.log_response(search_id, events, {"bm25": 1.0, "dense": 0.0})
+    assert store.counts()["feedback"] == 2
+    assert store.bandit_log()[0].rewards == {"bm25": 1.0, "dense": 0.0}
+
+
 def test_labels_upsert_per_query_entity_judge(store: FeedbackStore) -> None:
     store.set_label("Beyoncé songs", "e1", 1, "ana")
     store.set_label("beyonce SONGS!", "e1", 3, "ana")  # same normalized query: replaces

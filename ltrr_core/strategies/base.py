@@ -68,7 +68,11 @@ class Candidates:
 
 
 class Strategy(Protocol):
-    """A retrieval strategy: an arm of the bandit. Knows nothing of fusion or other strategies."""
+    """A retrieval strategy: an arm of the bandit. Knows nothing of fusion or other strategies.
+
+    A strategy that can batch may also offer ``retrieve_many(queries, k) -> list[Candidates]``
+    (context-free); the simulator then retrieves every distinct query in one call.
+    """
 
     name: str
     description: str
