@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0   # CPU build from this machine's disk; first, so nothing pulls CUDA
 	$(PIP) install -q -e '.[test]'
-	$(PY) -m ltrr_core.demo_catalog --write   # the built-in catalog, generated deterministically
+	$(PY) -m ltrr_core.catalog.demo --write   # the built-in catalog, generated deterministically
 	touch $(STAMP)
 
 run: setup

@@ -11,14 +11,15 @@ import time
 
 import numpy as np
 
-from ltrr_core.catalog import load_catalog
+from ltrr_core.catalog.sources import load_catalog
 from ltrr_core.config import Settings
-from ltrr_core.context import Context
-from ltrr_core.features import FEATURE_NAMES, build_features, catalog_features
-from ltrr_core.pool import CandidatePool
-from ltrr_core.ranker import FusionRanker, LTRRanker, TrainingGroup
-from ltrr_core.resources import Resources
-from ltrr_core.strategies.semantic import query_text
+from ltrr_core.ranking.features import FEATURE_NAMES, build_features, catalog_features
+from ltrr_core.ranking.ltr import LTRRanker, TrainingGroup
+from ltrr_core.ranking.pool import CandidatePool
+from ltrr_core.ranking.rankers import FusionRanker
+from ltrr_core.retrieval.resources import Resources
+from ltrr_core.retrieval.strategies.semantic import query_text
+from ltrr_core.selection.context import Context
 
 QUERIES = [
     "love songs", "podcasts about bread", "80s rock", "taylor swift", "chill jazz for studying",

@@ -23,11 +23,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ltrr_core.catalog import Catalog, load_catalog  # noqa: E402
+from ltrr_core.catalog.schema import Catalog
+from ltrr_core.catalog.sources import load_catalog  # noqa: E402
 from ltrr_core.config import Settings  # noqa: E402
-from ltrr_core.context import Context  # noqa: E402
-from ltrr_core.indexes.bm25 import build_okapi, entity_tokens  # noqa: E402
-from ltrr_core.resources import Resources  # noqa: E402
+from ltrr_core.retrieval.indexes.bm25 import build_okapi, entity_tokens  # noqa: E402
+from ltrr_core.retrieval.resources import Resources  # noqa: E402
+from ltrr_core.selection.context import Context  # noqa: E402
 
 SPOTIFY = ROOT.parent / "shared" / "datasets" / "spotify_songs" / "spotify_songs.csv.gz"
 K = 100
@@ -115,9 +116,9 @@ def bench_encode(res: Resources, n: int = 100) -> None:
 WARM_START = """
 import json, sys, time
 start = time.perf_counter()
-from ltrr_core.catalog import load_catalog
+from ltrr_core.catalog.sources import load_catalog
 from ltrr_core.config import Settings
-from ltrr_core.resources import Resources
+from ltrr_core.retrieval.resources import Resources
 catalog = load_catalog(sys.argv[1])
 loaded = time.perf_counter() - start
 res = Resources(catalog, Settings.from_env(cache_dir=sys.argv[2]))

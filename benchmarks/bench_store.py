@@ -11,8 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ltrr_core.records import FeedbackEvent, ImpressionRow, SearchRecord
-from ltrr_core.store import FeedbackStore
+from ltrr_core.feedback.records import FeedbackEvent, ImpressionRow, SearchRecord
+from ltrr_core.feedback.store import FeedbackStore
 
 
 def _search(i: int) -> SearchRecord:

@@ -53,14 +53,14 @@ def _progress_bar(enabled: bool):
 
 @command("catalog")
 def cmd_catalog(args):
-    from ltrr_core.catalog import load_catalog
+    from ltrr_core.catalog.sources import load_catalog
 
     return load_catalog(args.source).summary()
 
 
 @command("search")
 def cmd_search(args):
-    from ltrr_core.context import Context
+    from ltrr_core.selection.context import Context
 
     engine = _engine(args)
     if args.queries_file:
@@ -77,14 +77,19 @@ def cmd_search(args):
 
 @command("bench-search")
 def cmd_bench_search(args):
-    from ltrr_core.benchmark import bench_search
+    from ltrr_core.evaluation.latency import bench_search
 
     return bench_search(args.source, args.queries, _settings(args), seed=args.seed)
 
 
 @command("simulate")
 def cmd_simulate(args):
-    from ltrr_core.simulate import COMPARE_POLICIES, SimulationConfig, SimulationRun, compare
+    from ltrr_core.simulation.runs import (
+        COMPARE_POLICIES,
+        SimulationConfig,
+        SimulationRun,
+        compare,
+    )
 
     engine = _engine(args)
     config = SimulationConfig(rounds=args.rounds, seed=args.seed, policy=args.policy)
@@ -102,12 +107,10 @@ def cmd_simulate(args):
 
 @command("eval")
 def cmd_eval(args):
-    from ltrr_core.evaluate import evaluate_beir
+    from ltrr_core.evaluation.beir import evaluate_beir
 
     if args.dataset is None:
-        from ltrr_core.labelling import evaluate_labels
-
-        table = evaluate_labels(_engine(args), judge=args.judge)
+        table = _engine(args).evaluate_labels(judge=args.judge)
         return {"source": args.source, "labels": "store", "systems": table.set_index("system").to_dict("index")}
     if not args.dataset.startswith("beir:"):
         raise UserError(f"--dataset {args.dataset!r}: write beir:DIR")
@@ -118,29 +121,18 @@ def cmd_eval(args):
 
 @command("ope")
 def cmd_ope(args):
-    from ltrr_core.offpolicy import evaluate_policy
-
-    engine = _engine(args)
-    return evaluate_policy(engine, args.target, n_bootstrap=args.bootstrap, seed=args.seed)
+    return _engine(args).evaluate_policy(args.target, n_bootstrap=args.bootstrap, seed=args.seed)
 
 
 @command("labels")
 def cmd_labels(args):
-    from ltrr_core.labels import Judgment, read_labels, write_labels
-    from ltrr_core.store import FeedbackStore
-
-    store = FeedbackStore(_settings(args).db_path)
+    engine = _engine(args)
     if args.action == "import":
-        judgments = read_labels(args.file, args.format)
-        for j in judgments:
-            store.set_label(j.query or j.query_id, j.doc_id, min(j.grade, 3), args.judge)
-        return {"imported": len(judgments), "file": args.file}
-    labels = store.labels(judge=args.judge)
+        return engine.import_labels(args.file, args.format, judge=args.judge).to_json() | {"file": args.file}
     fmt = args.format or "csv"
-    judgments = [Judgment(lab.normalized_query.replace(" ", "_") if fmt != "csv" else lab.query, lab.entity_id,
-                          lab.grade, lab.query) for lab in labels]
-    write_labels(judgments, args.file, fmt)
-    return {"exported": len(judgments), "file": args.file, "format": fmt}
+    text = engine.export_labels(fmt, judge=args.judge)
+    Path(args.file).write_text(text, encoding="utf-8", newline="")
+    return {"exported": len(engine.labels(args.judge)), "file": args.file, "format": fmt}
 
 
 @command("train")
@@ -214,10 +206,10 @@ def _print_human(result: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ltrr_core.catalog import CatalogError
-    from ltrr_core.indexes.embedder import ModelNotFoundError
-    from ltrr_core.labels import LabelFileError
-    from ltrr_core.store import StoreError
+    from ltrr_core.catalog.schema import CatalogError
+    from ltrr_core.feedback.labels import LabelFileError
+    from ltrr_core.feedback.store import StoreError
+    from ltrr_core.retrieval.indexes.embedder import ModelNotFoundError
 
     args = build_parser().parse_args(argv)
     name = "bench-search" if args.command == "bench" else args.command

@@ -1,8 +1,11 @@
-"""The façade that owns the funnel: understand -> featurize -> select -> retrieve -> union -> rank.
+"""The engine face: the one object pages, CLI, simulator and off-policy evaluation talk to.
 
-Every stage reports into the :class:`SearchResult` trace; the UI and CLI render it and never
-recompute. Feedback flows back through :meth:`Engine.feedback` to the store, the bandit
-(per-arm hit) and the memory index.
+It holds the :class:`~ltrr_core.pipeline.Pipeline` (the stateless funnel), the learning state
+(bandit, hit history, live ranker) and the feedback store. A search is: understand, featurize
+the context, let the bandit select arms, run the funnel, log. Every stage reports into the
+:class:`~ltrr_core.results.SearchResult` trace; the UI and CLI render it and never recompute.
+Feedback flows back through :meth:`Engine.respond` to the store, the bandit (per-arm hit)
+and the memory index.
 """
 
 from __future__ import annotations
@@ -19,87 +22,62 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from ltrr_core.bandit import Bandit, PolicyConfig, Selection, split_arm
-from ltrr_core.catalog import Catalog, Entity, load_catalog
+from ltrr_core.catalog.hard_cases import HARD_CASES
+from ltrr_core.catalog.loaders import ENTITY_FIELDS, REQUIRED_FIELDS
+from ltrr_core.catalog.schema import Catalog, CatalogError
+from ltrr_core.catalog.sources import load_catalog
 from ltrr_core.config import Settings
-from ltrr_core.context import Context, HitHistory, category, context_feature_names, featurize
-from ltrr_core.features import FEATURE_NAMES, build_features
-from ltrr_core.pool import CandidatePool
-from ltrr_core.ranker import LTRRanker, Ranker, RankerManager, RetrainDecision
-from ltrr_core.records import FeedbackEvent, ImpressionRow, SearchRecord
-from ltrr_core.resources import Resources
-from ltrr_core.store import FeedbackStore
-from ltrr_core.strategies.base import Candidates
-from ltrr_core.strategies.semantic import query_text
-from ltrr_core.text import MAX_QUERY_CHARS
-from ltrr_core.understanding import QueryUnderstanding
+from ltrr_core.evaluation.labelling import evaluate_labels, labelling_queue
+from ltrr_core.evaluation.offpolicy import evaluate_policy
+from ltrr_core.feedback.exchange import LabelImport, export_labels, import_judgments
+from ltrr_core.feedback.grades import GRADES, MAX_GRADE, grade_label
+from ltrr_core.feedback.labels import FORMATS as LABEL_FORMATS
+from ltrr_core.feedback.labels import LabelFileError, parse_labels, read_labels
+from ltrr_core.feedback.records import (
+    BanditLogRecord,
+    FeedbackEvent,
+    ImpressionRow,
+    Label,
+    SearchRecord,
+)
+from ltrr_core.feedback.store import FeedbackStore, StoreError
+from ltrr_core.pipeline import Pipeline
+from ltrr_core.ranking.features import FEATURE_NAMES
+from ltrr_core.ranking.ltr import LTRRanker
+from ltrr_core.ranking.pool import CandidatePool
+from ltrr_core.ranking.retraining import RankerManager, RetrainDecision
+from ltrr_core.ranking.training import training_groups
+from ltrr_core.results import ResultItem, SearchResult
+from ltrr_core.retrieval.candidates import Candidates
+from ltrr_core.retrieval.indexes.embedder import ModelNotFoundError
+from ltrr_core.retrieval.resources import Resources
+from ltrr_core.selection.bandit import (
+    POLICIES,
+    Bandit,
+    PolicyConfig,
+    arm_depths,
+    split_arm,
+)
+from ltrr_core.selection.context import (
+    Context,
+    HitHistory,
+    category,
+    context_feature_names,
+    featurize,
+)
+from ltrr_core.understanding.query import QueryUnderstanding
+from ltrr_core.understanding.text import MAX_QUERY_CHARS, normalize
 
-STRATEGY_ORDER = ("lexical", "popular", "structured", "semantic", "memory", "explore")
+# What pages and the CLI may use: the engine, its results, and the vocabulary they show.
+__all__ = [
+    "ENTITY_FIELDS", "GRADES", "HARD_CASES", "LABEL_FORMATS", "MAX_GRADE", "POLICIES", "REQUIRED_FIELDS",
+    "CatalogError", "Engine", "LabelFileError", "LabelImport", "ModelNotFoundError", "PolicyConfig", "RetrainDecision",
+    "SearchResult", "StoreError", "grade_label",
+]
+
 POSITIVE = ("click", "thumbs_up")
 _RECENT_SEARCHES = 20_000
 SAVE_EVERY = 20  # bandit updates between saves of the learning state
-
-
-@dataclass(frozen=True)
-class ResultItem:
-    """One ranked result with the metadata the UI shows and the strategies that found it."""
-
-    rank: int
-    id: str
-    type: str
-    title: str
-    creator: str
-    album: str
-    score: float
-    found_by: tuple[str, ...]
-    genres: tuple[str, ...]
-    moods: tuple[str, ...]
-    popularity: float
-    release_date: str
-    description: str
-
-    @classmethod
-    def of(cls, rank: int, entity: Entity, score: float, found_by: tuple[str, ...]) -> "ResultItem":
-        genres = tuple(sorted(entity.genres, key=entity.genres.get, reverse=True))
-        return cls(rank, entity.id, entity.type, entity.title, entity.creator, entity.album, float(score),
-                   found_by, genres, entity.moods, entity.popularity, entity.release_date, entity.description)
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """A ranked list plus the full trace of how it was made."""
-
-    query: str
-    context: Context
-    understanding: QueryUnderstanding
-    x: np.ndarray
-    selection: Selection | None
-    candidates: dict[str, Candidates]
-    pool: CandidatePool
-    features: np.ndarray
-    items: tuple[ResultItem, ...]
-    ranker: str
-    timings: dict[str, float]
-    search_id: int | None = None
-    message: str | None = None
-
-    def to_json(self, candidates_limit: int | None = 20) -> dict:
-        return {
-            "query": self.query,
-            "search_id": self.search_id,
-            "message": self.message,
-            "understanding": self.understanding.to_trace(),
-            "selection": self.selection.to_trace() if self.selection else None,
-            "ranker": self.ranker,
-            "results": [item.__dict__ | {"found_by": list(item.found_by), "genres": list(item.genres),
-                                         "moods": list(item.moods)} for item in self.items],
-            "trace": {
-                "strategies": [c.to_trace(candidates_limit) for c in self.candidates.values()],
-                "union": {"n_candidates": len(self.pool),
-                          "found_by": dict(zip(self.pool.ids[:candidates_limit], map(list, self.pool.found_by)))},
-                "timings_ms": {k: round(v, 3) for k, v in self.timings.items()},
-            },
-        }
 
 
 @dataclass
@@ -125,14 +103,14 @@ class LearningState:
 
 
 class Engine:
-    """One catalog's search engine: resources, bandit, ranker and feedback store."""
+    """One catalog's search engine: the funnel, the learning state and the feedback store."""
 
-    def __init__(self, resources: Resources, store: FeedbackStore, policy: PolicyConfig | None = None,
+    def __init__(self, pipeline: Pipeline, store: FeedbackStore, policy: PolicyConfig | None = None,
                  retrain_every: int = 50) -> None:
-        self.resources = resources
-        self.settings = resources.settings
+        self.pipeline = pipeline
+        self.settings = pipeline.resources.settings
         self.store = store
-        self.strategy_names = [s for s in STRATEGY_ORDER if s in resources.strategies()]
+        self.strategy_names = list(pipeline.strategy_names)
         self.n_features = len(context_feature_names(self.strategy_names))
         self.retrain_every = retrain_every
         self._lock = threading.RLock()
@@ -154,11 +132,16 @@ class Engine:
         """Load a catalog by source string and build an engine over it (indexes load lazily)."""
         settings = settings or Settings.from_env()
         catalog = catalog or load_catalog(source)
-        return cls(Resources(catalog, settings), FeedbackStore(settings.db_path), policy)
+        return cls(Pipeline(Resources(catalog, settings)), FeedbackStore(settings.db_path), policy)
 
     @property
     def catalog(self) -> Catalog:
-        return self.resources.catalog
+        return self.pipeline.catalog
+
+    @property
+    def embeddings_source(self) -> str:
+        """``"cache"`` or ``"computed"`` once the catalog's embeddings exist (``""`` before)."""
+        return self.pipeline.resources.embeddings_source
 
     @property
     def state_dir(self) -> Path:
@@ -176,8 +159,8 @@ class Engine:
     def warm_up(self, progress: Callable[[str, float], None] | None = None) -> dict[str, float]:
         """Build every index and model now (seconds per part); ``progress(label, fraction)``."""
         if progress:
-            self.resources.progress = progress
-        seconds = self.resources.warm_up()
+            self.pipeline.resources.progress = progress
+        seconds = self.pipeline.warm_up()
         start = time.perf_counter()
         self.search("warm up", Context(), log=False)
         seconds["first_search"] = time.perf_counter() - start
@@ -187,31 +170,13 @@ class Engine:
         gc.freeze()
         return seconds
 
-    # -- the funnel --------------------------------------------------------------------
+    # -- the funnel ------------------------------------------------------------------
     def understand(self, query: str) -> QueryUnderstanding:
-        return self.resources.understander.understand(query)
+        return self.pipeline.understand(query)
 
     def context_vector(self, understanding: QueryUnderstanding, context: Context) -> tuple[np.ndarray, str]:
         key = category(understanding)
         return featurize(understanding, context, self.state.history.rates(key)), key
-
-    def retrieve(self, name: str, understanding: QueryUnderstanding, context: Context, k: int) -> Candidates:
-        start = time.perf_counter()
-        found = self.resources.strategy(name).retrieve(understanding, context, k)
-        return found.timed((time.perf_counter() - start) * 1000)
-
-    def retrieve_many(self, name: str, understandings: list[QueryUnderstanding], k: int) -> list[Candidates]:
-        """Context-free ``retrieve`` for many queries in one batched call (the strategy's
-        ``retrieve_many``); each result's ms is its share of the batch."""
-        start = time.perf_counter()
-        found = self.resources.strategy(name).retrieve_many(understandings, k)
-        ms = (time.perf_counter() - start) * 1000 / max(1, len(found))
-        return [c.timed(ms) for c in found]
-
-    def features(self, pool: CandidatePool, understanding: QueryUnderstanding) -> np.ndarray:
-        """The ranker's feature matrix for a pool (see :mod:`ltrr_core.features`)."""
-        qvec = self.resources.embedder.encode_query(query_text(understanding))
-        return build_features(pool, understanding, self.resources, qvec)
 
     def search(self, query: str, context: Context | None = None, k: int = 10, source: str = "human",
                log: bool = True, user_id: str | None = None,
@@ -228,25 +193,16 @@ class Engine:
         x, key = clock("featurize", self.context_vector, u, context)
         with self._lock:
             selection = clock("select", self.state.bandit.select, x)
-        candidates: dict[str, Candidates] = {}
-        for arm in selection.chosen:
-            strategy, depth = split_arm(arm)
-            if retrieved is not None and strategy in retrieved:
-                candidates[strategy] = _prefix(retrieved[strategy], depth)
-            else:
-                candidates[strategy] = self.retrieve(strategy, u, context, depth)
-            timings[f"retrieve:{strategy}"] = candidates[strategy].ms
-        pool = clock("union", CandidatePool.union, list(candidates.values()))
-        features = clock("features", self.features, pool, u)
-        ranker: Ranker = self.rankers.current
-        ranked = clock("rank", ranker.rank, pool, features)
+        ranker = self.rankers.current
+        funnel = self.pipeline.run(u, context, arm_depths(selection.chosen), ranker, retrieved, timings)
+        pool, ranked = funnel.pool, funnel.ranked
         items = tuple(
             ResultItem.of(r + 1, self.catalog.entities[pool.positions[i]], ranked.scores[i], pool.found_by[i])
             for r, i in enumerate(ranked.order[:k])
         )
         timings["total"] = sum(timings.values())
-        result = SearchResult(query, context, u, x, selection, candidates, pool, features, items, ranker.name,
-                              timings, None, message)
+        result = SearchResult(query, context, u, x, selection, funnel.candidates, pool, funnel.features, items,
+                              ranker.name, timings, None, message)
         if log:
             result = self._log(result, key, source, user_id or context.user.id)
         return result
@@ -273,7 +229,7 @@ class Engine:
             self._recent[search_id] = _Pending(result.x, key, arm_ids, result.understanding.normalized)
             while len(self._recent) > _RECENT_SEARCHES:
                 self._recent.popitem(last=False)
-        self.resources.memory.record_shown(result.understanding.normalized, [item.id for item in result.items])
+        self.pipeline.resources.memory.record_shown(result.understanding.normalized, [item.id for item in result.items])
         return replace(result, search_id=search_id)
 
     # -- feedback ----------------------------------------------------------------------
@@ -303,7 +259,7 @@ class Engine:
         if feedback or rewards:
             self.store.log_response(search_id, feedback, rewards)
         for event in feedback:
-            self.resources.memory.record(event.query, event.entity_id, clicks=int(event.kind == "click"),
+            self.pipeline.resources.memory.record(event.query, event.entity_id, clicks=int(event.kind == "click"),
                                          thumbs_up=int(event.kind == "thumbs_up"),
                                          thumbs_down=int(event.kind == "thumbs_down"))
         if rewards and self.state.updates % SAVE_EVERY == 0:
@@ -326,12 +282,46 @@ class Engine:
             self.state.updates += 1
         return rewards
 
+    # -- labels ------------------------------------------------------------------------
     def label(self, query: str, entity_id: str, grade: int, judge: str = "analyst") -> None:
-        """A graded relevance label (0-3), kept apart from clicks."""
+        """A graded relevance label (0..MAX_GRADE), kept apart from clicks."""
         if entity_id not in self.catalog:
             raise KeyError(f"entity {entity_id!r} is not in the catalog {self.catalog.source!r}")
         label = self.store.set_label(query, entity_id, grade, judge)
         self._labelled(f"query:{label.normalized_query}")
+
+    def labels(self, judge: str | None = None) -> list[Label]:
+        return self.store.labels(judge=judge)
+
+    def labels_frame(self, judge: str | None = None) -> pd.DataFrame:
+        return self.store.labels_frame(judge=judge)
+
+    def import_labels(self, file: str | Path | tuple[str, bytes], fmt: str | None = None,
+                      judge: str = "analyst") -> LabelImport:
+        """Import a label file (a path, or ``(name, bytes)`` of an upload) in one transaction.
+
+        A bad row, or a grade above the studio's scale, raises ``LabelFileError`` naming its
+        line and nothing is stored; documents the catalog lacks are skipped and counted."""
+        if isinstance(file, tuple):
+            judgments = parse_labels(file[1], file[0], fmt, max_grade=MAX_GRADE)
+        else:
+            judgments = read_labels(file, fmt, max_grade=MAX_GRADE)
+        report = import_judgments(self.store, self.catalog, judgments, judge)
+        with self._lock:
+            self.state.labelled_since_train.update(f"query:{normalize(q)}" for q in report.queries)
+        self.maybe_retrain()
+        return report
+
+    def export_labels(self, fmt: str, judge: str | None = None) -> str:
+        """The text of a label file in ``fmt`` with the stored labels (of ``judge``, or all)."""
+        return export_labels(self.labels(judge), fmt)
+
+    def labelling_queue(self, judge: str = "analyst", limit: int = 50) -> pd.DataFrame:
+        return labelling_queue(self.store, self.catalog, judge, limit)
+
+    def evaluate_labels(self, judge: str | None = None) -> pd.DataFrame:
+        """Each strategy and the live ranker's blend, scored on the stored labels."""
+        return evaluate_labels(self.pipeline, self.rankers.current, self.labels(judge))
 
     def _labelled(self, key: str) -> None:
         self.state.labelled_since_train.add(key)
@@ -346,9 +336,8 @@ class Engine:
     def retrain(self, source: str | None = None) -> RetrainDecision:
         """Train LambdaMART on stored feedback and labels; keep the old ranker if the new one
         is worse on held-out searches. Returns the RetrainDecision."""
-        from ltrr_core.training import training_groups
-
-        groups = training_groups(self, source=source)
+        groups = training_groups(self.pipeline, self.store.searches(source=source),
+                                 self.store.feedback_events(source=source), self.store.labels())
         with self._lock:
             self.rankers.groups = {g.group_id: g for g in groups}
             decision = self.rankers.retrain()
@@ -395,12 +384,26 @@ class Engine:
         with self._lock:
             self.state = self._fresh_state(policy)
 
+    def start_run(self, policy: PolicyConfig) -> None:
+        """A cold start for a simulated run: a fresh bandit for ``policy`` and no memory observations."""
+        with self._lock:
+            self.state = self._fresh_state(policy)
+            self.pipeline.resources.memory.reset_observed()
+
+    def bandit_log(self, source: str | None = None) -> list[BanditLogRecord]:
+        """Every settled search as a typed bandit-log record (context, chosen subset, propensity, rewards)."""
+        return self.store.bandit_log(source=source)
+
+    def evaluate_policy(self, target: str, n_bootstrap: int = 200, seed: int = 7, source: str | None = None) -> dict:
+        """Off-policy estimates (IPS, SNIPS, DM, DR) of ``target`` from the logged searches."""
+        return evaluate_policy(self.state.bandit, self.bandit_log(source), target, n_bootstrap, seed)
+
     def reset_learning(self) -> dict[str, int]:
         """Forget the bandit, history, memory feedback and logs (graded labels are kept)."""
         with self._lock:
             self.state = self._fresh_state(self.policy)
             self._recent.clear()
-            self.resources.memory.reset_observed()
+            self.pipeline.resources.memory.reset_observed()
             self.rankers.reset()
             self.ranker_path.unlink(missing_ok=True)
             (self.state_dir / "bandit.pkl").unlink(missing_ok=True)
@@ -410,11 +413,6 @@ class Engine:
         stats = self.state.bandit.stats
         return pd.DataFrame(
             [{"arm": a, "pulls": stats.pulls.get(a, 0), "mean_reward": stats.mean(a)} for a in self.state.bandit.arms])
-
-
-def _prefix(candidates: Candidates, depth: int) -> Candidates:
-    return Candidates(candidates.strategy, candidates.ids[:depth], candidates.positions[:depth],
-                      candidates.scores[:depth], candidates.ms, candidates.notes)
 
 
 def _query_message(query: str) -> str | None:

@@ -7,10 +7,16 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ltrr_core.bandit import POLICIES, PolicyConfig
-from ltrr_core.loaders import ENTITY_FIELDS, REQUIRED_FIELDS
+from ltrr_core.engine import ENTITY_FIELDS, POLICIES, REQUIRED_FIELDS, PolicyConfig
 from ui import charts
-from ui.resources import DEFAULT_SOURCE, SOURCE_KEY, active_source, engine, settings, try_open
+from ui.resources import (
+    DEFAULT_SOURCE,
+    SOURCE_KEY,
+    active_source,
+    engine,
+    settings,
+    try_open,
+)
 
 SOURCE_KINDS = {
     "default": "Default demo catalog (music, podcasts, playlists)",

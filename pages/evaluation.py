@@ -5,14 +5,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ltrr_core.bandit import POLICIES
-from ltrr_core.catalog import CatalogError
-from ltrr_core.evaluate import BEIR_STRATEGIES, evaluate_beir
-from ltrr_core.offpolicy import evaluate_policy
+from ltrr_core.engine import POLICIES, CatalogError
 from ui import charts
-from ui.resources import engine, settings
-
-SYSTEMS = (*BEIR_STRATEGIES, "fusion", "ltr")
+from ui.offline import BEIR_SYSTEMS, evaluate_beir
+from ui.resources import engine
 
 st.title("Evaluation")
 eng = engine()
@@ -27,7 +23,7 @@ cols = st.columns([3, 1, 2])
 folder = cols[0].text_input("BEIR folder", key="beir_eval_dir", placeholder="/path/to/scifact (corpus.jsonl, queries.jsonl, qrels/)")
 splits = sorted(p.stem for p in (Path(folder) / "qrels").glob("*.tsv")) if folder.strip() and Path(folder).is_dir() else []
 split = cols[1].selectbox("Split", splits or ["test"], index=(splits.index("test") if "test" in splits else 0), key="beir_split")
-systems = cols[2].multiselect("Systems", SYSTEMS, default=list(SYSTEMS), key="eval_systems")
+systems = cols[2].multiselect("Systems", BEIR_SYSTEMS, default=list(BEIR_SYSTEMS), key="eval_systems")
 if st.button("Run evaluation", key="eval_run", type="primary"):
     if not folder.strip():
         st.error("BEIR folder: type the path of a BEIR dataset folder.")
@@ -39,7 +35,7 @@ if st.button("Run evaluation", key="eval_run", type="primary"):
         bar = st.progress(0.0, text="Loading the dataset…")
         try:
             report = evaluate_beir(
-                folder, split=split, systems=systems, settings=settings(),
+                folder, split=split, systems=systems,
                 progress=lambda label, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=label),
             )
             st.session_state["eval_report"] = report
@@ -79,7 +75,7 @@ if st.button("Estimate", key="ope_run"):
         with st.spinner("Replaying the log…", show_time=True):
             try:
                 for target in targets:
-                    out = evaluate_policy(eng, target, n_bootstrap=int(n_bootstrap))
+                    out = eng.evaluate_policy(target, n_bootstrap=int(n_bootstrap))
                     logged = out["logged_policy_value"]
                     rows += [{"policy": target, "estimator": name, **values, "n": out["n"]}
                              for name, values in out["estimates"].items()]

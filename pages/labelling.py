@@ -1,15 +1,15 @@
-"""Labelling: grade (query, result) pairs 0-3, compare judges, import and export label files."""
-
-import tempfile
-from pathlib import Path
+"""Labelling: grade (query, result) pairs, compare judges, import and export label files."""
 
 import streamlit as st
 
-from ltrr_core.labelling import labelling_queue
-from ltrr_core.labels import FORMATS, Judgment, LabelFileError, read_labels, write_labels
+from ltrr_core.engine import (
+    GRADES,
+    LABEL_FORMATS,
+    MAX_GRADE,
+    LabelFileError,
+    grade_label,
+)
 from ui.resources import engine
-
-GRADES = {0: "0 · not relevant", 1: "1 · related", 2: "2 · relevant", 3: "3 · perfect"}
 
 st.title("Labelling")
 eng = engine()
@@ -23,8 +23,8 @@ if not judge:
 st.subheader("Queue")
 st.caption("Most informative first: results the picked strategies disagree on, searches where the bandit "
            "was least certain, and unlabelled first-page results.")
-queue = labelling_queue(eng, judge=judge)
-done = len(eng.store.labels(judge=judge))
+queue = eng.labelling_queue(judge=judge)
+done = len(eng.labels(judge=judge))
 st.progress(done / (done + len(queue)) if done + len(queue) else 0.0,
             text=f"{done} labelled by {judge} · {len(queue)} waiting")
 if queue.empty:
@@ -39,10 +39,10 @@ else:
         )
         st.caption(f"Why this pair now: **{pair['why']}** (score {pair['score']:.2f})")
         st.caption((entity.description or "")[:300] + f"  \nfound by: {pair['found_by']} · id `{entity.id}`")
-        grade = st.radio("Relevance", list(GRADES), format_func=GRADES.get, horizontal=True, index=None, key="grade_choice")
+        grade = st.radio("Relevance", GRADES, format_func=grade_label, horizontal=True, index=None, key="grade_choice")
         if st.form_submit_button("Save grade and next", key="grade_submit", type="primary"):
             if grade is None:
-                st.error("Relevance: choose a grade from 0 to 3 first.")
+                st.error(f"Relevance: choose a grade from 0 to {MAX_GRADE} first.")
             else:
                 eng.label(pair["query"], entity.id, int(grade), judge=judge)
                 st.rerun()
@@ -50,7 +50,7 @@ else:
 
 # ------------------------------------------------------------------ judges
 st.subheader("Judges")
-labels = eng.store.labels_frame()
+labels = eng.labels_frame()
 if labels.empty:
     st.caption("No labels yet.")
 else:
@@ -69,37 +69,20 @@ st.subheader("Import and export")
 left, right = st.columns(2)
 with left:
     upload = st.file_uploader("Label file (TREC qrels, BEIR tsv, query,docid,rating CSV)", key="labels_upload")
-    fmt = st.selectbox("Format", ["detect"] + list(FORMATS), key="import_format")
+    fmt = st.selectbox("Format", ["detect"] + list(LABEL_FORMATS), key="import_format")
     if st.button("Import labels", key="labels_import", disabled=upload is None):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / upload.name
-            path.write_bytes(upload.getvalue())
-            try:
-                judgments = read_labels(path, None if fmt == "detect" else fmt)
-            except LabelFileError as exc:
-                st.error(str(exc).replace(str(path), upload.name))
-                judgments = None
-        if judgments is not None:
-            unknown = [j for j in judgments if j.doc_id not in eng.catalog]
-            too_high = [j for j in judgments if j.doc_id in eng.catalog and j.grade > 3]
-            for j in judgments:
-                if j.doc_id in eng.catalog and j.grade <= 3:
-                    eng.label(j.query or j.query_id, j.doc_id, j.grade, judge=judge)
-            st.success(f"Imported {len(judgments) - len(unknown) - len(too_high)} labels as judge {judge}.")
-            if unknown:
-                st.warning(f"Skipped {len(unknown)} labels whose document is not in this catalog (e.g. {unknown[0].doc_id}).")
-            if too_high:
-                st.warning(f"Skipped {len(too_high)} labels graded above 3 (the studio's scale is 0-3).")
+        try:  # read from memory: the browser's file name is only shown, never used as a path
+            report = eng.import_labels((upload.name, upload.getvalue()), None if fmt == "detect" else fmt, judge=judge)
+        except LabelFileError as exc:
+            st.error(f"Nothing imported: {exc}")
+        else:
+            (st.warning if report.unknown else st.success)(report.message())
 with right:
-    export_fmt = st.selectbox("Export format", list(FORMATS), key="export_format")
-    mine = eng.store.labels(judge=judge)
+    export_fmt = st.selectbox("Export format", list(LABEL_FORMATS), key="export_format")
+    mine = eng.labels(judge=judge)
     if mine:
-        # csv carries the query text; trec/beir ids cannot hold whitespace, so words are joined by "_"
-        query_id = (lambda q: q) if export_fmt == "csv" else (lambda q: "_".join(q.split()))
-        judgments = [Judgment(query_id(label.normalized_query), label.entity_id, label.grade, label.query) for label in mine]
         try:
-            with tempfile.TemporaryDirectory() as tmp:
-                data = write_labels(judgments, Path(tmp) / f"labels.{export_fmt}", export_fmt).read_bytes()
+            data = eng.export_labels(export_fmt, judge=judge).encode("utf-8")
             st.download_button(f"Download {len(mine)} labels of {judge}", data, file_name=f"labels-{judge}.{export_fmt}",
                                key="labels_download")
         except LabelFileError as exc:

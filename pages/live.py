@@ -4,11 +4,16 @@ import threading
 
 import streamlit as st
 
-from ltrr_core.simulate import COMPARE_POLICIES, SimulationConfig, SimulationRun
-from ltrr_core.users import DEFAULT_MIX, INTENT_KINDS
 from ui import charts
 from ui.resources import engine
-from ui.sim_runner import SimulationRunner
+from ui.sim_runner import (
+    COMPARE_POLICIES,
+    DEFAULT_MIX,
+    INTENT_KINDS,
+    SimulationConfig,
+    SimulationRun,
+    SimulationRunner,
+)
 
 RUNNER = "sim_runner"
 MAX_ROUNDS = 20_000
@@ -146,11 +151,11 @@ if buttons[0].button("Start", key="sim_start", type="primary", disabled=busy_els
 ):
     start()
 snap = runner.snapshot() if runner else None
-if runner is not None and snap.state in ("running", "paused"):
-    label = "Pause" if snap.state == "running" else "Resume"
+if runner is not None and snap.status in ("running", "paused"):
+    label = "Pause" if snap.status == "running" else "Resume"
     if buttons[1].button(label, key="sim_pause"):
-        (runner.pause if snap.state == "running" else runner.resume)()
-        st.session_state["sim_timer"] = snap.state != "running"
+        (runner.pause if snap.status == "running" else runner.resume)()
+        st.session_state["sim_timer"] = snap.status != "running"
         st.rerun()
 if buttons[2].button("Reset", key="sim_reset", disabled=runner is None):
     runner.stop()
@@ -173,8 +178,8 @@ def live_panel() -> None:
     snap = current.snapshot()
     st.progress(
         min(snap.fraction, 1.0),
-        text=f"{snap.state}: {snap.done_rounds:,} / {snap.total_rounds:,} rounds"
-        + (f" · now {snap.current}" if snap.state == "running" else "")
+        text=f"{snap.status}: {snap.done_rounds:,} / {snap.total_rounds:,} rounds"
+        + (f" · now {snap.current}" if snap.status == "running" else "")
         + (f" · {snap.done_rounds / snap.elapsed_s:.0f} searches/s" if snap.elapsed_s > 0 else ""),
     )
     if snap.error:
@@ -193,7 +198,7 @@ def live_panel() -> None:
             regret=("regret", "sum"), candidates=("candidates", "mean"),
         ).round(3)
         st.table(summary)
-    if snap.state not in ("running",) and st.session_state.get("sim_timer"):
+    if snap.status not in ("running",) and st.session_state.get("sim_timer"):
         st.session_state["sim_timer"] = False  # stop polling once the run ends
         st.rerun()
 

@@ -4,11 +4,10 @@ what each found, the final ranking, and give feedback that the engine learns fro
 import pandas as pd
 import streamlit as st
 
-
-from ltrr_core.demo_catalog import HARD_CASES
-from ltrr_core.simulate import simulate_user_turn
+from ltrr_core.engine import GRADES, HARD_CASES, grade_label
 from ui import charts
 from ui.resources import active_source, engine
+from ui.sim_runner import simulate_user_turn
 from ui.widgets import arm_frame, context_picker, strategy_badges
 
 RESULT = "last_result"
@@ -17,7 +16,6 @@ EXAMPLES = (
     (HARD_CASES["description_only"][0][1], "a paraphrase of a podcast description: only the semantic strategy finds it"),
     (HARD_CASES["love_types"]["query"], "one word, five entity types: tracks, artists, the genre, playlists, a podcast"),
 )
-GRADES = {0: "0 not relevant", 1: "1 related", 2: "2 relevant", 3: "3 perfect"}
 
 st.title("Search")
 eng = engine()
@@ -184,7 +182,8 @@ for item in res.items:
         down.button("Thumbs down", key=f"down_{item.rank}", on_click=send_feedback, args=(res.search_id, item.id, "thumbs_down"))
         grade_key = f"grade_{res.search_id}_{item.rank}"
         actions.segmented_control(
-            "Relevance", list(GRADES), format_func=lambda g: str(g), key=grade_key, on_change=send_label,
+            "Relevance", GRADES, format_func=str, key=grade_key, on_change=send_label,
+            help="Relevance label: " + ", ".join(grade_label(g) for g in GRADES),
             args=(res.understanding.raw, item.id, grade_key), label_visibility="collapsed",
         )
         if (res.search_id, item.id) in given:

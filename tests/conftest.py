@@ -20,7 +20,7 @@ def need_shared(path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def default_catalog():
-    from ltrr_core.catalog import load_catalog
+    from ltrr_core.catalog.sources import load_catalog
 
     return load_catalog("default")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from ltrr_core.bandit import PolicyConfig, split_arm
+from ltrr_core.catalog.hard_cases import HARD_CASES
 from ltrr_core.config import Settings
-from ltrr_core.context import Context
-from ltrr_core.demo_catalog import HARD_CASES
 from ltrr_core.engine import Engine
+from ltrr_core.selection.bandit import PolicyConfig, split_arm
+from ltrr_core.selection.context import Context
 
 
 @pytest.fixture()
@@ -52,7 +52,7 @@ def test_thumbs_up_rewards_exactly_the_arms_that_found_the_item(engine):
 def test_a_whole_response_is_stored_once_and_settles_once(engine):
     result = engine.search("love songs", Context())
     first, second = result.items[0], result.items[1]
-    shown_before = engine.resources.memory.explain("love songs")
+    shown_before = engine.pipeline.resources.memory.explain("love songs")
     assert sum(r.get("impressions", 0) for r in shown_before) == len(result.items)  # the page was recorded
     rewards = engine.respond(result.search_id, first.id, [(second.id, "click"), (first.id, "thumbs_up")],
                              source="simulated", user_id="sim-1")
@@ -61,7 +61,7 @@ def test_a_whole_response_is_stored_once_and_settles_once(engine):
     events = engine.store.feedback_events(search_id=result.search_id)
     assert sorted(events["kind"]) == ["click", "thumbs_up"] and set(events["source"]) == {"simulated"}
     assert engine.store.bandit_log()[0].rewards == rewards
-    after = {r["entity_id"]: r for r in engine.resources.memory.explain("love songs")}
+    after = {r["entity_id"]: r for r in engine.pipeline.resources.memory.explain("love songs")}
     assert after[second.id]["clicks"] == 1 and after[first.id]["thumbs_up"] == 1
     assert engine.feedback(result.search_id, second.id, "thumbs_down") == {}  # negative: stored, no reward
     assert len(engine.store.feedback_events(search_id=result.search_id)) == 3
@@ -123,32 +123,28 @@ def test_learning_state_persists_across_engines(engine, default_catalog, app_cac
 
 
 def test_labelling_queue_puts_disagreements_first_and_drops_labelled_pairs(engine):
-    from ltrr_core.labelling import labelling_queue
-
     engine.set_policy(PolicyConfig(name="all"))
     engine.search("love", Context())
-    queue = labelling_queue(engine)
+    queue = engine.labelling_queue()
     assert len(queue) == 10 and list(queue["score"]) == sorted(queue["score"], reverse=True)
     assert queue.iloc[0]["why"] in ("disagreement", "uncertainty", "top10")
     first = queue.iloc[0]
     engine.label(first["query"], first["entity_id"], 2)
-    assert first["entity_id"] not in set(labelling_queue(engine)["entity_id"])
+    assert first["entity_id"] not in set(engine.labelling_queue()["entity_id"])
 
 
 def test_evaluate_labels_scores_every_strategy_on_stored_grades(engine, default_catalog):
-    from ltrr_core.demo_catalog import HARD_CASES
-    from ltrr_core.labelling import evaluate_labels
-
+    from ltrr_core.catalog.hard_cases import HARD_CASES
     for entity_id, paraphrase in HARD_CASES["description_only"][:3]:
         engine.label(paraphrase, entity_id, 3)
-    table = evaluate_labels(engine).set_index("system")
+    table = engine.evaluate_labels().set_index("system")
     assert set(engine.strategy_names) <= set(table.index)
     assert table.loc["semantic", "ndcg@10"] > table.loc["lexical", "ndcg@10"]
     assert ((table >= 0) & (table <= 1)).all().all()
 
 
 def test_ranker_retrains_after_n_labelled_searches_and_is_used(engine):
-    from ltrr_core.simulate import SimulationConfig, SimulationRun
+    from ltrr_core.simulation.runs import SimulationConfig, SimulationRun
 
     SimulationRun(engine, SimulationConfig(rounds=120, seed=4)).run()
     decision = engine.retrain(source="simulated")

@@ -11,11 +11,8 @@ import time
 
 import streamlit as st
 
-from ltrr_core.catalog import CatalogError
 from ltrr_core.config import Settings
-from ltrr_core.engine import Engine
-from ltrr_core.indexes.embedder import ModelNotFoundError
-from ltrr_core.store import StoreError
+from ltrr_core.engine import CatalogError, Engine, ModelNotFoundError, StoreError
 
 DEFAULT_SOURCE = "default"
 SOURCE_KEY = "active_source"

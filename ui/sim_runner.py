@@ -14,17 +14,27 @@ from typing import Callable, Mapping
 
 import pandas as pd
 
-from ltrr_core.simulate import SimulationConfig, SimulationRun
+from ltrr_core.simulation.intents import DEFAULT_MIX
+from ltrr_core.simulation.runs import (
+    COMPARE_POLICIES,
+    SimulationConfig,
+    SimulationRun,
+    simulate_user_turn,
+)
+from ltrr_core.simulation.traffic import INTENT_KINDS
+
+__all__ = ["COMPARE_POLICIES", "DEFAULT_MIX", "INTENT_KINDS", "SimulationConfig", "SimulationRun", "SimulationRunner",
+           "Snapshot", "simulate_user_turn"]
 
 PUBLISH_EVERY_S = 0.25  # the page redraws every 0.5 s
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What the page draws: the history so far and the runner's state."""
+    """What the page draws: the history so far and the runner's status."""
 
     history: pd.DataFrame
-    state: str  # "running" | "paused" | "done" | "stopped" | "error"
+    status: str  # "running" | "paused" | "done" | "stopped" | "error"
     done_rounds: int
     total_rounds: int
     elapsed_s: float

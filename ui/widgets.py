@@ -8,8 +8,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ltrr_core.context import Context, UserProfile
-from ltrr_core.users import make_profiles
+from ltrr_core.selection.context import Context, UserProfile
+from ltrr_core.simulation.profiles import make_profiles
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 ANONYMOUS = "anonymous (no profile)"

@@ -1,0 +1,1 @@
+"""Evaluation: metrics (ranx), BEIR runs, labelled evaluation, latency and off-policy estimates."""

@@ -1,0 +1,1 @@
+"""Feedback: the SQLite store (the only SQL), its records, grades and label files."""

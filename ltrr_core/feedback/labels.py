@@ -1,0 +1,346 @@
+"""Graded relevance labels: the :class:`Judgment` record and its file formats.
+
+Formats are registered by name in :data:`FORMATS` (``trec``, ``beir``, ``csv``):
+
+* ``trec`` — TREC qrels, ``qid 0 docid grade`` separated by whitespace, no header;
+* ``beir`` — BEIR qrels TSV with the header ``query-id<TAB>corpus-id<TAB>score``;
+* ``csv`` — Quepid-style ``query,docid,rating`` with a header; ``query`` holds the query
+  TEXT, which is also used as the query id (CSV files carry no separate id).
+
+``trec`` and ``beir`` carry no query text (``Judgment.query`` reads back as ``""``); attach
+texts with :func:`with_queries` before writing ``csv``.
+
+Grades are whole numbers. ``csv`` ratings must lie in 0..3 (the studio's scale); ``trec`` and
+``beir`` come from external collections and accept any grade >= 0 (nothing is clipped).
+Files are UTF-8 (a leading byte-order mark is accepted). Every problem raises
+:class:`LabelFileError` naming the file, the 1-based line and the fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
+
+from ltrr_core.feedback.grades import MAX_GRADE
+
+BEIR_HEADER = ("query-id", "corpus-id", "score")
+CSV_HEADER = ("query", "docid", "rating")
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+
+
+class LabelFileError(ValueError):
+    """A problem in a label file: the message names the file, the line and what to do."""
+
+
+@dataclass(frozen=True)
+class Judgment:
+    """One graded label: how relevant ``doc_id`` is for ``query_id`` (0 = not relevant)."""
+
+    query_id: str
+    doc_id: str
+    grade: int
+    query: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.query_id, str) or not self.query_id:
+            raise ValueError(f"Judgment field 'query_id': {self.query_id!r} must be a non-empty string")
+        if not isinstance(self.doc_id, str) or not self.doc_id:
+            raise ValueError(f"Judgment field 'doc_id': {self.doc_id!r} must be a non-empty string")
+        if isinstance(self.grade, bool) or not isinstance(self.grade, int) or self.grade < 0:
+            raise ValueError(f"Judgment field 'grade': {self.grade!r} must be a whole number >= 0")
+        if not isinstance(self.query, str):
+            raise ValueError(f"Judgment field 'query': {self.query!r} must be a string")
+
+
+@dataclass(frozen=True)
+class LabelFormat:
+    """How one file format reads (text -> judgments), writes (judgments -> text) and is recognised."""
+
+    suffixes: tuple[str, ...]
+    read: Callable[[Path, str, int | None], list[Judgment]]
+    write: Callable[[Sequence[Judgment], Path], str]
+    sniff: Callable[[str], bool]
+
+
+def _fail(path: Path, line: int, problem: str, fix: str) -> LabelFileError:
+    return LabelFileError(f"{path}: line {line}: {problem}; {fix}")
+
+
+def _grade(path: Path, line: int, text: str, max_grade: int | None) -> int:
+    text = text.strip()
+    scale = f"0..{max_grade}" if max_grade is not None else ">= 0"
+    if not text:
+        raise _fail(path, line, "empty grade", f"give a whole-number grade {scale}")
+    if not _WHOLE_NUMBER.fullmatch(text):
+        raise _fail(path, line, f"non-integer grade {text!r}", f"grades are whole numbers {scale}")
+    grade = int(text)
+    if grade < 0 or (max_grade is not None and grade > max_grade):
+        raise _fail(path, line, f"grade {grade} is outside {scale}", f"use a grade {scale}")
+    return grade
+
+
+def _judgment(path: Path, line: int, query_id: str, doc_id: str, grade: str, max_grade: int | None, query: str = "",
+              names: tuple[str, str] = ("query id", "doc id")) -> Judgment:
+    for name, value in zip(names, (query_id, doc_id)):
+        if not value.strip():
+            raise _fail(path, line, f"empty {name}", f"every line needs a non-empty {name}")
+    return Judgment(query_id, doc_id, _grade(path, line, grade, max_grade), query)
+
+
+def _unique(path: Path, numbered: Iterable[tuple[int, Judgment]], where: str = "line") -> list[Judgment]:
+    first_seen: dict[tuple[str, str], int] = {}
+    judgments = []
+    for line, judgment in numbered:
+        key = (judgment.query_id, judgment.doc_id)
+        if key in first_seen:
+            raise LabelFileError(
+                f"{path}: {where} {line}: duplicate judgment for query {key[0]!r}, doc {key[1]!r} "
+                f"(first at {where} {first_seen[key]}); keep one judgment per query/doc pair"
+            )
+        first_seen[key] = line
+        judgments.append(judgment)
+    return judgments
+
+
+def _lines(text: str) -> Iterator[tuple[int, str]]:
+    """Non-blank lines with their 1-based numbers (only ``\\n`` ends a line; a trailing ``\\r`` is dropped)."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if line.strip():
+            yield number, line
+
+
+def _check_ids(path: Path, judgments: Sequence[Judgment], bad: Callable[[str], bool], why: str) -> None:
+    for index, judgment in enumerate(judgments):
+        for name in ("query_id", "doc_id"):
+            value = getattr(judgment, name)
+            if bad(value):
+                raise LabelFileError(
+                    f"{path}: judgment #{index + 1} field {name!r} = {value!r} {why}, which this format "
+                    "cannot hold; choose another format or rename the id"
+                )
+
+
+# --- trec ------------------------------------------------------------------------------------
+
+
+def _read_trec(path: Path, text: str, max_grade: int | None) -> list[Judgment]:
+    def parse() -> Iterator[tuple[int, Judgment]]:
+        for line, content in _lines(text):
+            columns = content.split()
+            if len(columns) != 4:
+                raise _fail(path, line, f"expected 4 columns 'qid 0 docid grade', found {len(columns)}",
+                            "separate the four fields by spaces or tabs")
+            yield line, _judgment(path, line, columns[0], columns[2], columns[3], max_grade)
+
+    return _unique(path, parse())
+
+
+def _write_trec(judgments: Sequence[Judgment], path: Path) -> str:
+    _check_ids(path, judgments, lambda value: any(ch.isspace() for ch in value), "contains whitespace")
+    return "".join(f"{j.query_id} 0 {j.doc_id} {j.grade}\n" for j in judgments)
+
+
+def _sniff_trec(first_line: str) -> bool:
+    columns = first_line.split()
+    return len(columns) == 4 and bool(_WHOLE_NUMBER.fullmatch(columns[3]))
+
+
+# --- beir ------------------------------------------------------------------------------------
+
+
+def _read_beir(path: Path, text: str, max_grade: int | None) -> list[Judgment]:
+    lines = _lines(text)
+    header = next(lines, None)
+    expected = "\t".join(BEIR_HEADER)
+    if header is None or tuple(c.strip() for c in header[1].split("\t")) != BEIR_HEADER:
+        line, found = header or (1, "")
+        raise _fail(path, line, f"missing header: expected {expected!r}, found {found[:80]!r}",
+                    "add the header line 'query-id<TAB>corpus-id<TAB>score' at the top")
+
+    def parse() -> Iterator[tuple[int, Judgment]]:
+        for line, content in lines:
+            columns = content.split("\t")
+            if len(columns) != 3:
+                raise _fail(path, line, f"expected 3 tab-separated columns, found {len(columns)}",
+                            "write 'query-id<TAB>corpus-id<TAB>score' on every line")
+            yield line, _judgment(path, line, columns[0].strip(), columns[1].strip(), columns[2], max_grade)
+
+    return _unique(path, parse())
+
+
+def _write_beir(judgments: Sequence[Judgment], path: Path) -> str:
+    _check_ids(
+        path, judgments, lambda value: "\t" in value or "\n" in value or value != value.strip(),
+        "contains a tab or line break or surrounding spaces",
+    )
+    rows = (f"{j.query_id}\t{j.doc_id}\t{j.grade}\n" for j in judgments)
+    return "\t".join(BEIR_HEADER) + "\n" + "".join(rows)
+
+
+def _sniff_beir(first_line: str) -> bool:
+    return tuple(c.strip() for c in first_line.split("\t")) == BEIR_HEADER
+
+
+# --- csv (Quepid) ----------------------------------------------------------------------------
+
+
+def _read_csv(path: Path, text: str, max_grade: int | None) -> list[Judgment]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append((start, row))
+            start = reader.line_num + 1
+    except csv.Error as err:
+        raise _fail(path, start, f"malformed CSV ({err})", 'quote fields containing commas or quotes: "a ""b"", c"') from err
+    if not rows or tuple(c.strip().lower() for c in rows[0][1]) != CSV_HEADER:
+        line, found = rows[0] if rows else (1, [])
+        raise _fail(path, line, f"missing header: expected 'query,docid,rating', found {','.join(found)[:80]!r}",
+                    "add the header line 'query,docid,rating' at the top")
+
+    def parse() -> Iterator[tuple[int, Judgment]]:
+        for line, row in rows[1:]:
+            if len(row) != 3:
+                raise _fail(path, line, f"expected 3 columns 'query,docid,rating', found {len(row)}",
+                            "quote a query that contains commas")
+            query, doc_id, rating = row
+            yield line, _judgment(path, line, query, doc_id.strip(), rating, MAX_GRADE, query, ("query", "docid"))
+
+    return _unique(path, parse())
+
+
+def _write_csv(judgments: Sequence[Judgment], path: Path) -> str:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for index, j in enumerate(judgments):
+        if not j.query:
+            raise LabelFileError(
+                f"{path}: judgment #{index + 1} (query id {j.query_id!r}) has no query text, which the csv "
+                "format needs; attach texts with with_queries(judgments, {query_id: text}) first"
+            )
+        if j.grade > MAX_GRADE:
+            raise LabelFileError(
+                f"{path}: judgment #{index + 1} grade {j.grade} is outside 0..{MAX_GRADE}, the csv rating scale; "
+                "rescale the grades or write trec/beir"
+            )
+        if j.doc_id != j.doc_id.strip():
+            raise LabelFileError(f"{path}: judgment #{index + 1} doc id {j.doc_id!r} has surrounding spaces; strip it")
+        writer.writerow((j.query, j.doc_id, j.grade))
+    return out.getvalue()
+
+
+def _sniff_csv(first_line: str) -> bool:
+    row = next(csv.reader([first_line]), [])
+    return tuple(c.strip().lower() for c in row) == CSV_HEADER
+
+
+FORMATS: dict[str, LabelFormat] = {
+    "trec": LabelFormat((".qrels", ".trec", ".txt"), _read_trec, _write_trec, _sniff_trec),
+    "beir": LabelFormat((".tsv",), _read_beir, _write_beir, _sniff_beir),
+    "csv": LabelFormat((".csv",), _read_csv, _write_csv, _sniff_csv),
+}
+
+
+# --- public API ------------------------------------------------------------------------------
+
+
+def _format(fmt: str) -> LabelFormat:
+    if fmt not in FORMATS:
+        raise LabelFileError(f"unknown label format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return FORMATS[fmt]
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+        if path.suffix == ".gz":
+            data = gzip.decompress(data)
+    except (OSError, EOFError) as err:
+        raise LabelFileError(f"{path}: cannot read ({getattr(err, 'strerror', None) or err}); check the path") from err
+    return _decode(path, data)
+
+
+def _decode(path: Path, data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise _fail(path, line, "not UTF-8 text", "re-save the file as UTF-8") from err
+
+
+def _detect(path: Path, text: str) -> str:
+    first = next(_lines(text), (1, ""))[1]
+    for name, fmt in FORMATS.items():
+        if fmt.sniff(first):
+            return name
+    for name, fmt in FORMATS.items():
+        if path.suffix.lower() in fmt.suffixes:
+            return name
+    raise LabelFileError(
+        f"{path}: line 1: cannot tell the label format from {first[:80]!r}; "
+        f"pass fmt= one of {', '.join(FORMATS)} or add the format's header"
+    )
+
+
+def detect_format(path: str | Path) -> str:
+    """The format name of a label file: by its first non-blank line, else by its suffix."""
+    path = Path(path)
+    return _detect(path, _read_text(path))
+
+
+def read_labels(path: str | Path, fmt: str | None = None, max_grade: int | None = None) -> list[Judgment]:
+    """Judgments from ``path`` in format ``fmt`` (detected when ``None``), in file order.
+
+    ``max_grade`` caps trec and beir grades (csv ratings are always 0..MAX_GRADE): a grade
+    above it is an error naming its line."""
+    path = Path(path)
+    text = _read_text(path)
+    return _format(fmt or _detect(path, text)).read(path, text, max_grade)
+
+
+def parse_labels(data: bytes, name: str, fmt: str | None = None, max_grade: int | None = None) -> list[Judgment]:
+    """:func:`read_labels` for a file held in memory (an upload); ``name`` is only shown in messages."""
+    path = Path(Path(name).name or "upload")
+    text = _decode(path, gzip.decompress(data) if path.suffix == ".gz" else data)
+    return _format(fmt or _detect(path, text)).read(path, text, max_grade)
+
+
+def format_labels(judgments: Iterable[Judgment], fmt: str, name: str = "labels") -> str:
+    """The text of a label file in format ``fmt``; ``name`` is only shown in messages."""
+    judgments = list(judgments)
+    path = Path(name)
+    _unique(path, enumerate(judgments, start=1), where="judgment")
+    return _format(fmt).write(judgments, path)
+
+
+def write_labels(judgments: Iterable[Judgment], path: str | Path, fmt: str) -> Path:
+    """Write ``judgments`` to ``path`` in format ``fmt`` (UTF-8, ``\n`` line ends); returns the path."""
+    path = Path(path)
+    path.write_text(format_labels(judgments, fmt, str(path)), encoding="utf-8", newline="")
+    return path
+
+
+def to_qrels(judgments: Iterable[Judgment]) -> dict[str, dict[str, int]]:
+    """``{query_id: {doc_id: grade}}``, the shape :mod:`ltrr_core.evaluation.metrics` takes."""
+    qrels: dict[str, dict[str, int]] = {}
+    for judgment in judgments:
+        qrels.setdefault(judgment.query_id, {})[judgment.doc_id] = judgment.grade
+    return qrels
+
+
+def with_queries(judgments: Iterable[Judgment], texts: Mapping[str, str]) -> list[Judgment]:
+    """The judgments with ``query`` filled from ``texts[query_id]`` (e.g. BEIR queries.jsonl)."""
+    judgments = list(judgments)
+    missing = sorted({j.query_id for j in judgments} - set(texts))
+    if missing:
+        raise ValueError(f"texts: no query text for query id(s) {missing[:5]}; give a text for every query id")
+    return [replace(j, query=texts[j.query_id]) for j in judgments]

@@ -1,0 +1,542 @@
+"""FeedbackStore: the SQLite log of searches, impressions, feedback, bandit updates and labels.
+
+The only module that speaks SQL. One connection per thread (sqlite3 connections are
+single-thread); WAL mode so readers never block the writer; every write is one
+``BEGIN IMMEDIATE`` transaction, so a killed process loses nothing already committed.
+The schema is versioned with ``PRAGMA user_version`` and migrated forward on open.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import threading
+import time
+import weakref
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import pandas as pd
+import sqlite_utils
+
+from ltrr_core.feedback.records import (
+    FEEDBACK_KINDS,
+    SOURCES,
+    BanditLogRecord,
+    FeedbackEvent,
+    ImpressionRow,
+    Label,
+    Q2EStat,
+    SearchRecord,
+    integer,
+    to_json,
+)
+from ltrr_core.understanding.text import normalize
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+SQLITE_HEADER_BYTES = 100
+DEFAULT_TIMEOUT_S = 5.0
+LEARNING_TABLES = ("bandit_updates", "feedback", "impressions", "searches")  # child tables first
+
+
+class StoreError(RuntimeError):
+    """The feedback database cannot be used (corrupt, locked, newer schema); the message says what to do."""
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    """Initial schema: searches, impressions, feedback, bandit_updates, labels."""
+    db["searches"].create(
+        {
+            "id": int, "created_at": float, "query": str, "normalized_query": str, "user_id": str,
+            "context": str, "features": str, "policy": str, "arms_scored": str, "chosen_arms": str,
+            "propensity": float, "ranker": str, "timings": str, "source": str,
+        },
+        pk="id",
+        not_null={"created_at", "query", "normalized_query", "source", "propensity"},
+    )
+    db["impressions"].create(
+        {"id": int, "search_id": int, "entity_id": str, "rank": int, "score": float, "found_by": str},
+        pk="id",
+        foreign_keys=[("search_id", "searches", "id")],
+        not_null={"search_id", "entity_id", "rank"},
+    )
+    db["feedback"].create(
+        {
+            "id": int, "created_at": float, "search_id": int, "query": str, "normalized_query": str,
+            "entity_id": str, "kind": str, "source": str, "user_id": str, "value": float,
+        },
+        pk="id",
+        foreign_keys=[("search_id", "searches", "id")],
+        not_null={"created_at", "query", "normalized_query", "entity_id", "kind", "source"},
+    )
+    db["bandit_updates"].create(
+        {"search_id": int, "arm": str, "reward": float, "created_at": float},
+        pk=("search_id", "arm"),
+        foreign_keys=[("search_id", "searches", "id")],
+    )
+    db["labels"].create(
+        {
+            "normalized_query": str, "entity_id": str, "judge": str, "query": str, "grade": int,
+            "source": str, "updated_at": float,
+        },
+        pk=("normalized_query", "entity_id", "judge"),
+    )
+    db["searches"].create_index(["normalized_query"])
+    db["impressions"].create_index(["search_id"])
+    db["impressions"].create_index(["entity_id"])
+    db["feedback"].create_index(["search_id"])
+    db["feedback"].create_index(["normalized_query", "entity_id"])
+
+
+# Forward migrations, applied in order: MIGRATIONS[i] takes the schema from version i to i + 1.
+# Append new ones; never edit one that has shipped.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1]
+
+SEARCH_JSON_COLUMNS = ("context", "features", "arms_scored", "chosen_arms", "timings")
+SEARCH_COLUMNS = (
+    "search_id", "created_at", "query", "normalized_query", "user_id", "context", "features", "policy",
+    "arms_scored", "chosen_arms", "propensity", "ranker", "timings", "source",
+)
+FEEDBACK_COLUMNS = (
+    "feedback_id", "created_at", "search_id", "query", "normalized_query", "entity_id", "kind",
+    "source", "user_id", "value",
+)
+LABEL_COLUMNS = ("query", "normalized_query", "entity_id", "grade", "judge", "source", "updated_at")
+
+
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+# The hot writes (one of each per simulated search) as prepared statements: sqlite-utils'
+# insert builds its SQL per call, which cost more than the writes themselves.
+_INSERT_SEARCH = _insert_sql("searches", (
+    "created_at", "query", "normalized_query", "user_id", "policy", "propensity", "ranker", "source",
+    *SEARCH_JSON_COLUMNS))
+_INSERT_IMPRESSION = _insert_sql("impressions", ("search_id", "entity_id", "rank", "score", "found_by"))
+_INSERT_FEEDBACK = _insert_sql("feedback", (
+    "created_at", "search_id", "query", "normalized_query", "entity_id", "kind", "source", "user_id", "value"))
+_UPSERT_REWARD = (_insert_sql("bandit_updates", ("search_id", "arm", "reward", "created_at"))
+                  + " ON CONFLICT (search_id, arm) DO UPDATE SET reward = excluded.reward, created_at = excluded.created_at")
+
+
+@lru_cache(maxsize=1024)
+def _found_by_json(found_by: tuple[str, ...]) -> str:
+    """Provenance as JSON; a few dozen strategy combinations recur on every result page."""
+    return to_json(found_by)
+
+
+def _where(conditions: dict[str, object]) -> tuple[str, list]:
+    """`` WHERE a = ? AND b = ?`` for the conditions that are not None."""
+    kept = {k: v for k, v in conditions.items() if v is not None}
+    if not kept:
+        return "", []
+    return " WHERE " + " AND ".join(f"{k} = ?" for k in kept), list(kept.values())
+
+
+def _limit(limit: int | None) -> str:
+    if limit is None:
+        return ""
+    return f" LIMIT {integer('limit', limit, low=0)}"
+
+
+def _finite_rewards(rewards: dict[str, float]) -> dict[str, float]:
+    values = {}
+    for arm, reward in rewards.items():
+        value = float(reward)
+        if not math.isfinite(value):
+            raise ValueError(f"rewards[{arm!r}]: {reward!r} is not a finite number")
+        values[arm] = value
+    return values
+
+
+def _frame(rows: list[dict], columns: tuple[str, ...], time_column: str) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(rows, columns=list(columns))
+    frame[time_column] = pd.to_datetime(frame[time_column].astype("float64"), unit="s", utc=True)
+    return frame
+
+
+class FeedbackStore:
+    """The feedback database at ``path`` (created with its folder if missing).
+
+    ``timeout`` is how long a write waits for another process's lock before raising
+    :class:`StoreError`. Safe to share between threads: each thread gets its own
+    connection, and writers of one process queue on a lock instead of polling SQLite.
+    """
+
+    def __init__(self, path: str | Path, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        self.path = Path(path)
+        if not timeout > 0:
+            raise ValueError(f"timeout: {timeout!r} is not a positive number of seconds")
+        self.timeout = float(timeout)
+        self._local = threading.local()
+        self._connections: weakref.WeakSet[sqlite_utils.Database] = weakref.WeakSet()
+        self._registry_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._check_file()
+        self._open_schema()
+
+    # ----------------------------------------------------------------- opening
+    def _check_file(self) -> None:
+        """Refuse (without touching it) anything at ``path`` that is not an SQLite database."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot create the folder {self.path.parent} ({exc}); "
+                             "set LTRR_DB_PATH to a writable location") from exc
+        if self.path.is_dir():
+            raise StoreError(f"{self.path} is a folder, not a database file; set LTRR_DB_PATH to a file path")
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return
+        with self.path.open("rb") as fh:
+            header = fh.read(SQLITE_HEADER_BYTES)
+        if len(header) < SQLITE_HEADER_BYTES or not header.startswith(SQLITE_MAGIC):
+            raise self._corrupt("it does not start with a complete SQLite header")
+
+    def _corrupt(self, why: str) -> StoreError:
+        return StoreError(
+            f"{self.path} is not a usable feedback database: {why}. The file was left untouched; "
+            "move it aside (e.g. rename it to feedback.db.bad) or set LTRR_DB_PATH to another file, then retry."
+        )
+
+    def _error(self, exc: sqlite3.Error) -> StoreError:
+        message = str(exc).lower()
+        if "locked" in message or "busy" in message:
+            return StoreError(
+                f"{self.path}: database is locked by another process (waited {self.timeout:g} s); "
+                "retry in a moment, or close the other writer."
+            )
+        if isinstance(exc, sqlite3.DatabaseError) and ("malformed" in message or "not a database" in message):
+            return self._corrupt(str(exc))
+        return StoreError(f"{self.path}: {exc}")
+
+    def _open_schema(self) -> None:
+        latest = len(MIGRATIONS)
+        with self._read() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            tables = set(db.table_names())
+        if version > latest:
+            raise StoreError(
+                f"{self.path} has schema version {version}, newer than this LTR&R Studio knows ({latest}); "
+                "upgrade ltrr-studio, or set LTRR_DB_PATH to another file."
+            )
+        if version == 0 and tables:
+            raise StoreError(
+                f"{self.path} is an SQLite database of another application (tables {sorted(tables)}); "
+                "it was left untouched: set LTRR_DB_PATH to another file."
+            )
+        try:
+            self._db().execute("PRAGMA journal_mode=WAL")
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+        if version < latest:
+            with self._write() as db:  # re-read inside the lock: another process may have migrated
+                current = db.execute("PRAGMA user_version").fetchone()[0]
+                for step in range(current, latest):
+                    MIGRATIONS[step](db)
+                db.execute(f"PRAGMA user_version = {latest}")
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version on disk (``PRAGMA user_version``); equals ``len(MIGRATIONS)`` once open."""
+        with self._read() as db:
+            return db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _db(self) -> sqlite_utils.Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            # check_same_thread=False only so close() may close it; each thread uses its own.
+            conn = sqlite3.connect(str(self.path), timeout=self.timeout, check_same_thread=False)
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+                conn.execute("PRAGMA foreign_keys = ON")
+                conn.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across process crashes
+            except sqlite3.Error as exc:
+                conn.close()
+                raise self._error(exc) from exc
+            db = sqlite_utils.Database(conn, execute_plugins=False)
+            self._local.db = db
+            with self._registry_lock:
+                self._connections.add(db)
+        return db
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite_utils.Database]:
+        """One consistent snapshot for the reads inside the block."""
+        db = self._db()
+        try:
+            db.conn.execute("BEGIN")
+            try:
+                yield db
+            finally:
+                if db.conn.in_transaction:
+                    db.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite_utils.Database]:
+        """One write transaction: all of the block commits, or none of it."""
+        db = self._db()
+        with self._write_lock:
+            try:
+                db.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    if db.conn.in_transaction:
+                        db.conn.execute("ROLLBACK")
+                    raise
+                db.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+
+    def close(self) -> None:
+        """Close every thread's connection; the store reopens lazily if used again."""
+        with self._registry_lock:
+            for db in list(self._connections):
+                db.close()
+            self._connections = weakref.WeakSet()
+            self._local = threading.local()
+
+    def __enter__(self) -> "FeedbackStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- writes
+    def log_search(self, rec: SearchRecord) -> int:
+        """Store one search; returns its ``search_id``."""
+        return self.log_search_bundle(rec, ())
+
+    def log_search_bundle(self, rec: SearchRecord, impressions: Iterable[ImpressionRow]) -> int:
+        """Store a search and the results it showed in one transaction; returns the ``search_id``."""
+        with self._write() as db:
+            search_id = self._insert_search(db, rec)
+            self._insert_impressions(db, search_id, impressions)
+        return search_id
+
+    def log_impressions(self, search_id: int, rows: Iterable[ImpressionRow]) -> int:
+        """Store the results shown for ``search_id`` (one transaction); returns how many rows."""
+        search_id = integer("search_id", search_id)
+        with self._write() as db:
+            self._require_search(db, search_id)
+            return self._insert_impressions(db, search_id, rows)
+
+    def log_feedback(self, event: FeedbackEvent) -> int:
+        """Store one click/thumbs event; returns its id."""
+        with self._write() as db:
+            return self._insert_feedback(db, [event])[0]
+
+    def log_feedback_many(self, events: Iterable[FeedbackEvent]) -> int:
+        """Store many events in one transaction (all or none); returns how many."""
+        with self._write() as db:
+            return len(self._insert_feedback(db, events))
+
+    def log_bandit_updates(self, search_id: int, rewards: dict[str, float]) -> None:
+        """Record the reward of each picked arm of ``search_id``; a later reward for the same arm replaces it."""
+        self.log_response(search_id, (), rewards)
+
+    def log_response(self, search_id: int, events: Iterable[FeedbackEvent], rewards: dict[str, float]) -> None:
+        """A user's whole response to one search in one transaction: the feedback ``events``
+        and the picked arms' ``rewards`` (as :meth:`log_feedback_many` and :meth:`log_bandit_updates`)."""
+        search_id = integer("search_id", search_id)
+        values = _finite_rewards(rewards)
+        now = time.time()
+        with self._write() as db:
+            chosen = self._require_search(db, search_id)
+            unknown = sorted(set(values) - set(chosen))
+            if unknown:
+                raise ValueError(f"rewards: arms {unknown} were not picked in search {search_id} (picked {chosen})")
+            self._insert_feedback(db, events)
+            db.conn.executemany(_UPSERT_REWARD, [(search_id, arm, r, now) for arm, r in values.items()])
+
+    def set_label(self, query: str, entity_id: str, grade: int, judge: str, source: str = "human") -> Label:
+        """Set the graded relevance of ``entity_id`` for ``query`` by ``judge`` (replacing an earlier grade).
+
+        Queries are keyed by their normalized text: 'Beyoncé!' and 'beyonce' share a label.
+        """
+        return self.set_labels([(query, entity_id, grade)], judge, source)[0]
+
+    def set_labels(self, rows: Iterable[tuple[str, str, int]], judge: str, source: str = "human") -> list[Label]:
+        """:meth:`set_label` for many ``(query, entity_id, grade)`` rows in one transaction (all or none)."""
+        labels = [Label(query, normalize(query), entity_id, grade, judge, source) for query, entity_id, grade in rows]
+        if not labels:
+            return labels
+        with self._write() as db:
+            db["labels"].upsert_all(
+                [{name: getattr(label, name) for name in LABEL_COLUMNS} for label in labels],
+                pk=("normalized_query", "entity_id", "judge"),
+            )
+        return labels
+
+    def reset_learning(self) -> dict[str, int]:
+        """Delete searches, impressions, feedback and bandit updates; **labels are kept**.
+
+        Returns how many rows each table lost.
+        """
+        with self._write() as db:
+            deleted = {table: db[table].count for table in LEARNING_TABLES}
+            for table in LEARNING_TABLES:
+                db.execute(f"DELETE FROM {table}")
+        return deleted
+
+    @staticmethod
+    def _require_search(db: sqlite_utils.Database, search_id: int) -> list[str]:
+        row = db.execute("SELECT chosen_arms FROM searches WHERE id = ?", [search_id]).fetchone()
+        if row is None:
+            raise ValueError(f"search_id: {search_id!r} is not a logged search")
+        return json.loads(row[0])
+
+    @staticmethod
+    def _insert_search(db: sqlite_utils.Database, rec: SearchRecord) -> int:
+        row = (rec.created_at, rec.query, rec.normalized_query, rec.user_id, rec.policy, rec.propensity,
+               rec.ranker, rec.source, *(to_json(getattr(rec, name)) for name in SEARCH_JSON_COLUMNS))
+        return db.conn.execute(_INSERT_SEARCH, row).lastrowid
+
+    @staticmethod
+    def _insert_impressions(db: sqlite_utils.Database, search_id: int, rows: Iterable[ImpressionRow]) -> int:
+        records = [(search_id, r.entity_id, r.rank, r.score, _found_by_json(r.found_by)) for r in rows]
+        db.conn.executemany(_INSERT_IMPRESSION, records)
+        return len(records)
+
+    def _insert_feedback(self, db: sqlite_utils.Database, events: Iterable[FeedbackEvent]) -> list[int]:
+        ids, known = [], set()
+        for event in events:
+            if event.search_id is not None and event.search_id not in known:
+                self._require_search(db, event.search_id)
+                known.add(event.search_id)
+            row = (event.created_at, event.search_id, event.query, normalize(event.query), event.entity_id,
+                   event.kind, event.source, event.user_id, event.value)
+            ids.append(db.conn.execute(_INSERT_FEEDBACK, row).lastrowid)
+        return ids
+
+    # ----------------------------------------------------------------- reads
+    def search(self, search_id: int) -> SearchRecord:
+        """The logged search ``search_id`` as a typed record."""
+        search_id = integer("search_id", search_id)
+        with self._read() as db:
+            rows = list(db.query("SELECT * FROM searches WHERE id = ?", [search_id]))
+        if not rows:
+            raise ValueError(f"search_id: {search_id!r} is not a logged search")
+        row = rows[0]
+        row.pop("id")
+        for name in SEARCH_JSON_COLUMNS:
+            row[name] = json.loads(row[name])
+        return SearchRecord(**row)
+
+    def searches(self, limit: int | None = None, source: str | None = None) -> pd.DataFrame:
+        """Searches newest first (JSON columns decoded); ``limit`` keeps the most recent ones."""
+        if source is not None and source not in SOURCES:
+            raise ValueError(f"source: {source!r} is not one of {SOURCES}")
+        where, params = _where({"source": source})
+        sql = f"SELECT id AS search_id, * FROM searches{where} ORDER BY id DESC{_limit(limit)}"
+        with self._read() as db:
+            rows = list(db.query(sql, params))
+        for row in rows:
+            row.pop("id")
+            for name in SEARCH_JSON_COLUMNS:
+                row[name] = json.loads(row[name])
+        return _frame(rows, SEARCH_COLUMNS, "created_at")
+
+    def feedback_events(
+        self,
+        limit: int | None = None,
+        source: str | None = None,
+        kind: str | None = None,
+        search_id: int | None = None,
+    ) -> pd.DataFrame:
+        """Feedback events newest first, optionally filtered by source, kind and search."""
+        if source is not None and source not in SOURCES:
+            raise ValueError(f"source: {source!r} is not one of {SOURCES}")
+        if kind is not None and kind not in FEEDBACK_KINDS:
+            raise ValueError(f"kind: {kind!r} is not one of {FEEDBACK_KINDS}")
+        search_id = None if search_id is None else integer("search_id", search_id)
+        where, params = _where({"source": source, "kind": kind, "search_id": search_id})
+        sql = f"SELECT id AS feedback_id, * FROM feedback{where} ORDER BY id DESC{_limit(limit)}"
+        with self._read() as db:
+            rows = list(db.query(sql, params))
+        for row in rows:
+            row.pop("id")
+        return _frame(rows, FEEDBACK_COLUMNS, "created_at")
+
+    def impressions(self, search_id: int) -> list[ImpressionRow]:
+        """The results shown for ``search_id``, by rank."""
+        search_id = integer("search_id", search_id)
+        sql = "SELECT entity_id, rank, score, found_by FROM impressions WHERE search_id = ? ORDER BY rank, id"
+        with self._read() as db:
+            rows = db.execute(sql, [search_id]).fetchall()
+        return [ImpressionRow(e, r, s, tuple(json.loads(f))) for e, r, s, f in rows]
+
+    def bandit_log(self, source: str | None = None) -> list[BanditLogRecord]:
+        """Every search with at least one bandit update, oldest first: the replay / off-policy log."""
+        where, params = _where({"s.source": source})
+        sql = (
+            "SELECT s.id, s.features, s.chosen_arms, s.propensity, s.policy, b.arm, b.reward "
+            f"FROM searches s JOIN bandit_updates b ON b.search_id = s.id{where} ORDER BY s.id, b.rowid"
+        )
+        with self._read() as db:
+            rows = db.execute(sql, params).fetchall()
+        log: list[BanditLogRecord] = []
+        for search_id, features, chosen, propensity, policy, arm, reward in rows:
+            if not log or log[-1].search_id != search_id:
+                log.append(BanditLogRecord(
+                    search_id, tuple(json.loads(features)), tuple(json.loads(chosen)), propensity, {}, policy,
+                ))
+            log[-1].rewards[arm] = reward
+        return log
+
+    def q2e_stats(self, source: str | None = None) -> list[Q2EStat]:
+        """Per (normalized query, entity): impressions, clicks, thumbs up/down.
+
+        Feedback tied to a search counts under that search's normalized query; feedback
+        without one under its own normalized query. ``source`` filters searches and events.
+        """
+        search_where, search_params = _where({"s.source": source})
+        feedback_where, feedback_params = _where({"f.source": source})
+        sql = f"""
+            WITH imp AS (
+                SELECT s.normalized_query AS q, i.entity_id AS e, COUNT(*) AS n
+                FROM impressions i JOIN searches s ON s.id = i.search_id{search_where}
+                GROUP BY q, e
+            ), fb AS (
+                SELECT COALESCE(s.normalized_query, f.normalized_query) AS q, f.entity_id AS e,
+                       SUM(f.kind = 'click') AS clicks, SUM(f.kind = 'thumbs_up') AS up,
+                       SUM(f.kind = 'thumbs_down') AS down
+                FROM feedback f LEFT JOIN searches s ON s.id = f.search_id{feedback_where}
+                GROUP BY q, e
+            ), pairs AS (SELECT q, e FROM imp UNION SELECT q, e FROM fb)
+            SELECT p.q, p.e, COALESCE(imp.n, 0), COALESCE(fb.clicks, 0), COALESCE(fb.up, 0), COALESCE(fb.down, 0)
+            FROM pairs p LEFT JOIN imp ON imp.q = p.q AND imp.e = p.e LEFT JOIN fb ON fb.q = p.q AND fb.e = p.e
+            ORDER BY p.q, p.e
+        """
+        with self._read() as db:
+            rows = db.execute(sql, search_params + feedback_params).fetchall()
+        return [Q2EStat(*row) for row in rows]
+
+    def labels(self, judge: str | None = None) -> list[Label]:
+        """Relevance labels, optionally of one judge, ordered by query, entity, judge."""
+        where, params = _where({"judge": judge})
+        sql = f"SELECT {', '.join(LABEL_COLUMNS)} FROM labels{where} ORDER BY normalized_query, entity_id, judge"
+        with self._read() as db:
+            rows = db.execute(sql, params).fetchall()
+        return [Label(**dict(zip(LABEL_COLUMNS, row))) for row in rows]
+
+    def labels_frame(self, judge: str | None = None) -> pd.DataFrame:
+        """:meth:`labels` as a table (one row per label)."""
+        rows = [{name: getattr(label, name) for name in LABEL_COLUMNS} for label in self.labels(judge)]
+        return _frame(rows, LABEL_COLUMNS, "updated_at")
+
+    def counts(self) -> dict[str, int]:
+        """Row counts: searches, impressions, feedback, labels, bandit_updates."""
+        with self._read() as db:
+            return {table: db[table].count for table in ("searches", "impressions", "feedback", "labels", "bandit_updates")}
+
+    def integrity_check(self) -> str:
+        """SQLite's full integrity check: ``'ok'`` or the problems it found."""
+        with self._read() as db:
+            return "\n".join(row[0] for row in db.execute("PRAGMA integrity_check").fetchall())

@@ -1,0 +1,1 @@
+"""Ranking: the candidate union, its features, the rankers and their training."""

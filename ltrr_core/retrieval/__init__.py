@@ -1,0 +1,1 @@
+"""Retrieval: the strategies (the bandit's arms), their registry and the indexes they search."""

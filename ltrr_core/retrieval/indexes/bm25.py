@@ -1,0 +1,166 @@
+"""BM25 as a sparse term-weight matrix: rank-bm25's Okapi statistics, bm25s-style scoring.
+
+rank-bm25 computes the statistics (document frequencies, idf with its epsilon floor,
+document lengths); we turn them into a CSC matrix ``W`` (docs x vocabulary) with
+``W[d, t] = idf(t) * tf(t, d) * (k1 + 1) / (tf(t, d) + k1 * (1 - b + b * len(d) / avgdl))``.
+A query's scores are the sum of its tokens' columns (a repeated query token counts twice,
+as in ``BM25Okapi.get_scores``), which costs O(postings of the query terms), not O(docs).
+
+Field weighting: a document's tokens are its fields' tokens, each field repeated
+``FIELD_WEIGHTS[field]`` times (title x3, creator x2, the rest x1), so a title or creator
+match weighs more than a description match while staying one plain BM25 index.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from rank_bm25 import BM25Okapi
+
+from ltrr_core.catalog.schema import Entity
+from ltrr_core.retrieval.indexes.cache import write_atomic
+from ltrr_core.understanding.text import tokenize
+
+FORMAT_VERSION = 1
+FIELD_WEIGHTS: dict[str, int] = {"title": 3, "creator": 2, "album": 1, "tags": 1, "description": 1}
+
+
+@dataclass(frozen=True)
+class BM25Params:
+    """Okapi parameters, as in ``rank_bm25.BM25Okapi``."""
+
+    k1: float = 1.5
+    b: float = 0.75
+    epsilon: float = 0.25
+
+    def __post_init__(self) -> None:
+        if self.k1 < 0:
+            raise ValueError(f"k1: {self.k1} must be >= 0")
+        if not 0.0 <= self.b <= 1.0:
+            raise ValueError(f"b: {self.b} must be in [0, 1]")
+
+
+def entity_tokens(entity: Entity) -> list[str]:
+    """The weighted token list BM25 indexes for one entity (see ``FIELD_WEIGHTS``)."""
+    fields = {
+        "title": entity.title,
+        "creator": entity.creator,
+        "album": entity.album,
+        "tags": " ".join([*entity.genres, *entity.moods]),
+        "description": entity.description,
+    }
+    tokens: list[str] = []
+    for name, text in fields.items():
+        tokens.extend(tokenize(text, max_chars=None) * FIELD_WEIGHTS[name])
+    return tokens
+
+
+def build_okapi(corpus: Sequence[Sequence[str]], params: BM25Params = BM25Params()) -> BM25Okapi:
+    """rank-bm25's index (used to compute the statistics, and as the reference in tests)."""
+    return BM25Okapi([list(doc) for doc in corpus], k1=params.k1, b=params.b, epsilon=params.epsilon)
+
+
+class BM25Index:
+    """Sparse BM25: ``scores(tokens)`` over all documents, ``search(tokens, k)`` for the top k."""
+
+    def __init__(self, weights: sp.csc_matrix, vocab: dict[str, int], params: BM25Params) -> None:
+        self.weights = weights.tocsc()
+        self.vocab = vocab
+        self.params = params
+
+    @property
+    def n_docs(self) -> int:
+        return self.weights.shape[0]
+
+    @classmethod
+    def from_okapi(cls, okapi: BM25Okapi) -> "BM25Index":
+        """Convert rank-bm25's statistics into the term-weight matrix (vectorized over postings)."""
+        vocab: dict[str, int] = {}
+        rows: list[int] = []
+        cols: list[int] = []
+        tfs: list[int] = []
+        for doc, freqs in enumerate(okapi.doc_freqs):
+            for word, tf in freqs.items():
+                rows.append(doc)
+                cols.append(vocab.setdefault(word, len(vocab)))
+                tfs.append(tf)
+        row = np.asarray(rows, dtype=np.int64)
+        col = np.asarray(cols, dtype=np.int64)
+        tf = np.asarray(tfs, dtype=np.float64)
+        idf = np.zeros(len(vocab))
+        for word, j in vocab.items():
+            idf[j] = okapi.idf[word]
+        doc_len = np.asarray(okapi.doc_len, dtype=np.float64)
+        norm = okapi.k1 * (1 - okapi.b + okapi.b * doc_len / okapi.avgdl)
+        data = idf[col] * tf * (okapi.k1 + 1) / (tf + norm[row])
+        matrix = sp.csc_matrix((data, (row, col)), shape=(okapi.corpus_size, len(vocab)))
+        return cls(matrix, vocab, BM25Params(okapi.k1, okapi.b, okapi.epsilon))
+
+    @classmethod
+    def build(cls, corpus: Iterable[Sequence[str]], params: BM25Params = BM25Params()) -> "BM25Index":
+        corpus = [list(doc) for doc in corpus]
+        if not any(corpus):  # rank-bm25 divides by the total length: an all-empty corpus has no terms
+            return cls(sp.csc_matrix((len(corpus), 0)), {}, params)
+        return cls.from_okapi(build_okapi(corpus, params))
+
+    @classmethod
+    def from_entities(cls, entities: Iterable[Entity], params: BM25Params = BM25Params()) -> "BM25Index":
+        return cls.build((entity_tokens(e) for e in entities), params)
+
+    def _columns(self, tokens: Iterable[str]) -> list[int]:
+        return [j for j in (self.vocab.get(t) for t in tokens) if j is not None]
+
+    def _postings(self, tokens: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        cols = self._columns(tokens)
+        if not cols:
+            return np.empty(0, np.int64), np.empty(0)
+        ptr, idx, data = self.weights.indptr, self.weights.indices, self.weights.data
+        docs = np.concatenate([idx[ptr[j] : ptr[j + 1]] for j in cols])
+        weights = np.concatenate([data[ptr[j] : ptr[j + 1]] for j in cols])
+        return docs, weights
+
+    def scores(self, tokens: Iterable[str]) -> np.ndarray:
+        """BM25 score of every document (equal to ``BM25Okapi.get_scores``)."""
+        docs, weights = self._postings(tokens)
+        return np.bincount(docs, weights=weights, minlength=self.n_docs).astype(np.float64)
+
+    def search(self, tokens: Iterable[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` documents that contain at least one query token: (positions, scores), best first."""
+        docs, weights = self._postings(tokens)
+        if len(docs) == 0 or k <= 0:
+            return np.empty(0, np.int64), np.empty(0)
+        matched, inverse = np.unique(docs, return_inverse=True)
+        totals = np.bincount(inverse, weights=weights)
+        if len(matched) > k:
+            top = np.argpartition(-totals, k - 1)[:k]
+            matched, totals = matched[top], totals[top]
+        order = np.lexsort((matched, -totals))
+        return matched[order].astype(np.int64), totals[order]
+
+    # -- persistence: inspectable .npz + JSON, as bm25s does ---------------------------------
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        write_atomic(directory / "weights.npz", lambda p: sp.save_npz(p, self.weights))
+        meta = {"format": FORMAT_VERSION, "params": asdict(self.params), "field_weights": FIELD_WEIGHTS}
+        write_atomic(directory / "vocab.json", lambda p: p.write_text(json.dumps(self.vocab, ensure_ascii=False)))
+        write_atomic(directory / "meta.json", lambda p: p.write_text(json.dumps(meta, indent=1)))
+
+    @classmethod
+    def load(cls, directory: Path, params: BM25Params = BM25Params()) -> "BM25Index | None":
+        """The saved index, or None when absent or built with other parameters/format."""
+        try:
+            meta = json.loads((directory / "meta.json").read_text())
+            expected = {"format": FORMAT_VERSION, "params": asdict(params), "field_weights": FIELD_WEIGHTS}
+            if meta != expected:
+                return None
+            vocab = json.loads((directory / "vocab.json").read_text())
+            weights = sp.load_npz(directory / "weights.npz")
+        except (OSError, ValueError):
+            return None
+        return cls(weights, vocab, params)

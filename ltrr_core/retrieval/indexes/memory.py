@@ -1,0 +1,333 @@
+"""The Q2E memory of the seed article: per (normalized query, entity) scores.
+
+Cold start: each entity gets *predicted* queries from its metadata (its title, "creator title",
+its creator, "genre songs"/"mood playlist" phrases, rare description keywords) with a predicted
+score in [0.3, 0.6]. Feedback (impressions, clicks, thumbs) turns a pair into an *observed* one
+whose score is a Beta-smoothed success rate with the prediction as the prior mean, so observed
+evidence supersedes the prediction as it accumulates. A pair that was never predicted and
+only shown (or disliked), never clicked, is kept but not retrieved: the memory recalls what
+users chose, not what other strategies happened to show.
+
+Lookup: keys equal to the query text score similarity 1; other keys sharing tokens with it
+(an inverted index from tokens to keys) score their token Jaccard similarity (stopwords aside,
+capped at 0.9), kept when >= 0.5. An entity's score is the best ``similarity * pair score``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from ltrr_core.catalog.schema import Catalog, Entity
+from ltrr_core.understanding.text import STOPWORDS, normalize, tokenize
+from ltrr_core.understanding.vocabulary import TYPES
+
+TITLE_SCORE = 0.5
+CREATOR_TITLE_SCORE = 0.5
+TITLE_CREATOR_SCORE = 0.45
+CREATOR_SCORE = 0.35
+ALBUM_SCORE = 0.3
+PHRASE_SCORE = 0.3
+KEYWORD_SCORE = 0.3
+POPULARITY_BONUS = 0.1  # predicted score += bonus * popularity (popular items get clicked more)
+KEYWORDS_PER_ENTITY = 4
+MAX_PREDICTED_PER_KEY = 200
+PRIOR_STRENGTH = 2.0  # pseudo-observations behind the prior (the predicted score)
+UNPREDICTED_PRIOR = 0.2
+MIN_SIMILARITY = 0.5
+PARTIAL_CAP = 0.9  # a partial key match never counts as much as the exact query
+MAX_PARTIAL_KEYS = 20
+
+
+
+COUNTS = ("impressions", "clicks", "thumbs_up", "thumbs_down")
+
+
+@dataclass(frozen=True)
+class PairStats:
+    """Feedback totals for one (query, entity) pair, as the feedback store aggregates them."""
+
+    query: str
+    entity_id: str
+    impressions: int = 0
+    clicks: int = 0
+    thumbs_up: int = 0
+    thumbs_down: int = 0
+
+    def __post_init__(self) -> None:
+        for name in COUNTS:
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}: {getattr(self, name)} must be >= 0")
+
+    def __add__(self, other: "PairStats") -> "PairStats":
+        return PairStats(
+            self.query, self.entity_id, self.impressions + other.impressions, self.clicks + other.clicks,
+            self.thumbs_up + other.thumbs_up, self.thumbs_down + other.thumbs_down,
+        )
+
+    def score(self, prior: float) -> float:
+        """Beta-smoothed success rate: clicks and thumbs up succeed; unclicked impressions and
+        thumbs down fail; thumbs count double; ``prior`` is the mean of the Beta prior."""
+        successes = self.clicks + 2 * self.thumbs_up
+        failures = max(self.impressions - self.clicks, 0) + 2 * self.thumbs_down
+        return (prior * PRIOR_STRENGTH + successes) / (PRIOR_STRENGTH + successes + failures)
+
+
+def _as_pair_stats(row: PairStats | Mapping[str, Any] | Any) -> PairStats:
+    if isinstance(row, PairStats):
+        return row
+    get = row.get if isinstance(row, Mapping) else (lambda name, default=None: getattr(row, name, default))
+    return PairStats(normalize(str(get("query") or "")), str(get("entity_id") or ""),
+                     *(int(get(name, 0) or 0) for name in COUNTS))
+
+
+def predicted_queries(entity: Entity, keywords: Sequence[str] = ()) -> dict[str, float]:
+    """Queries a user would likely type to find ``entity``, with predicted scores."""
+    title, creator = normalize(entity.title, None), normalize(entity.creator, None)
+    bonus = POPULARITY_BONUS * entity.popularity
+    guesses: list[tuple[str, float]] = [(title, TITLE_SCORE)]
+    if creator:
+        guesses += [(f"{creator} {title}", CREATOR_TITLE_SCORE), (f"{title} {creator}", TITLE_CREATOR_SCORE),
+                    (creator, CREATOR_SCORE)]
+    if entity.album:
+        guesses.append((normalize(entity.album, None), ALBUM_SCORE))
+    for tag in [*(g for g, w in entity.genres.items() if w >= 0.5), *entity.moods]:
+        tag = normalize(tag, None)
+        guesses += [(f"{tag} {word}", PHRASE_SCORE) for word in (TYPES[entity.type].predicted if entity.type in TYPES else ())]
+    guesses += [(word, KEYWORD_SCORE) for word in keywords]
+    queries: dict[str, float] = {}
+    for query, score in guesses:
+        if query and query.strip():
+            queries[query] = max(queries.get(query, 0.0), score + bonus)
+    return queries
+
+
+def _key_tokens(text: str) -> frozenset[str]:
+    tokens = set(text.split())
+    return frozenset(tokens - STOPWORDS or tokens)
+
+
+@dataclass(frozen=True)
+class _KeyPairs:
+    positions: np.ndarray  # int64 catalog rows
+    scores: np.ndarray  # pair scores
+    observed: np.ndarray  # bool: the score comes from feedback (else predicted)
+
+
+@dataclass(frozen=True)
+class MemoryHit:
+    """Why an entity was retrieved from memory: the best key, its similarity and the pair score."""
+
+    entity_id: str
+    position: int
+    score: float
+    key: str
+    similarity: float
+    source: str  # "observed" | "predicted"
+
+
+class MemoryIndex:
+    """Thread-safe Q2E memory over one catalog."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._lock = threading.RLock()
+        self._key_id: dict[str, int] = {}
+        self._keys: list[str] = []
+        self._key_size = np.zeros(1024, dtype=np.int64)  # tokens per key (grown by doubling)
+        self._postings: dict[str, list[int]] = defaultdict(list)  # token -> keys
+        self._posting_arrays: dict[str, np.ndarray] = {}  # the same as arrays, until the token gets a key
+        self._predicted: list[dict[int, float]] = []
+        self._observed: dict[int, dict[int, PairStats]] = defaultdict(dict)  # key -> position -> stats
+        self._n_observed = 0
+        self._scored: dict[int, _KeyPairs] = {}  # key -> its retrievable pairs, until its feedback changes
+
+    @classmethod
+    def build(cls, catalog: Catalog) -> "MemoryIndex":
+        """Cold-start memory from every entity's predicted queries (at most 200 entities per key)."""
+        memory = cls(catalog)
+        keywords = _description_keywords(catalog)
+        by_key: dict[str, list[tuple[float, int]]] = defaultdict(list)
+        for position, entity in enumerate(catalog):
+            for query, score in predicted_queries(entity, keywords[position]).items():
+                by_key[query].append((score, position))
+        for query, pairs in by_key.items():
+            if len(pairs) > MAX_PREDICTED_PER_KEY:
+                pairs = sorted(pairs, key=lambda sp: (-sp[0], sp[1]))[:MAX_PREDICTED_PER_KEY]
+            memory._predicted[memory._key(query)].update((p, s) for s, p in pairs)
+        return memory
+
+    def _key(self, query: str) -> int:
+        key_id = self._key_id.get(query)
+        if key_id is None:
+            key_id = self._key_id[query] = len(self._keys)
+            tokens = _key_tokens(query)
+            self._keys.append(query)
+            if key_id == len(self._key_size):
+                self._key_size = np.concatenate([self._key_size, np.zeros_like(self._key_size)])
+            self._key_size[key_id] = len(tokens)
+            self._predicted.append({})
+            for token in tokens:
+                self._postings[token].append(key_id)
+                self._posting_arrays.pop(token, None)
+        return key_id
+
+    def __len__(self) -> int:
+        """Number of keys (distinct queries) in memory."""
+        return len(self._keys)
+
+    @property
+    def n_observed(self) -> int:
+        """Number of (query, entity) pairs with feedback."""
+        return self._n_observed
+
+    # -- updates -----------------------------------------------------------------------------
+
+    def record(self, query: str, entity_id: str, impressions: int = 0, clicks: int = 0,
+               thumbs_up: int = 0, thumbs_down: int = 0) -> bool:
+        """Add feedback counts to a pair; False (ignored) when the entity is not in the catalog."""
+        return self._apply(PairStats(normalize(query), entity_id, impressions, clicks, thumbs_up, thumbs_down), True)
+
+    def record_shown(self, query: str, entity_ids: Iterable[str]) -> int:
+        """One impression for each of ``entity_ids`` (a result page) under ``query``; returns how many applied."""
+        key = normalize(query)
+        return sum(self._apply(PairStats(key, entity_id, impressions=1), True) for entity_id in entity_ids)
+
+    def load_stats(self, stats: Iterable[PairStats | Mapping[str, Any] | Any]) -> int:
+        """Set pairs' totals from rows (PairStats, mappings or objects with PairStats' fields);
+        returns how many rows applied (rows for entities not in the catalog are skipped)."""
+        return sum(self._apply(_as_pair_stats(row), False) for row in stats)
+
+    def reset_observed(self) -> None:
+        """Forget all feedback: back to the cold-start predictions."""
+        with self._lock:
+            self._observed.clear()
+            self._n_observed = 0
+            self._scored.clear()
+
+    def _apply(self, stats: PairStats, accumulate: bool) -> bool:
+        position = self.catalog.position.get(stats.entity_id)
+        if position is None or not stats.query:
+            return False
+        with self._lock:
+            key_id = self._key(stats.query)
+            self._scored.pop(key_id, None)
+            pairs = self._observed[key_id]
+            previous = pairs.get(position)
+            self._n_observed += previous is None
+            pairs[position] = previous + stats if accumulate and previous else stats
+        return True
+
+    # -- lookup ------------------------------------------------------------------------------
+
+    def _pair_score(self, key_id: int, position: int) -> tuple[float | None, str]:
+        """(score, source); score None for a pair never predicted nor chosen (only shown / disliked)."""
+        predicted = self._predicted[key_id].get(position)
+        observed = self._observed.get(key_id, {}).get(position)
+        if observed is None:
+            return predicted, "predicted"
+        if predicted is None and observed.clicks + observed.thumbs_up == 0:
+            return None, "observed"
+        return observed.score(UNPREDICTED_PRIOR if predicted is None else predicted), "observed"
+
+    def _posting_array(self, token: str) -> np.ndarray:
+        found = self._posting_arrays.get(token)
+        if found is None:
+            found = self._posting_arrays[token] = np.array(self._postings.get(token, ()), dtype=np.int64)
+        return found
+
+    def _matching_keys(self, texts: Iterable[str]) -> dict[int, float]:
+        """Key -> similarity: 1 for the exact text, token Jaccard (capped) for the best partial keys."""
+        matches: dict[int, float] = {}
+        for text in dict.fromkeys(t for t in texts if t):
+            exact = self._key_id.get(text)
+            if exact is not None:
+                matches[exact] = 1.0
+            tokens = _key_tokens(text)
+            if not tokens:
+                continue
+            keys, shared = np.unique(np.concatenate([self._posting_array(t) for t in tokens]), return_counts=True)
+            similarity = np.minimum(PARTIAL_CAP, shared / (len(tokens) + self._key_size[keys] - shared))
+            kept = (similarity >= MIN_SIMILARITY) & (keys != (-1 if exact is None else exact))
+            keys, similarity = keys[kept], similarity[kept]
+            for i in np.lexsort((keys, -similarity))[:MAX_PARTIAL_KEYS].tolist():
+                key_id = int(keys[i])
+                matches[key_id] = max(matches.get(key_id, 0.0), float(similarity[i]))
+        return matches
+
+    def _key_pairs(self, key_id: int) -> "_KeyPairs":
+        """A key's retrievable pairs as arrays (positions, scores, observed?), cached per key."""
+        pairs = self._scored.get(key_id)
+        if pairs is None:
+            rows = []
+            for position in self._predicted[key_id].keys() | self._observed.get(key_id, {}).keys():
+                score, source = self._pair_score(key_id, position)
+                if score is not None:
+                    rows.append((position, score, source == "observed"))
+            positions, scores, observed = zip(*rows) if rows else ((), (), ())
+            pairs = self._scored[key_id] = _KeyPairs(np.array(positions, dtype=np.int64),
+                                                     np.array(scores, dtype=np.float64), np.array(observed, dtype=bool))
+        return pairs
+
+    def lookup(self, texts: Sequence[str], k: int) -> list[MemoryHit]:
+        """Best ``k`` entities for any of ``texts`` (normalized query variants), best first.
+
+        An entity's score is its best ``similarity * pair score`` over the matching keys (the
+        first key in match order on ties); ties between entities go to the lower position."""
+        with self._lock:
+            matches = self._matching_keys(texts)
+            parts = [(key_id, similarity, self._key_pairs(key_id)) for key_id, similarity in matches.items()]
+        parts = [part for part in parts if len(part[2].positions)]
+        if not parts:
+            return []
+        positions = np.concatenate([pairs.positions for _, _, pairs in parts])
+        scores = np.concatenate([similarity * pairs.scores for _, similarity, pairs in parts])
+        match = np.repeat(np.arange(len(parts)), [len(pairs.positions) for _, _, pairs in parts])
+        within = np.concatenate([np.arange(len(pairs.positions)) for _, _, pairs in parts])
+        by_entity = np.lexsort((match, -scores, positions))  # per entity: best score, then earliest key
+        first = np.ones(len(by_entity), dtype=bool)
+        first[1:] = positions[by_entity[1:]] != positions[by_entity[:-1]]
+        best = by_entity[first]
+        best = best[np.lexsort((positions[best], -scores[best]))][:k]
+        hits = []
+        for i in best.tolist():
+            key_id, similarity, pairs = parts[match[i]]
+            hits.append(MemoryHit(self.catalog.entities[positions[i]].id, int(positions[i]), float(scores[i]),
+                                  self._keys[key_id], similarity,
+                                  "observed" if pairs.observed[within[i]] else "predicted"))
+        return hits
+
+    def explain(self, query: str) -> list[dict]:
+        """Every pair stored under ``query`` (normalized): predicted and observed parts, best first."""
+        with self._lock:
+            key_id = self._key_id.get(normalize(query))
+            if key_id is None:
+                return []
+            observed_pairs = self._observed.get(key_id, {})
+            rows = []
+            for position in self._predicted[key_id].keys() | observed_pairs.keys():
+                score, source = self._pair_score(key_id, position)
+                observed = observed_pairs.get(position)
+                rows.append({
+                    "entity_id": self.catalog.entities[position].id, "score": round(score or 0.0, 6),
+                    "source": source,
+                    "predicted": self._predicted[key_id].get(position),
+                    **({k: v for k, v in asdict(observed).items() if k not in ("query", "entity_id")}
+                       if observed else {}),
+                })
+        return sorted(rows, key=lambda r: -r["score"])
+
+
+def _description_keywords(catalog: Catalog) -> list[tuple[str, ...]]:
+    """Per entity, its ``KEYWORDS_PER_ENTITY`` rarest description words (>= 4 letters, no
+    stopwords; the longer word first on ties)."""
+    words = [
+        list(dict.fromkeys(t for t in tokenize(e.description, max_chars=None) if len(t) >= 4 and t not in STOPWORDS))
+        for e in catalog
+    ]
+    df = Counter(t for ws in words for t in ws)
+    return [tuple(sorted(ws, key=lambda t: (df[t], -len(t), t))[:KEYWORDS_PER_ENTITY]) for ws in words]

@@ -1,0 +1,105 @@
+"""``explore``: fresh and long-tail entities within the query's understood categories.
+
+Static strategies rarely surface what nobody has played yet, so feedback never reaches it.
+This arm scopes the catalog to what the query is about (matched artists and albums, genre /
+mood / decade / language attributes, wanted entity types; plain token matches when nothing
+else was understood) and scores each in-scope entity
+
+    match x (1 + FRESHNESS x freshness + LONG_TAIL x (1 - popularity)) / (1 + FRESHNESS + LONG_TAIL)
+
+where ``match`` in (0, 1] is relative to the best in-scope match and ``freshness`` halves
+every ``HALF_LIFE_DAYS`` before the catalog's newest date (not today: the result is a pure
+function of the query and catalog). It is deterministic: the bandit supplies the randomness.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ltrr_core.retrieval.candidates import Candidates
+from ltrr_core.retrieval.strategies.structured import (
+    MAX_QUERY_TOKENS,
+    attribute_readings,
+    metadata_index,
+)
+from ltrr_core.understanding.understander import normalize_name
+
+if TYPE_CHECKING:
+    from ltrr_core.retrieval.resources import Resources
+    from ltrr_core.selection.context import Context
+    from ltrr_core.understanding.query import QueryUnderstanding
+
+HALF_LIFE_DAYS = 60.0
+FRESHNESS = 1.5
+LONG_TAIL = 1.0
+TYPE_DAMPING = 0.9  # in-scope entities of an unwanted type: match x (1 - TYPE_DAMPING x likelihood)
+TOKEN_MATCH = 0.3  # scope weight of a plain token hit in the title/artist/album fields
+
+
+class Explore:
+    name = "explore"
+    description = "Fresh and long-tail items in the understood categories (exploration)"
+    uses_context = False
+    learns = False
+
+    def __init__(self, resources: "Resources") -> None:
+        self.index = metadata_index(resources.catalog)
+        days = self.index.added_day
+        newest = np.nanmax(days) if np.isfinite(days).any() else 0.0
+        age = np.where(np.isfinite(days), newest - days, np.inf)
+        self.freshness = np.exp(-math.log(2.0) * np.maximum(age, 0.0) / HALF_LIFE_DAYS)
+        self.prior = (1.0 + FRESHNESS * self.freshness + LONG_TAIL * (1.0 - self.index.popularity)) / (1.0 + FRESHNESS + LONG_TAIL)
+
+    def retrieve(self, query: "QueryUnderstanding", context: "Context", k: int) -> Candidates:
+        if query.is_empty:
+            return Candidates.empty(self.name)
+        idx = self.index
+        match = np.zeros(idx.n)
+        scopes = self._scope_fields(query, match)
+        for name, readings in attribute_readings(query, min_likelihood=0.0).items():
+            match += idx.attribute_match(readings)
+            scopes.append(name)
+        wanted = {t: p for t, p in query.entity_types.items() if t in idx.type_names}
+        if wanted:
+            type_ok = idx.type_mask(wanted)
+            if match.any():
+                match *= np.where(type_ok, 1.0, 1.0 - TYPE_DAMPING * max(wanted.values()))
+            else:
+                match[type_ok] = max(wanted.values())
+            scopes.append("entity_type")
+        if not match.any():
+            self._scope_tokens(query, match)
+            scopes.append("tokens")
+        positions = np.flatnonzero(match > 0)
+        if len(positions) == 0:
+            return Candidates.empty(self.name, reason="nothing in scope")
+        relative = match[positions] / match[positions].max()
+        return Candidates.from_scores(
+            self.name, idx.ids, positions, relative * self.prior[positions], k,
+            scope=scopes, half_life_days=HALF_LIFE_DAYS,
+        )
+
+    def _scope_fields(self, query: "QueryUnderstanding", match: np.ndarray) -> list[str]:
+        """Matched artists bring all their works, matched albums their tracks (title words do not scope)."""
+        names = self.index.names
+        scopes: list[str] = []
+        for reading in query.interpretations:
+            if reading.kind != "field" or reading.name == "title":
+                continue
+            key = normalize_name(reading.value)
+            own_key, works_key = ("artist", "creator") if reading.name == "artist" else ("album", "album_of")
+            for rows in (names[own_key].get(key), names[works_key].get(key)):
+                if rows is not None:
+                    np.maximum.at(match, rows, reading.likelihood)
+                    scopes.append(reading.name)
+        return sorted(set(scopes))
+
+    def _scope_tokens(self, query: "QueryUnderstanding", match: np.ndarray) -> None:
+        for token in dict.fromkeys(query.content_tokens[:MAX_QUERY_TOKENS]):
+            for field_name in ("artist", "title", "album", "description"):
+                rows = self.index.postings[field_name].get(token)
+                if rows is not None:
+                    match[rows] += TOKEN_MATCH

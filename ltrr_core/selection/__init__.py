@@ -1,0 +1,1 @@
+"""Selection: the context vector and the bandit that picks a subset of strategies and their depths."""

@@ -1,0 +1,1 @@
+"""Simulation: seeded users with hidden intents, their clicks, and sandboxed runs."""

@@ -1,0 +1,273 @@
+"""Simulation: seeded simulated users search through the engine, click, and teach the bandit.
+
+Every round returns the truth with it (target, relevant set, which strategies could have
+found it), so hit rate, regret and off-policy estimates can be graded::
+
+    oracle_hit = any relevant item in the union of ALL strategies at full depth
+    hit        = any relevant item in the union of the CHOSEN arms
+    regret     = oracle_hit - hit
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from ltrr_core.engine import Engine, SearchResult
+from ltrr_core.retrieval.candidates import Candidates
+from ltrr_core.selection.bandit import POLICIES, ArmStats, PolicyConfig
+from ltrr_core.selection.context import Context, UserProfile
+from ltrr_core.simulation.clicks import ClickModel, Response
+from ltrr_core.simulation.intents import Intent
+from ltrr_core.simulation.traffic import TrafficGenerator, validate_mix
+from ltrr_core.understanding.query import QueryUnderstanding
+
+COMPARE_POLICIES = ("linucb", "lints", "egreedy", "random", "all")
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """One simulated run. ``mix_after`` replaces ``mix`` from round ``shift_at`` on (a traffic shift).
+
+    Simulated users scan up to ``shown`` results, examining rank r with probability
+    1 / sqrt(r): people looking for a topic scroll further than the first ten.
+    """
+
+    rounds: int = 500
+    seed: int = 7
+    policy: str = "linucb"
+    mix: dict[str, float] | None = None
+    mix_after: dict[str, float] | None = None
+    shift_at: int | None = None
+    shown: int = 30
+    click_model: ClickModel = field(default_factory=lambda: ClickModel(eta=0.5))
+    policy_params: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.rounds <= 1_000_000:
+            raise ValueError(f"rounds: {self.rounds} must be between 1 and 1,000,000")
+        if not 1 <= self.shown <= 200:
+            raise ValueError(f"shown: {self.shown} must be between 1 and 200")
+        if self.shift_at is not None and not 0 < self.shift_at < self.rounds:
+            raise ValueError(f"shift_at: {self.shift_at} must fall inside 1..{self.rounds - 1}")
+        validate_mix(self.mix)
+        validate_mix(self.mix_after)
+        PolicyConfig(name=self.policy, **self.policy_params)  # validates the policy name and params
+
+
+@dataclass(frozen=True)
+class RoundRecord:
+    """One simulated search, with the truth."""
+
+    round: int
+    policy: str
+    kind: str
+    query: str
+    target_id: str
+    chosen: tuple[str, ...]
+    propensity: float
+    explored: bool
+    candidates: int
+    hit: bool
+    oracle_hit: bool
+    found_by: tuple[str, ...]
+    confirmed: str | None
+    rewards: dict[str, float]
+    search_id: int | None
+    ms: float
+
+    @property
+    def regret(self) -> int:
+        return int(self.oracle_hit) - int(self.hit)
+
+
+class SimulationRun:
+    """Runs a :class:`SimulationConfig` on an engine, a batch at a time (the UI polls ``history``)."""
+
+    def __init__(self, engine: Engine, config: SimulationConfig, traffic: TrafficGenerator | None = None) -> None:
+        self.engine = engine
+        self.config = config
+        self.rng = np.random.default_rng(config.seed + 1)
+        traffic = traffic or TrafficGenerator(engine.catalog, seed=config.seed)
+        self.started = time.perf_counter()
+        self.intents = _draw_traffic(traffic, config)
+        self.records: list[RoundRecord] = []
+        self._static: dict[tuple, Candidates] = {}
+        self.elapsed = 0.0
+        engine.start_run(PolicyConfig(name=config.policy, seed=config.seed, **config.policy_params))
+        self._prefetch()
+        self.prepare_s = time.perf_counter() - self.started
+
+    @property
+    def done(self) -> bool:
+        return len(self.records) >= len(self.intents)
+
+    def iter_batches(self, size: int = 50) -> Iterator[list[RoundRecord]]:
+        while not self.done:
+            yield self.step(size)
+
+    def run(self) -> "SimulationRun":
+        for _ in self.iter_batches(200):
+            pass
+        return self
+
+    def step(self, n: int = 1) -> list[RoundRecord]:
+        start = time.perf_counter()
+        out = [self._round(self.intents[len(self.records)]) for _ in range(min(n, len(self.intents) - len(self.records)))]
+        self.elapsed += time.perf_counter() - start
+        if self.done:
+            self.engine.save_state()
+        return out
+
+    def _cache_key(self, name: str, understanding: QueryUnderstanding, context: Context) -> tuple | None:
+        """Where a strategy's full-depth list is cached; None for one that learns (retrieved every round)."""
+        strategy = self.engine.pipeline.strategy(name)
+        if strategy.learns:
+            return None
+        return name, understanding.normalized, context if strategy.uses_context else None
+
+    def _prefetch(self) -> None:
+        """Batch what batches: context-free strategies with ``retrieve_many`` (semantic: one
+        encoder call and one faiss call) run once over every distinct query, up front."""
+        pipeline = self.engine.pipeline
+        understood = {}
+        for intent in self.intents:
+            u = pipeline.understand(intent.query)
+            understood.setdefault(u.normalized, u)
+        queries = list(understood.values())
+        depth = max(self.engine.policy.depths)
+        for name in self.engine.strategy_names:
+            strategy = pipeline.strategy(name)
+            if hasattr(strategy, "retrieve_many") and not (strategy.learns or strategy.uses_context):
+                found = pipeline.retrieve_many(name, queries, depth)
+                self._static.update(((name, u.normalized, None), c) for u, c in zip(queries, found))
+
+    def _full_depth(self, understanding: QueryUnderstanding, context: Context) -> dict[str, Candidates]:
+        """Every strategy at full depth (the oracle's view): static ones from the cache."""
+        depth = max(self.engine.policy.depths)
+        full = {}
+        for name in self.engine.strategy_names:
+            key = self._cache_key(name, understanding, context)
+            found = self._static.get(key) if key else None
+            if found is None:
+                found = self.engine.pipeline.retrieve(name, understanding, context, depth)
+                if key:
+                    self._static[key] = found
+            full[name] = found
+        return full
+
+    def _round(self, intent: Intent) -> RoundRecord:
+        engine, t0 = self.engine, time.perf_counter()
+        u = engine.pipeline.understand(intent.query)
+        full = self._full_depth(u, intent.context)
+        res = engine.search(intent.query, intent.context, k=self.config.shown, source="simulated",
+                            user_id=intent.context.user.id, retrieved=full)
+        if res.search_id is None:  # an empty query: nothing to learn from
+            return self._record(intent, res, False, False, (), None, {}, t0)
+        found_by = tuple(s for s, c in full.items() if intent.relevant & set(c.ids))
+        hit = bool(intent.relevant & set(res.pool.ids))
+        response, rewards = answer(engine, res, intent, self.config.click_model, self.rng)
+        return self._record(intent, res, hit, bool(found_by), found_by, response.confirmed, rewards, t0)
+
+    def _record(self, intent, res, hit, oracle_hit, found_by, confirmed, rewards, t0) -> RoundRecord:
+        sel = res.selection
+        record = RoundRecord(
+            len(self.records) + 1, self.config.policy, intent.kind, intent.query, intent.target_id,
+            sel.chosen if sel else (), sel.propensity if sel else 1.0, sel.explored if sel else False,
+            len(res.pool), hit, oracle_hit, found_by, confirmed, rewards, res.search_id,
+            (time.perf_counter() - t0) * 1000)
+        self.records.append(record)
+        return record
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """One row per round with running aggregates (cumulative regret, hit rates)."""
+        frame = pd.DataFrame([{**{k: v for k, v in r.__dict__.items() if k != "rewards"},
+                               "chosen": ",".join(r.chosen), "found_by": ",".join(r.found_by),
+                               "regret": r.regret, **{f"reward:{a}": v for a, v in r.rewards.items()}}
+                              for r in self.records])
+        if frame.empty:
+            return frame
+        frame["cum_regret"] = frame["regret"].cumsum()
+        frame["hit_rate"] = frame["hit"].expanding().mean()
+        frame["oracle_hit_rate"] = frame["oracle_hit"].expanding().mean()
+        return frame
+
+    def summary(self) -> dict:
+        """The figures ``ltrr simulate --json`` prints. ``searches_per_s`` counts the whole run:
+        the preparation (``prepare_s``: drawing the traffic, then understanding, encoding and
+        dense search of every distinct query in batches) and the rounds. Loading the engine
+        (indexes, model) comes before and is not counted."""
+        n = len(self.records)
+        hits = sum(r.hit for r in self.records)
+        stats = ArmStats()  # this run's own pulls (the engine's bandit may have moved on to another run)
+        for record in self.records:
+            for arm, reward in record.rewards.items():
+                stats.add(arm, reward)
+        return {
+            "rounds": n,
+            "policy": self.config.policy,
+            "seed": self.config.seed,
+            "hit_rate": hits / n if n else 0.0,
+            "oracle_hit_rate": sum(r.oracle_hit for r in self.records) / n if n else 0.0,
+            "cumulative_regret": sum(r.regret for r in self.records),
+            "candidates_per_search": float(np.mean([r.candidates for r in self.records])) if n else 0.0,
+            "confirmed_rate": sum(r.confirmed is not None for r in self.records) / n if n else 0.0,
+            "per_arm": {a: {"pulls": stats.pulls[a], "mean_reward": round(stats.mean(a), 4)}
+                        for a in sorted(stats.pulls)},
+            "searches_per_s": n / (self.prepare_s + self.elapsed) if self.elapsed else 0.0,
+            "prepare_s": round(self.prepare_s, 3),
+        }
+
+
+def answer(engine: Engine, result: SearchResult, intent: Intent, click_model: ClickModel,
+           rng: np.random.Generator) -> tuple[Response, dict[str, float]]:
+    """The simulated user reacts to a logged result: the click model decides; the engine settles
+    the bandit round on the confirmed item and stores every click and thumb as simulated feedback,
+    in one write."""
+    response = click_model.respond([i.id for i in result.items], intent, rng)
+    events = [(entity_id, kind) for kind, ids in (("click", response.clicked_ids), ("thumbs_up", response.thumbs_up),
+                                                   ("thumbs_down", response.thumbs_down)) for entity_id in ids]
+    rewards = engine.respond(result.search_id, response.confirmed, events, "simulated", intent.context.user.id)
+    return response, rewards
+
+
+def simulate_user_turn(engine: Engine, seed: int, profile: UserProfile | None = None,
+                       k: int = 10) -> tuple[SearchResult, dict]:
+    """One simulated user (``profile``, or one drawn) searches with their own intent and answers
+    through the default click model. Returns the result and what the user did."""
+    traffic = TrafficGenerator(engine.catalog, seed=seed, profiles=[profile] if profile else None)
+    intent = traffic.draw(1)[0]
+    result = engine.search(intent.query, intent.context, k=k, source="simulated", user_id=intent.context.user.id)
+    report = {"user": intent.context.user.id, "kind": intent.kind, "query": intent.query, "target": intent.target_id,
+              "clicked": [], "thumbs_up": [], "confirmed": None, "rewards": {}}
+    if result.search_id is not None:
+        response, rewards = answer(engine, result, intent, ClickModel(), np.random.default_rng(seed))
+        report.update(clicked=list(response.clicked_ids), thumbs_up=list(response.thumbs_up),
+                      confirmed=response.confirmed, rewards=rewards)
+    return result, report
+
+
+def _draw_traffic(traffic: TrafficGenerator, config: SimulationConfig) -> list[Intent]:
+    if config.shift_at is None:
+        return traffic.draw(config.rounds, config.mix)
+    return traffic.draw(config.shift_at, config.mix) + traffic.draw(config.rounds - config.shift_at, config.mix_after)
+
+
+def compare(engine: Engine, config: SimulationConfig, policies: tuple[str, ...] = COMPARE_POLICIES,
+            progress=None) -> dict[str, SimulationRun]:
+    """Every policy on the same seeded traffic (same intents, same click randomness)."""
+    runs = {}
+    for policy in policies:
+        if policy.split(":")[0] not in POLICIES:
+            raise ValueError(f"policy: {policy!r} is not one of {sorted(POLICIES)}")
+        run = SimulationRun(engine, replace(config, policy=policy))
+        for _ in run.iter_batches(100):
+            if progress:
+                progress(policy, len(run.records) / config.rounds)
+        runs[policy] = run
+    return runs

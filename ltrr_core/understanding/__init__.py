@@ -1,0 +1,1 @@
+"""Query understanding: normalization, typo correction, interpretations with likelihoods."""

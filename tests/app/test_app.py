@@ -1,0 +1,213 @@
+"""The Streamlit dashboard driven headlessly with AppTest: every page renders, search shows the
+trace, feedback lands in SQLite, bad input is a message (never a traceback), a simulation feeds
+the live charts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ltrr_core.catalog.hard_cases import HARD_CASES
+from ltrr_core.feedback.store import FeedbackStore
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES = ("pages/search.py", "pages/live.py", "pages/labelling.py", "pages/evaluation.py", "pages/catalog.py")
+TIMEOUT = 300  # the first run of the module opens the engine (model load, cached embeddings)
+
+
+@pytest.fixture(scope="module")
+def db_path(app_cache_dir, tmp_path_factory):
+    """The app reads LTRR_CACHE_DIR / LTRR_DB_PATH through Settings.from_env."""
+    db = tmp_path_factory.mktemp("app_db") / "feedback.db"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LTRR_CACHE_DIR", str(app_cache_dir))
+        mp.setenv("LTRR_DB_PATH", str(db))
+        yield db
+
+
+def started(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    if page:
+        at.switch_page(page).run()
+        assert not at.exception, at.exception
+    return at
+
+
+def search(at: AppTest, query: str) -> AppTest:
+    at.text_input(key="query").set_value(query)
+    at.button(key="search").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def label_count(db_path: Path) -> int:
+    with FeedbackStore(db_path) as store:
+        return len(store.labels(judge="analyst"))
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_exception(db_path, page):
+    at = started(page)
+    assert at.title, f"{page} shows no title"
+    assert not at.error, texts(at.error)
+
+
+def test_first_run_shows_three_example_queries(db_path):
+    at = started()
+    examples = [at.button(key=f"example_{i}").label for i in range(3)]
+    assert HARD_CASES["love_types"]["query"] in examples[2]
+    at.button(key="example_0").click().run()
+    res = at.session_state["last_result"]
+    assert res.query == HARD_CASES["typo_artists"][0][2]
+    assert res.understanding.corrections, "the typo'd artist example shows no typo fix"
+
+
+def test_search_shows_arm_table_understanding_and_results(db_path):
+    at = search(started(), "love")
+    res = at.session_state["last_result"]
+    arm_table = next(t.value for t in at.table if "propensity" not in t.value.columns and "why" in t.value.columns)
+    assert set(arm_table["arm"]) == {a.arm for a in res.selection.arms}
+    assert (arm_table["picked"] == "yes").sum() == len(res.selection.chosen)
+    assert len(res.items) == 10
+    shown = texts(at.markdown)
+    assert f"1. {res.items[0].title}" in shown
+    assert ":blue-badge[" in shown or ":orange-badge[" in shown or ":green-badge[" in shown
+    assert f"{res.selection.propensity:.3f}" in texts(at.caption)
+
+
+def test_empty_query_gives_a_message_not_an_error(db_path):
+    at = search(started(), "   ")
+    assert "Type a query" in texts(at.info)
+    assert not at.error
+    assert "last_result" not in at.session_state
+
+
+def test_thumbs_up_and_label_are_written_to_the_store(db_path):
+    at = search(started(), HARD_CASES["description_only"][0][1])
+    res = at.session_state["last_result"]
+    first = res.items[0]
+    at.button(key="up_1").click().run()
+    assert not at.exception
+    assert at.session_state["last_result"] is res, "a feedback click must not rerun the search"
+    with FeedbackStore(db_path) as store:
+        events = store.feedback_events(kind="thumbs_up", search_id=res.search_id)
+    assert list(events["entity_id"]) == [first.id]
+    at.segmented_control(key=f"grade_{res.search_id}_1").set_value(3).run()
+    with FeedbackStore(db_path) as store:
+        labels = [(l.entity_id, l.grade) for l in store.labels(judge="analyst")]
+    assert (first.id, 3) in labels
+
+
+def test_explain_toggle_shows_contributions_or_a_note(db_path):
+    at = search(started(), "love")
+    at.toggle(key="show_explain").set_value(True).run()
+    assert not at.exception
+    explained = at.session_state[f"explain_{at.session_state['last_result'].search_id}"]
+    assert explained.empty or len(explained) > 0
+
+
+def test_short_simulation_updates_the_live_charts(db_path):
+    at = started("pages/live.py")
+    at.number_input(key="sim_rounds").set_value(20)
+    at.button(key="sim_start").click().run()
+    assert not at.exception, at.exception
+    runner = at.session_state["sim_runner"]
+    assert runner.wait(600), "the 20-round simulation did not finish"
+    at.run()
+    assert not at.exception, at.exception
+    snap = runner.snapshot()
+    assert snap.status == "done" and snap.done_rounds == 20
+    assert list(snap.history["round"]) == list(range(1, 21))
+    charts = {c.proto.id: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+    titles = [spec["layout"]["title"]["text"] for spec in charts.values()]
+    assert any("Cumulative regret" in t for t in titles) and any("Running reward" in t for t in titles)
+    summary = next(t.value for t in at.table if "oracle_hit_rate" in t.value.columns)
+    assert int(summary.loc["linucb", "rounds"]) == 20
+
+
+def test_absurd_simulation_input_is_a_message(db_path):
+    at = started("pages/live.py")
+    at.multiselect(key="sim_policies").set_value([])
+    at.button(key="sim_start").click().run()
+    assert not at.exception
+    assert "pick at least one policy" in texts(at.error)
+
+
+def test_catalog_page_lists_counts_and_applies_a_policy(db_path):
+    at = started("pages/catalog.py")
+    counts = next(t.value for t in at.table if "entities" in t.value.columns)
+    assert counts["entities"].sum() > 20_000 and "track" in counts.index
+    at.selectbox(key="policy_name").set_value("egreedy")
+    at.number_input(key="policy_epsilon").set_value(0.2)
+    at.button(key="apply_policy").click().run()
+    assert not at.exception
+    assert "Policy set to egreedy" in texts(at.success)
+    at.selectbox(key="policy_name").set_value("linucb")
+    at.number_input(key="policy_epsilon").set_value(0.05)
+    at.button(key="apply_policy").click().run()
+
+
+def test_catalog_bad_csv_inputs_are_messages(db_path, tmp_path):
+    at = started("pages/catalog.py")
+    at.radio(key="source_kind").set_value("csv").run()
+    at.text_input(key="csv_path").set_value(str(tmp_path / "missing.csv")).run()
+    assert "is not a file" in texts(at.error)
+    unmapped = tmp_path / "unmapped.csv"
+    unmapped.write_text("name,artist\nHello,Adele\n")
+    at.text_input(key="csv_path").set_value(str(unmapped)).run()
+    assert "map the required field(s) id, type, title" in texts(at.error)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,type,title,popularity\nx1,track,Hello,0.5\nx2,track,World,250\n")
+    at.text_input(key="csv_path").set_value(str(bad)).run()
+    at.button(key="apply_source").click().run()
+    assert not at.exception
+    message = texts(at.error)
+    assert "line 3" in message and "popularity" in message
+
+
+def test_labelling_page_grades_and_rejects_a_malformed_file(db_path):
+    at = search(started(), "love")
+    at.switch_page("pages/labelling.py").run()
+    assert not at.exception
+    before = label_count(db_path)
+    at.radio(key="grade_choice").set_value(2)
+    at.button(key="grade_submit").click().run()
+    assert not at.exception
+    assert label_count(db_path) == before + 1
+    at.file_uploader(key="labels_upload").set_value(("bad.csv", b"query,docid,rating\nlove,trk_x,2\nlove,trk_y,seven\n", "text/csv"))
+    at.run()
+    at.button(key="labels_import").click().run()
+    assert not at.exception
+    assert "bad.csv: line 3" in texts(at.error)
+
+
+def test_evaluation_page_validates_the_beir_folder(db_path, tmp_path):
+    at = started("pages/evaluation.py")
+    at.text_input(key="beir_eval_dir").set_value(str(tmp_path / "nowhere"))
+    at.button(key="eval_run").click().run()
+    assert not at.exception
+    assert "is not a folder" in texts(at.error)
+
+
+def test_scenario_preset_starts_a_shifted_run_with_its_caption(db_path):
+    at = started("pages/live.py")
+    at.number_input(key="sim_rounds").set_value(20)
+    at.button(key="scenario_3").click().run()
+    assert not at.exception, at.exception
+    runner = at.session_state["sim_runner"]
+    try:
+        config = runner.configs["linucb"]
+        assert config.shift_at == 10
+        assert config.mix == {"spearfish": 0.9, "broad": 0.1, "semantic": 0.0, "fresh": 0.0}
+        assert config.mix_after == {"spearfish": 0.0, "broad": 0.2, "semantic": 0.8, "fresh": 0.0}
+        assert "re-adapt" in texts(at.info)
+    finally:
+        runner.stop()

@@ -1,0 +1,177 @@
+"""The real app in headless Debian Chromium: search, thumbs up (checked in SQLite), a live simulation.
+
+Screenshots of every page go to test-artifacts/; the Search and Live learning ones are also
+copied to docs/screenshots/ for the README.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from ltrr_core.feedback.store import FeedbackStore
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+README_SHOTS = ROOT / "docs" / "screenshots"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync"]
+START_TIMEOUT_S = 120
+README_HEIGHT = 1500
+FIRST_LOAD_MS = 240_000  # the engine opens on the first page view (model load; embeddings come from the warmed cache)
+
+if not CHROMIUM.exists():
+    pytest.skip("/usr/bin/chromium is missing: run scripts/browser-deps.sh (apt-get install chromium)",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+expect = sync_api.expect
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(app_cache_dir, tmp_path_factory):
+    """``streamlit run app.py`` on a free port with its own DB; yields (url, db_path)."""
+    db = tmp_path_factory.mktemp("browser_db") / "feedback.db"
+    port = free_port()
+    env = {**os.environ, "LTRR_CACHE_DIR": str(app_cache_dir), "LTRR_DB_PATH": str(db)}
+    log = (tmp_path_factory.mktemp("browser_log") / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"streamlit did not become healthy; see {log.name}")
+        time.sleep(0.5)
+    yield url, db
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        pg = context.new_page()
+        started = time.perf_counter()
+        pg.goto(server[0])
+        expect(pg.get_by_test_id("stTextInput").locator("input").first).to_be_visible(timeout=FIRST_LOAD_MS)
+        print(f"\nfirst page view (engine open + model load, embeddings cached): {time.perf_counter() - started:.1f} s")
+        yield pg
+        browser.close()
+
+
+def screenshot(pg, name: str, readme: bool = False) -> Path:
+    """A full-page PNG (Streamlit scrolls inside stMain, so grow the viewport to its height first);
+    README copies keep the first README_HEIGHT pixels so the committed files stay small."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    height = pg.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+    pg.set_viewport_size({"width": 1400, "height": min(max(int(height), 800), 6000)})
+    path = ARTIFACTS / f"{name}.png"
+    pg.screenshot(path=str(path))
+    pg.set_viewport_size({"width": 1400, "height": 1000})
+    if readme:
+        README_SHOTS.mkdir(parents=True, exist_ok=True)
+        pg.set_viewport_size({"width": 1280, "height": README_HEIGHT})
+        pg.screenshot(path=str(README_SHOTS / path.name))
+        pg.set_viewport_size({"width": 1400, "height": 1000})
+    return path
+
+
+def no_exception(pg) -> None:
+    expect(pg.get_by_test_id("stException")).to_have_count(0)
+
+
+def open_page(pg, label: str) -> None:
+    pg.get_by_test_id("stSidebarNavLink").filter(has_text=label).first.click()
+    expect(pg.get_by_test_id("stHeading").filter(has_text=label).first).to_be_visible(timeout=60_000)
+
+
+def test_search_then_thumbs_up_lands_in_sqlite(page, server):
+    _, db = server
+    box = page.get_by_test_id("stTextInput").locator("input").first
+    expect(box).to_be_visible(timeout=FIRST_LOAD_MS)
+    box.fill("love")
+    started = time.perf_counter()
+    page.get_by_role("button", name="Search", exact=True).click()
+    first = page.locator(".st-key-result_1")  # the container keyed result_1 holds the top result
+    expect(first).to_contain_text("1. ", timeout=60_000)
+    print(f"\nsearch 'love': results visible {time.perf_counter() - started:.2f} s after the click")
+    arm_rows = page.locator(".st-key-arm_table tbody tr")
+    expect(arm_rows.filter(has_text="yes").first).to_be_visible()
+    no_exception(page)
+    first.get_by_role("button", name="Thumbs up").click()
+    deadline = time.monotonic() + 30
+    while True:
+        with FeedbackStore(db) as store:
+            events = store.feedback_events(kind="thumbs_up")
+        if len(events) or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert len(events) == 1, "the thumbs-up click did not reach the feedback store"
+    with FeedbackStore(db) as store:
+        shown = store.impressions(int(events["search_id"].iloc[0]))
+    assert events["entity_id"].iloc[0] == shown[0].entity_id, "the thumbs up is not for the first result"
+    screenshot(page, "search", readme=True)
+
+
+def test_live_simulation_draws_charts_while_another_tab_searches(page, server):
+    open_page(page, "Live learning")
+    no_exception(page)
+    page.get_by_test_id("stNumberInput").filter(has_text="Rounds per policy").locator("input").fill("60")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Start", exact=True).click()
+    expect(page.get_by_test_id("stPlotlyChart").first.locator(".js-plotly-plot")).to_be_visible(timeout=120_000)
+    other = page.context.browser.new_context().new_page()  # a second session while the simulation runs
+    other.goto(server[0])
+    box = other.get_by_test_id("stTextInput").locator("input").first
+    expect(box).to_be_visible(timeout=60_000)
+    box.fill("podcast about making bread")
+    started = time.perf_counter()
+    other.get_by_role("button", name="Search", exact=True).click()
+    expect(other.locator(".st-key-result_1")).to_contain_text("1. ", timeout=60_000)
+    print(f"\nsearch in a second tab during the simulation: {time.perf_counter() - started:.2f} s")
+    other.context.close()
+    progress = page.get_by_text("done: 60 / 60 rounds")
+    expect(progress).to_be_visible(timeout=300_000)
+    expect(page.get_by_test_id("stPlotlyChart").locator(".js-plotly-plot")).to_have_count(5)
+    no_exception(page)
+    screenshot(page, "live_learning", readme=True)
+
+
+@pytest.mark.parametrize("label,name", [("Labelling", "labelling"), ("Evaluation", "evaluation"),
+                                        ("Catalog & settings", "catalog")])
+def test_other_pages_render(page, label, name):
+    open_page(page, label)
+    no_exception(page)
+    screenshot(page, name)

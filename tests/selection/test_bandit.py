@@ -1,0 +1,113 @@
+"""The subset bandit on synthetic traffic: propensities, learning, explanations, persistence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ltrr_core.selection.bandit import Bandit, PolicyConfig, split_arm
+
+STRATEGIES = ["lexical", "popular", "structured", "semantic", "memory", "explore"]
+
+
+def synthetic_round(rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    """Two kinds of query: topic queries only `semantic` answers, typo'd names only `structured`."""
+    topic = rng.random() < 0.5
+    x = np.array([1.0, float(topic), float(not topic), rng.random()])
+    return x, "semantic" if topic else "structured"
+
+
+def rewards_for(chosen: tuple[str, ...], best: str, rng: np.random.Generator) -> dict[str, float]:
+    return {a: float(split_arm(a)[0] == best and rng.random() < 0.95) for a in chosen}
+
+
+def run(config: PolicyConfig, rounds: int, seed: int = 0) -> np.ndarray:
+    """Per-round regret against the oracle (which always hits)."""
+    rng = np.random.default_rng(seed)
+    bandit = Bandit(STRATEGIES, 4, config)
+    regret = np.zeros(rounds)
+    for t in range(rounds):
+        x, best = synthetic_round(rng)
+        selection = bandit.select(x)
+        hit = any(split_arm(a)[0] == best for a in selection.chosen)
+        regret[t] = 1 - hit
+        bandit.update(x, rewards_for(selection.chosen, best, rng))
+    return regret
+
+
+def test_linucb_regret_decreases_and_beats_random():
+    linucb = run(PolicyConfig(name="linucb", max_arms=2, epsilon=0.05), 1500)
+    random = run(PolicyConfig(name="random", max_arms=2), 1500)
+    assert linucb[-500:].mean() < linucb[:200].mean() / 2
+    assert linucb[-500:].mean() < 0.1
+    assert linucb.sum() < 0.4 * random.sum()
+
+
+def test_propensity_matches_action_distribution_and_sums_to_one():
+    config = PolicyConfig(epsilon=0.2, max_arms=3)
+    bandit = Bandit(STRATEGIES, 4, config)
+    rng = np.random.default_rng(3)
+    explored = 0
+    for _ in range(200):
+        x, best = synthetic_round(rng)
+        dist = bandit.action_distribution(x)
+        sel = bandit.select(x)
+        assert dist.sum() == pytest.approx(1.0)
+        assert sel.propensity == pytest.approx(dist[bandit.subset_index(sel.chosen)])
+        # the epsilon part spreads epsilon / |subsets| on every subset; the greedy one gets the rest
+        assert dist.min() == pytest.approx(config.epsilon / len(bandit.subsets))
+        explored += sel.explored
+        bandit.update(x, rewards_for(sel.chosen, best, rng))
+    assert 20 <= explored <= 65  # ~ epsilon * 200
+
+
+def test_subsets_hold_one_depth_per_strategy_up_to_max_arms():
+    bandit = Bandit(STRATEGIES, 4, PolicyConfig(max_arms=2, depths=(10, 50)))
+    assert len(bandit.subsets) == 6 * 2 + 15 * 4
+    for subset in bandit.subsets:
+        strategies = [split_arm(a)[0] for a in subset]
+        assert len(strategies) == len(set(strategies)) <= 2
+
+
+def test_same_seed_same_choices():
+    assert np.array_equal(run(PolicyConfig(seed=5), 300, seed=1), run(PolicyConfig(seed=5), 300, seed=1))
+
+
+def test_explanations_split_score_into_mean_and_bonus():
+    bandit = Bandit(STRATEGIES, 4, PolicyConfig(alpha=1.0))
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        x, best = synthetic_round(rng)
+        bandit.update(x, rewards_for(bandit.select(x).chosen, best, rng))
+    x = np.array([1.0, 1.0, 0.0, 0.5])
+    sel = bandit.select(x)
+    for arm in sel.arms:
+        model = bandit.mab._imp.arm_to_model[arm.arm]
+        assert arm.expected == pytest.approx(x @ model.beta)
+        assert arm.bonus == pytest.approx(np.sqrt(x @ model.A_inv @ x))  # alpha = 1
+        assert arm.score == pytest.approx(arm.expected + arm.bonus)
+        assert arm.picked == (arm.arm in sel.chosen)
+        assert arm.why
+    assert sum(a.pulls for a in sel.arms) == sum(bandit.stats.pulls.values())
+
+
+@pytest.mark.parametrize("name,expected", [("all", 6), ("fixed:semantic", 1)])
+def test_fixed_policies(name, expected):
+    bandit = Bandit(STRATEGIES, 4, PolicyConfig(name=name))
+    sel = bandit.select(np.ones(4))
+    assert len(sel.chosen) == expected and sel.propensity == 1.0 and not sel.explored
+    assert all(split_arm(a)[1] == 100 for a in sel.chosen)
+
+
+@pytest.mark.parametrize("kwargs,field", [
+    ({"name": "greedy"}, "policy name"), ({"epsilon": 1.5}, "epsilon"), ({"alpha": -1}, "alpha"),
+    ({"max_arms": 0}, "max_arms"), ({"depths": (100, 10)}, "depths"), ({"name": "fixed"}, "policy name"),
+])
+def test_invalid_configs_name_the_field(kwargs, field):
+    with pytest.raises(ValueError, match=field):
+        PolicyConfig(**kwargs)
+
+
+def test_fixed_policy_needs_a_known_strategy():
+    with pytest.raises(ValueError, match="unknown strategy"):
+        Bandit(STRATEGIES, 4, PolicyConfig(name="fixed:nonsense"))

@@ -1,0 +1,148 @@
+"""The house rules of DESIGN.md, enforced by reading every import (deferred and TYPE_CHECKING ones too).
+
+- the core (``ltrr_core``) never imports Streamlit;
+- only the store speaks SQL (``sqlite3`` / ``sqlite_utils``); mabwiser, LightGBM and faiss each
+  stay behind their one module;
+- pages import only the engine face (``ltrr_core.engine``) and ``ui/``; pages and ``ui/`` never
+  import the store, index or model libraries, nor reach into ``.store`` / ``.resources`` / ``.state``;
+- package ``__init__`` files import nothing, and no module of the core imports a module that
+  imports it back, however indirectly.
+
+``rule_violations`` is run on this repository, and on small planted trees to show each rule fires.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+STORAGE_AND_MODELS = ("sqlite3", "sqlite_utils", "faiss", "lightgbm", "mabwiser", "sentence_transformers", "torch")
+CONFINED = {  # third-party package -> the only core module that may import it
+    "sqlite3": "ltrr_core.feedback.store",
+    "sqlite_utils": "ltrr_core.feedback.store",
+    "mabwiser": "ltrr_core.selection.bandit",
+    "lightgbm": "ltrr_core.ranking.ltr",
+    "faiss": "ltrr_core.retrieval.indexes.dense",
+}
+PAGE_CORE_IMPORTS = ("ltrr_core.engine",)
+INTERNALS = ("store", "resources", "state")
+
+
+def module_name(root: Path, path: Path) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(tree: ast.AST) -> list[tuple[int, str, tuple[str, ...]]]:
+    """(line, module, names) of every import statement anywhere in the tree."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name, ()) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.lineno, node.module, tuple(alias.name for alias in node.names)))
+    return found
+
+
+def _core_targets(module: str, names: tuple[str, ...], core: set[str]) -> set[str]:
+    """The core modules an import loads: ``from a.b import c`` is module ``a.b.c`` when that exists."""
+    targets = {f"{module}.{name}" for name in names if f"{module}.{name}" in core}
+    if module in core and (len(targets) < len(names) or not names):
+        targets.add(module)
+    return targets
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle as a path ``[a, b, ..., a]``, or None."""
+    state: dict[str, int] = {}  # 1: on the stack, 2: done
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (found := visit(start)):
+            return found
+    return None
+
+
+def rule_violations(root: Path) -> list[str]:
+    """Every broken house rule under ``root`` (a checkout: ltrr_core/, pages/, ui/), one line each."""
+    trees = {path: ast.parse(path.read_text(encoding="utf-8"), str(path))
+             for folder in ("ltrr_core", "pages", "ui") for path in sorted((root / folder).rglob("*.py"))}
+    core = {module_name(root, p) for p in trees if p.relative_to(root).parts[0] == "ltrr_core"}
+    problems: list[str] = []
+    graph: dict[str, set[str]] = {}
+    for path, tree in trees.items():
+        where, module = path.relative_to(root).as_posix(), module_name(root, path)
+        folder = path.relative_to(root).parts[0]
+        for line, imported, names in imports(tree):
+            top = imported.split(".")[0]
+            if folder == "ltrr_core":
+                if top == "streamlit":
+                    problems.append(f"{where}:{line}: the core imports streamlit")
+                if top in CONFINED and module != CONFINED[top]:
+                    problems.append(f"{where}:{line}: {top} belongs in {CONFINED[top]} only")
+                if path.name == "__init__.py":
+                    problems.append(f"{where}:{line}: a package __init__ imports {imported} (keep it import-free)")
+                graph.setdefault(module, set()).update(_core_targets(imported, names, core) - {module})
+            else:
+                if top in STORAGE_AND_MODELS:
+                    problems.append(f"{where}:{line}: {folder}/ imports {top}; call the engine face instead")
+                if folder == "pages" and top == "ltrr_core" and imported not in PAGE_CORE_IMPORTS:
+                    problems.append(f"{where}:{line}: a page imports {imported}; pages import only "
+                                    f"{', '.join(PAGE_CORE_IMPORTS)} and ui/")
+        if folder != "ltrr_core":
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Attribute) and node.attr in INTERNALS:
+                    problems.append(f"{where}:{node.lineno}: reaches into .{node.attr}; use the engine face")
+    cycle = _cycle(graph)
+    if cycle:
+        problems.append("import cycle in the core: " + " -> ".join(cycle))
+    return problems
+
+
+def test_this_repository_keeps_the_house_rules():
+    assert rule_violations(ROOT) == []
+
+
+def _plant(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name in ("ltrr_core/__init__.py", "pages/.keep", "ui/__init__.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text('"""package"""\n')
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+@pytest.mark.parametrize("files,expected", [
+    ({"ltrr_core/a.py": "def f():\n    import streamlit\n"}, "the core imports streamlit"),
+    ({"ltrr_core/a.py": "import sqlite3\n"}, "sqlite3 belongs in ltrr_core.feedback.store only"),
+    ({"pages/p.py": "from ltrr_core.feedback.store import FeedbackStore\n"}, "a page imports ltrr_core.feedback.store"),
+    ({"ui/u.py": "import faiss\n"}, "ui/ imports faiss"),
+    ({"pages/p.py": "def f(eng):\n    return eng.store.labels()\n"}, "reaches into .store"),
+    ({"ltrr_core/a.py": "from ltrr_core import b\n",
+      "ltrr_core/b.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ltrr_core.a import X\n"},
+     "import cycle in the core: ltrr_core.a -> ltrr_core.b -> ltrr_core.a"),
+    ({"ltrr_core/a.py": "def late():\n    from ltrr_core.c.d import g\n",
+      "ltrr_core/c/__init__.py": '"""c"""\n', "ltrr_core/c/d.py": "from ltrr_core.a import late\n"},
+     "import cycle in the core: ltrr_core.a -> ltrr_core.c.d -> ltrr_core.a"),
+    ({"ltrr_core/c/__init__.py": "from ltrr_core.c.d import g\n", "ltrr_core/c/d.py": "g = 1\n"},
+     "a package __init__ imports ltrr_core.c.d"),
+])
+def test_each_rule_catches_a_planted_violation(tmp_path, files, expected):
+    problems = rule_violations(_plant(tmp_path, files))
+    assert any(expected in p for p in problems), problems
