@@ -92,7 +92,7 @@ def cmd_simulate(args):
     )
 
     engine = _engine(args)
-    config = SimulationConfig(rounds=args.rounds, seed=args.seed, policy=args.policy)
+    config = SimulationConfig(rounds=args.rounds, seed=args.seed, policy=args.policy, noiseless=args.noiseless)
     progress = _progress_bar(not args.json)
     engine.warm_up(progress)  # indexes and model load before the clock starts (searches_per_s)
     if args.compare:
@@ -137,7 +137,7 @@ def cmd_labels(args):
 
 @command("train")
 def cmd_train(args):
-    decision = _engine(args).retrain(source=args.feedback)
+    decision = _engine(args).retrain(source=None if args.feedback == "all" else args.feedback)
     return {"accepted": decision.accepted, "reason": decision.reason,
             "candidate_ndcg@10": decision.candidate_ndcg10, "previous_ndcg@10": decision.previous_ndcg10,
             "previous_ranker": decision.previous_ranker, "train_groups": decision.train_groups,
@@ -172,11 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=["search"])
     p.add_argument("--queries", type=int, default=300)
     p.add_argument("--seed", type=int, default=7)
-    p = add("simulate", "simulated users teach the bandit")
+    p = add("simulate", "simulated users teach the bandit (in a sandbox database beside --db)")
     p.add_argument("--rounds", type=int, default=1000)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--policy", default="linucb")
     p.add_argument("--compare", action="store_true", help="every policy on the same seeded traffic")
+    p.add_argument("--noiseless", action="store_true",
+                   help="truthful engagement signal (engagement exactly on relevant clicks), for comparison")
     p = add("eval", "offline evaluation on a BEIR dataset, or on the stored labels (--db)")
     p.add_argument("--dataset", help="beir:DIR; without it, evaluate the labels stored in --db")
     p.add_argument("--split", default="test")
@@ -191,7 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bootstrap", type=int, default=200)
     p.add_argument("--seed", type=int, default=7)
     p = add("train", "retrain the LTR ranker from stored feedback and labels")
-    p.add_argument("--feedback", choices=["human", "simulated"], help="use only this feedback source (default: both)")
+    p.add_argument("--feedback", choices=["human", "simulated", "all"], default="human",
+                   help="which feedback to learn from (default: human; simulated feedback only when asked)")
     add("reset", "forget learning state and logs (labels are kept)")
     return parser
 

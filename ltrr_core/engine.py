@@ -11,11 +11,8 @@ and the memory index.
 from __future__ import annotations
 
 import gc
-import pickle
-import threading
 import time
-from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -33,13 +30,15 @@ from ltrr_core.feedback.exchange import LabelImport, export_labels, import_judgm
 from ltrr_core.feedback.grades import GRADES, MAX_GRADE, grade_label
 from ltrr_core.feedback.labels import FORMATS as LABEL_FORMATS
 from ltrr_core.feedback.labels import LabelFileError, parse_labels, read_labels
+from ltrr_core.feedback.learning_state import LearningState, StateFiles
+from ltrr_core.feedback.loop import FeedbackLoop
 from ltrr_core.feedback.records import (
     BanditLogRecord,
-    FeedbackEvent,
     ImpressionRow,
     Label,
     SearchRecord,
 )
+from ltrr_core.feedback.settlement import NONE_OF_THESE, RewardWindow, Settlement
 from ltrr_core.feedback.store import FeedbackStore, StoreError
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.ranking.features import FEATURE_NAMES
@@ -49,18 +48,16 @@ from ltrr_core.ranking.retraining import RankerManager, RetrainDecision
 from ltrr_core.ranking.training import training_groups
 from ltrr_core.results import ResultItem, SearchResult
 from ltrr_core.retrieval.candidates import Candidates
+from ltrr_core.retrieval.indexes.cache import slug, write_atomic
 from ltrr_core.retrieval.indexes.embedder import ModelNotFoundError
 from ltrr_core.retrieval.resources import Resources
 from ltrr_core.selection.bandit import (
     POLICIES,
-    Bandit,
     PolicyConfig,
     arm_depths,
-    split_arm,
 )
 from ltrr_core.selection.context import (
     Context,
-    HitHistory,
     category,
     context_feature_names,
     featurize,
@@ -75,64 +72,39 @@ __all__ = [
     "SearchResult", "StoreError", "grade_label",
 ]
 
-POSITIVE = ("click", "thumbs_up")
-_RECENT_SEARCHES = 20_000
-SAVE_EVERY = 20  # bandit updates between saves of the learning state
-
-
-@dataclass
-class _Pending:
-    """What a search needs until its reward is known."""
-
-    x: np.ndarray
-    category: str
-    arm_ids: dict[str, frozenset[str]]
-    query: str
-    settled: bool = False
-
-
-@dataclass
-class LearningState:
-    """Everything the engine learns online, saved and reset together."""
-
-    bandit: Bandit
-    history: HitHistory
-    updates: int = 0
-    labelled_since_train: set[str] = field(default_factory=set)  # searches (or queries) with new labels
-    meta: dict = field(default_factory=dict)
+SIMULATIONS_DIR = "simulations"  # sandboxed runs' databases, beside the live one
 
 
 class Engine:
     """One catalog's search engine: the funnel, the learning state and the feedback store."""
 
     def __init__(self, pipeline: Pipeline, store: FeedbackStore, policy: PolicyConfig | None = None,
-                 retrain_every: int = 50) -> None:
+                 retrain_every: int = 50, window: RewardWindow | None = None) -> None:
         self.pipeline = pipeline
         self.settings = pipeline.resources.settings
         self.store = store
         self.strategy_names = list(pipeline.strategy_names)
         self.n_features = len(context_feature_names(self.strategy_names))
         self.retrain_every = retrain_every
-        self._lock = threading.RLock()
-        self._recent: OrderedDict[int, _Pending] = OrderedDict()
+        self.state_files = StateFiles(self.state_dir)
+        self.loop = FeedbackLoop(store, pipeline.resources.memory, self.state_files, self.strategy_names,
+                                 self.n_features, policy, window)
         self.rankers = RankerManager()
         if self.ranker_path.exists():
             try:
                 self.rankers.current = LTRRanker.load(self.ranker_path)
             except ValueError:  # unreadable: rank by interleaving, keep the file for inspection
                 self.ranker_path.rename(self.ranker_path.with_suffix(".unreadable"))
-        self.state = self._load_state(policy)
-        if policy is not None and self.state.bandit.config != policy:
-            self.state = self._fresh_state(policy)
 
     # -- construction ------------------------------------------------------------------
     @classmethod
     def open(cls, source: str = "default", settings: Settings | None = None, policy: PolicyConfig | None = None,
-             catalog: Catalog | None = None) -> "Engine":
-        """Load a catalog by source string and build an engine over it (indexes load lazily)."""
+             catalog: Catalog | None = None, window: RewardWindow | None = None) -> "Engine":
+        """Load a catalog by source string and build an engine over it (indexes load lazily); the
+        learning state is restored from the database (``policy`` None: the saved one)."""
         settings = settings or Settings.from_env()
         catalog = catalog or load_catalog(source)
-        return cls(Pipeline(Resources(catalog, settings)), FeedbackStore(settings.db_path), policy)
+        return cls(Pipeline(Resources(catalog, settings)), FeedbackStore(settings.db_path), policy, window=window)
 
     @property
     def catalog(self) -> Catalog:
@@ -143,10 +115,30 @@ class Engine:
         """``"cache"`` or ``"computed"`` once the catalog's embeddings exist (``""`` before)."""
         return self.pipeline.resources.embeddings_source
 
+    def sandbox(self, name: str) -> "Engine":
+        """A fresh engine for a simulated run: its own database (``simulations/<name>.db`` beside the
+        live one, replaced if it exists), learning state and memory observations; the catalog's
+        indexes and model are shared. The live engine is never touched."""
+        path = self.settings.db_path.parent / SIMULATIONS_DIR / f"{slug(name)}.db"
+        for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            stale.unlink(missing_ok=True)
+        settings = replace(self.settings, db_path=path)
+        resources = self.pipeline.resources.sandboxed()
+        resources.settings = settings
+        engine = Engine(Pipeline(resources, self.strategy_names), FeedbackStore(path), self.policy,
+                        self.retrain_every, self.loop.window)
+        engine.state_files.remove()
+        return engine
+
+    @property
+    def state(self) -> LearningState:
+        return self.loop.state
+
     @property
     def state_dir(self) -> Path:
-        """Learning state (bandit, ranker) lives beside the feedback database it learned from."""
-        return self.settings.db_path.parent / f"learning-{self.catalog.content_hash}"
+        """One learning state per database: ``<db name>.learning/<catalog hash>/`` beside it."""
+        db = self.settings.db_path
+        return db.with_name(db.name + ".learning") / self.catalog.content_hash
 
     @property
     def ranker_path(self) -> Path:
@@ -184,6 +176,8 @@ class Engine:
         """Run the funnel for one query. ``retrieved`` (full-depth lists per strategy) lets the
         simulator reuse retrieval it already ran; picked depths are prefixes of those lists."""
         context = context or Context()
+        if log:
+            self.loop.close_expired()
         timings: dict[str, float] = {}
         clock = _Clock(timings)
         message = _query_message(query)
@@ -191,7 +185,7 @@ class Engine:
         if u.is_empty:
             return self._empty(query, context, u, timings, message or "Type a query to search.")
         x, key = clock("featurize", self.context_vector, u, context)
-        with self._lock:
+        with self.loop.lock:
             selection = clock("select", self.state.bandit.select, x)
         ranker = self.rankers.current
         funnel = self.pipeline.run(u, context, arm_depths(selection.chosen), ranker, retrieved, timings)
@@ -221,66 +215,43 @@ class Engine:
             propensity=sel.propensity, ranker=result.ranker,
             context={"weekday": result.context.weekday, "hour": result.context.hour,
                      "holiday": result.context.holiday, "user": result.context.user.id},
-            timings=result.timings, source=source)
+            timings=result.timings, source=source, category=key)
         impressions = [ImpressionRow(i.id, i.rank, i.score, i.found_by) for i in result.items]
-        search_id = self.store.log_search_bundle(record, impressions)
-        arm_ids = {arm: frozenset(result.candidates[split_arm(arm)[0]].ids) for arm in sel.chosen}
-        with self._lock:
-            self._recent[search_id] = _Pending(result.x, key, arm_ids, result.understanding.normalized)
-            while len(self._recent) > _RECENT_SEARCHES:
-                self._recent.popitem(last=False)
-        self.pipeline.resources.memory.record_shown(result.understanding.normalized, [item.id for item in result.items])
-        return replace(result, search_id=search_id)
+        return replace(result, search_id=self.loop.log(record, impressions, result.x))
 
     # -- feedback ----------------------------------------------------------------------
     def feedback(self, search_id: int, entity_id: str, kind: str, source: str = "human",
-                 user_id: str = "analyst") -> dict[str, float]:
-        """Store a click / thumbs event; the first positive one per search rewards the picked
-        arms (1 if the arm's own candidates held the item). Returns the rewards applied."""
-        return self.respond(search_id, entity_id if kind in POSITIVE else None, [(entity_id, kind)],
-                            source, user_id, settle=kind in POSITIVE)
+                 user_id: str = "analyst") -> Settlement | None:
+        """One event on a shown result (``click``, ``engage``, ``thumbs_up``, ``thumbs_down``); see :meth:`respond`."""
+        return self.respond(search_id, [(entity_id, kind)], source, user_id)
 
-    def settle(self, search_id: int, confirmed: str | None) -> dict[str, float]:
-        """Close a search's bandit round: per-arm reward for ``confirmed`` (None: all arms 0).
-        A search is settled once; later calls return {}."""
-        return self.respond(search_id, confirmed, [])
-
-    def respond(self, search_id: int, confirmed: str | None, events: list[tuple[str, str]],
-                source: str = "simulated", user_id: str = "analyst", settle: bool = True) -> dict[str, float]:
-        """A user's response to a logged search, stored in one transaction: the ``(entity_id,
-        kind)`` feedback events and, with ``settle``, the bandit round closed on ``confirmed``
-        (see :meth:`settle`). The memory index learns every event. Returns the rewards applied."""
-        feedback = []
-        if events:
-            pending = self._recent.get(search_id)
-            query = pending.query if pending else self.store.search(search_id).normalized_query
-            feedback = [FeedbackEvent(search_id, query, entity_id, kind, source, user_id) for entity_id, kind in events]
-        rewards = self._close_round(search_id, confirmed) if settle else {}
-        if feedback or rewards:
-            self.store.log_response(search_id, feedback, rewards)
-        for event in feedback:
-            self.pipeline.resources.memory.record(event.query, event.entity_id, clicks=int(event.kind == "click"),
-                                         thumbs_up=int(event.kind == "thumbs_up"),
-                                         thumbs_down=int(event.kind == "thumbs_down"))
-        if rewards and self.state.updates % SAVE_EVERY == 0:
-            self.save_state()
-        if feedback and source == "human":
+    def respond(self, search_id: int, events: list[tuple[str, str]], source: str = "human",
+                user_id: str = "analyst") -> Settlement | None:
+        """A user's ``(entity_id, kind)`` events on a logged search, stored in one transaction. The
+        first positive one (engage, thumbs up) on a shown result closes the search's reward window:
+        the returned settlement rewards the picked arms whose candidates held that result."""
+        settlement = self.loop.respond(search_id, events, source, user_id)
+        if events and source == "human":
             self._labelled(f"search:{search_id}")
-        return rewards
+        return settlement
 
-    def _close_round(self, search_id: int, confirmed: str | None) -> dict[str, float]:
-        """Update the bandit (and per-category hit history) for a search not settled yet."""
-        with self._lock:
-            pending = self._recent.get(search_id)
-            if pending is None or pending.settled:
-                return {}
-            pending.settled = True
-            rewards = {arm: float(confirmed is not None and confirmed in ids) for arm, ids in pending.arm_ids.items()}
-            self.state.bandit.update(pending.x, rewards)
-            for arm, reward in rewards.items():
-                self.state.history.add(pending.category, split_arm(arm)[0], reward)
-            self.state.updates += 1
-        return rewards
+    def close(self, search_id: int, reason: str = NONE_OF_THESE) -> Settlement | None:
+        """Close a search's reward window without a positive event ("none of these"): every picked
+        arm gets the default reward. None if the window was closed already."""
+        return self.loop.close(search_id, reason)
+
+    def close_expired(self) -> list[Settlement]:
+        """Close every reward window open longer than the window's wait (also done before each logged search)."""
+        return self.loop.close_expired()
+
+    @property
+    def reward_window(self) -> RewardWindow:
+        return self.loop.window
+
+    @property
+    def open_searches(self) -> list[int]:
+        """Searches whose reward window is still open."""
+        return self.loop.open_searches
 
     # -- labels ------------------------------------------------------------------------
     def label(self, query: str, entity_id: str, grade: int, judge: str = "analyst") -> None:
@@ -288,6 +259,7 @@ class Engine:
         if entity_id not in self.catalog:
             raise KeyError(f"entity {entity_id!r} is not in the catalog {self.catalog.source!r}")
         label = self.store.set_label(query, entity_id, grade, judge)
+        self.loop.label(label.normalized_query, entity_id, grade)
         self._labelled(f"query:{label.normalized_query}")
 
     def labels(self, judge: str | None = None) -> list[Label]:
@@ -307,7 +279,7 @@ class Engine:
         else:
             judgments = read_labels(file, fmt, max_grade=MAX_GRADE)
         report = import_judgments(self.store, self.catalog, judgments, judge)
-        with self._lock:
+        with self.loop.lock:
             self.state.labelled_since_train.update(f"query:{normalize(q)}" for q in report.queries)
         self.maybe_retrain()
         return report
@@ -333,17 +305,17 @@ class Engine:
             return None
         return self.retrain()
 
-    def retrain(self, source: str | None = None) -> RetrainDecision:
-        """Train LambdaMART on stored feedback and labels; keep the old ranker if the new one
-        is worse on held-out searches. Returns the RetrainDecision."""
+    def retrain(self, source: str | None = "human") -> RetrainDecision:
+        """Train LambdaMART on stored feedback of ``source`` (None: every source) and the labels;
+        keep the old ranker if the new one is worse on held-out searches."""
         groups = training_groups(self.pipeline, self.store.searches(source=source),
                                  self.store.feedback_events(source=source), self.store.labels())
-        with self._lock:
+        with self.loop.lock:
             self.rankers.groups = {g.group_id: g for g in groups}
             decision = self.rankers.retrain()
             self.state.labelled_since_train = set()
             if decision.accepted:
-                self.rankers.current.save(self.ranker_path)
+                write_atomic(self.ranker_path, self.rankers.current.save)
         return decision
 
     def explain(self, result: SearchResult, entity_ids: list[str]) -> pd.DataFrame:
@@ -354,41 +326,13 @@ class Engine:
         return self.rankers.current.explain(result.features[rows]).frame([result.pool.ids[r] for r in rows])
 
     # -- learning state ----------------------------------------------------------------
-    def _fresh_state(self, policy: PolicyConfig | None) -> LearningState:
-        return LearningState(Bandit(self.strategy_names, self.n_features, policy or PolicyConfig()),
-                             HitHistory(self.strategy_names))
-
-    def _load_state(self, policy: PolicyConfig | None) -> LearningState:
-        path = self.state_dir / "bandit.pkl"
-        if path.exists():
-            try:
-                state = pickle.loads(path.read_bytes())
-                if isinstance(state, LearningState) and state.bandit.arms == Bandit(
-                        self.strategy_names, self.n_features, state.bandit.config).arms:
-                    return state
-            except Exception:  # an unreadable state file: start fresh, keep the file for inspection
-                path.rename(path.with_suffix(".unreadable"))
-        return self._fresh_state(policy)
-
-    def save_state(self) -> Path:
-        path = self.state_dir / "bandit.pkl"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with self._lock:
-            tmp.write_bytes(pickle.dumps(self.state))
-        tmp.replace(path)
-        return path
+    def save_state(self) -> None:
+        """Write a snapshot of the learning state now (the log already holds every settled round)."""
+        self.loop.save()
 
     def set_policy(self, policy: PolicyConfig) -> None:
-        """Switch policy; learning starts afresh for the new policy."""
-        with self._lock:
-            self.state = self._fresh_state(policy)
-
-    def start_run(self, policy: PolicyConfig) -> None:
-        """A cold start for a simulated run: a fresh bandit for ``policy`` and no memory observations."""
-        with self._lock:
-            self.state = self._fresh_state(policy)
-            self.pipeline.resources.memory.reset_observed()
+        """Switch policy: its state is the fold of the whole log, and the choice is saved."""
+        self.loop.set_policy(policy)
 
     def bandit_log(self, source: str | None = None) -> list[BanditLogRecord]:
         """Every settled search as a typed bandit-log record (context, chosen subset, propensity, rewards)."""
@@ -399,15 +343,19 @@ class Engine:
         return evaluate_policy(self.state.bandit, self.bandit_log(source), target, n_bootstrap, seed)
 
     def reset_learning(self) -> dict[str, int]:
-        """Forget the bandit, history, memory feedback and logs (graded labels are kept)."""
-        with self._lock:
-            self.state = self._fresh_state(self.policy)
-            self._recent.clear()
-            self.pipeline.resources.memory.reset_observed()
+        """Forget this database's log, learning state and memory feedback (graded labels are kept)."""
+        with self.loop.lock:
             self.rankers.reset()
             self.ranker_path.unlink(missing_ok=True)
-            (self.state_dir / "bandit.pkl").unlink(missing_ok=True)
-        return self.store.reset_learning()
+            return self.loop.reset()
+
+    def learning_history(self) -> pd.DataFrame:
+        """One row per settled search, in the order the reward windows closed: ``round``,
+        ``search_id``, ``reason``, ``rewarded`` (any arm earned 1) and ``reward:<arm>`` per picked arm."""
+        rows = [{"round": i, "search_id": r.search_id, "reason": r.reason, "rewarded": max(r.rewards.values()) > 0,
+                 **{f"reward:{arm}": reward for arm, reward in r.rewards.items()}}
+                for i, r in enumerate(self.store.settled_rounds(), start=1)]
+        return pd.DataFrame(rows, columns=None if rows else ["round", "search_id", "reason", "rewarded"])
 
     def arm_stats(self) -> pd.DataFrame:
         stats = self.state.bandit.stats

@@ -1,6 +1,7 @@
 """Live learning: run seeded simulated traffic through the engine and watch the bandit learn, live."""
 
 import threading
+import time
 
 import streamlit as st
 
@@ -51,8 +52,8 @@ def _slot() -> dict:
 
 st.title("Live learning")
 st.caption(
-    "Simulated users (profiles, intents with known targets, a noisy click model) search through the shared engine. "
-    "Starting a run switches the engine to the run's policy and starts its learning afresh."
+    "Simulated users (profiles, intents with known targets, a noisy click and engagement model) search a sandbox of "
+    "the engine: each run has its own database and learning state, so live learning is never touched."
 )
 eng = engine()
 slot = _slot()
@@ -137,7 +138,9 @@ def start() -> None:
             return
         if runner is not None:
             runner.stop()
-        new = SimulationRunner(lambda config: SimulationRun(eng, config), configs).start()
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        new = SimulationRunner(lambda config: SimulationRun(eng, config, name=f"app-{config.policy}-{stamp}"),
+                               configs).start()
         slot["runner"] = new
     st.session_state[RUNNER] = new
     st.session_state["sim_timer"] = True
@@ -204,3 +207,24 @@ def live_panel() -> None:
 
 
 live_panel()
+
+
+# ------------------------------------------------------------------ the engine's own learning
+st.subheader("This engine's learning")
+st.caption("Every search you (or a simulated user on the Search page) made, once its reward window closed: the "
+           "strategies that found an engaged, thumbed-up or well-labelled result earn 1, the others 0; a search left "
+           "without one is a miss for every picked arm.")
+learned = eng.learning_history()
+counts = st.columns(4)
+counts[0].metric("settled searches", len(learned))
+counts[1].metric("rewarded", int(learned["rewarded"].sum()) if len(learned) else 0)
+counts[2].metric("misses", int((~learned["rewarded"]).sum()) if len(learned) else 0)
+counts[3].metric("reward windows open", len(eng.open_searches))
+if len(learned):
+    left, right = st.columns(2)
+    left.plotly_chart(charts.lines(charts.strategy_rewards(learned), "round", "reward", "strategy",
+                                   "Running reward per strategy (this engine)", "settled search", "mean reward when picked"),
+                      key="engine_rewards")
+    right.plotly_chart(charts.bar(charts.arm_pulls(learned), "arm", "pulls", "Pulls per arm (this engine)",
+                                  "arm (strategy@depth)", "times picked", color_by="arm"), key="engine_pulls")
+st.dataframe(eng.arm_stats(), key="engine_arm_stats", hide_index=True)

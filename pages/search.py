@@ -32,15 +32,31 @@ def use_example(query: str) -> None:
 
 
 def send_feedback(search_id: int, entity_id: str, kind: str) -> None:
-    eng.feedback(search_id, entity_id, kind, source="human", user_id=st.session_state.get("judge", "analyst"))
+    settlement = eng.feedback(search_id, entity_id, kind, source="human", user_id=judge())
     st.session_state.setdefault("feedback_given", {})[(search_id, entity_id)] = kind
-    st.toast(f"{kind.replace('_', ' ')} recorded for {entity_id}")
+    st.toast(f"{kind.replace('_', ' ')} recorded for {entity_id}" + settled_note(settlement))
+
+
+def none_of_these(search_id: int) -> None:
+    st.toast("None of these: the reward window closed" + settled_note(eng.close(search_id)))
+
+
+def settled_note(settlement) -> str:
+    if settlement is None:
+        return ""
+    hits = [arm for arm, reward in settlement.rewards.items() if reward > 0]
+    return f" · search settled ({settlement.reason}): " + (f"rewarded {', '.join(hits)}" if hits else "every picked arm 0")
+
+
+def judge() -> str:
+    """Who is searching: the Labelling page's judge name (one analyst = one session)."""
+    return st.session_state.get("judge", "analyst")
 
 
 def send_label(query: str, entity_id: str, key: str) -> None:
     grade = st.session_state.get(key)
     if grade is not None:
-        eng.label(query, entity_id, int(grade), judge=st.session_state.get("judge", "analyst"))
+        eng.label(query, entity_id, int(grade), judge=judge())
         st.toast(f"label {grade} saved for {entity_id}")
 
 
@@ -72,7 +88,7 @@ if st.session_state.pop("pending_search", False):
         st.session_state.pop(RESULT, None)
         st.info("Type a query first: an artist, a title, a genre or mood, or describe a podcast.")
     else:
-        st.session_state[RESULT] = eng.search(query, context, k=int(k), source="human")
+        st.session_state[RESULT] = eng.search(query, context, k=int(k), source="human", user_id=judge())
 
 res = st.session_state.get(RESULT)
 if res is None:
@@ -96,8 +112,8 @@ if report:
     target = eng.catalog.get(report["target"])
     st.success(
         f"Simulated **{report['user']}** ({report['kind']} intent) wanted **{target.title}** ({target.type}) and typed "
-        f"`{report['query']}`. Clicked: {', '.join(report['clicked']) or 'nothing'} · thumbs up: "
-        f"{', '.join(report['thumbs_up']) or 'none'} · confirmed: {report['confirmed'] or 'none'} · arm rewards: "
+        f"`{report['query']}`. Events: {', '.join(report['events']) or 'none'} · rewarded on: "
+        f"{report['rewarded_on'] or 'nothing (default reward)'} · arm rewards: "
         + (", ".join(f"{arm} {r:.0f}" for arm, r in report["rewards"].items()) or "none")
     )
 if res.selection is None:  # an empty query after normalization: nothing was searched
@@ -160,6 +176,16 @@ if st.toggle("Show the ranker's top feature contributions", key="show_explain"):
         st.dataframe(contributions, hide_index=True, key="explain_table")
 
 given = st.session_state.get("feedback_given", {})
+if res.search_id is not None:
+    window, none = st.columns([5, 1])
+    is_open = res.search_id in eng.open_searches
+    window.caption(
+        "Reward window **open**: an engagement, a thumbs up or a label >= 2 rewards the strategies that found the "
+        "result; it closes with reward 0 at your next search, with *None of these*, or after "
+        f"{eng.reward_window.wait_s / 60:g} minutes."
+        if is_open else "Reward window **closed**: this search's reward is settled.")
+    none.button("None of these", key="none_of_these", disabled=not is_open, on_click=none_of_these,
+                args=(res.search_id,), width="stretch")
 for item in res.items:
     with st.container(border=True, key=f"result_{item.rank}"):
         main, actions = st.columns([5, 2])
@@ -177,7 +203,9 @@ for item in res.items:
         if item.moods:
             meta.append("moods " + ", ".join(item.moods))
         main.caption(" · ".join(meta) + (f"  \n{item.description[:200]}" if item.description else ""))
-        up, down = actions.columns(2)
+        opened, up, down = actions.columns(3)
+        opened.button("Open", key=f"open_{item.rank}", on_click=send_feedback, args=(res.search_id, item.id, "click"),
+                      help="Opening a result logs a click: interest, not yet satisfaction")
         up.button("Thumbs up", key=f"up_{item.rank}", on_click=send_feedback, args=(res.search_id, item.id, "thumbs_up"))
         down.button("Thumbs down", key=f"down_{item.rank}", on_click=send_feedback, args=(res.search_id, item.id, "thumbs_down"))
         grade_key = f"grade_{res.search_id}_{item.rank}"

@@ -12,7 +12,9 @@ from typing import Any, Iterable
 from ltrr_core.feedback.grades import MAX_GRADE
 
 SOURCES = ("human", "simulated")
-FEEDBACK_KINDS = ("click", "thumbs_up", "thumbs_down")
+FEEDBACK_KINDS = ("click", "engage", "thumbs_up", "thumbs_down")  # engage: the user kept playing (>= 30 s)
+# Why a search's reward window closed (the ``settle_reason`` of a search).
+SETTLE_REASONS = ("engage", "thumbs_up", "label", "none_of_these", "next_search", "timeout")
 
 
 def _json_default(obj: Any) -> Any:
@@ -34,7 +36,7 @@ def _plain(name: str, value: Any) -> Any:
         raise ValueError(f"{name}: not JSON-serializable ({exc})") from exc
 
 
-def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+def check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ValueError(f"{name}: {value!r} is not one of {choices}")
 
@@ -93,6 +95,7 @@ class SearchRecord:
     timings: dict = field(default_factory=dict)
     source: str = "human"
     created_at: float = field(default_factory=time.time)
+    category: str = ""  # the query's understood category (the hit-history key)
 
     def __post_init__(self) -> None:
         if not isinstance(self.query, str) or not isinstance(self.normalized_query, str):
@@ -100,7 +103,7 @@ class SearchRecord:
         _check_text("user_id", self.user_id)
         _check_text("policy", self.policy)
         _check_text("ranker", self.ranker)
-        _check_choice("source", self.source, SOURCES)
+        check_choice("source", self.source, SOURCES)
         _set(self, "features", _finite_floats("features", self.features))
         _set(self, "chosen_arms", tuple(self.chosen_arms))
         if not self.chosen_arms or not all(isinstance(a, str) and a for a in self.chosen_arms):
@@ -158,8 +161,8 @@ class FeedbackEvent:
         if not isinstance(self.query, str):
             raise ValueError(f"query: expected a string, got {self.query!r}")
         _check_text("entity_id", self.entity_id)
-        _check_choice("kind", self.kind, FEEDBACK_KINDS)
-        _check_choice("source", self.source, SOURCES)
+        check_choice("kind", self.kind, FEEDBACK_KINDS)
+        check_choice("source", self.source, SOURCES)
         _check_text("user_id", self.user_id)
         _set(self, "value", _finite_floats("value", [self.value])[0])
         _set(self, "created_at", float(self.created_at))
@@ -180,7 +183,7 @@ class Label:
     def __post_init__(self) -> None:
         _check_text("entity_id", self.entity_id)
         _check_text("judge", self.judge)
-        _check_choice("source", self.source, SOURCES)
+        check_choice("source", self.source, SOURCES)
         _set(self, "grade", integer("grade", self.grade, 0, MAX_GRADE))
         _set(self, "updated_at", float(self.updated_at))
 
@@ -198,12 +201,35 @@ class BanditLogRecord:
 
 
 @dataclass(frozen=True)
+class PendingSearch:
+    """A logged search whose reward window is still open."""
+
+    search_id: int
+    user_id: str
+    created_at: float
+    chosen_arms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SettledRound:
+    """One closed reward window as the bandit learns it: ``seq`` orders the rounds as they were settled."""
+
+    seq: int
+    search_id: int
+    features: tuple[float, ...]
+    category: str
+    rewards: dict[str, float]
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class Q2EStat:
-    """Query-to-entity statistics aggregated from impressions and feedback."""
+    """Query-to-entity statistics aggregated from impressions and feedback; ``examined`` sums the
+    examination probability of each impression's rank (:mod:`ltrr_core.feedback.examination`)."""
 
     normalized_query: str
     entity_id: str
-    impressions: int
+    examined: float
     clicks: int
     thumbs_up: int
     thumbs_down: int

@@ -22,15 +22,20 @@ from typing import Callable, Iterable, Iterator
 import pandas as pd
 import sqlite_utils
 
+from ltrr_core.feedback.examination import examination
 from ltrr_core.feedback.records import (
     FEEDBACK_KINDS,
+    SETTLE_REASONS,
     SOURCES,
     BanditLogRecord,
     FeedbackEvent,
     ImpressionRow,
     Label,
+    PendingSearch,
     Q2EStat,
     SearchRecord,
+    SettledRound,
+    check_choice,
     integer,
     to_json,
 )
@@ -91,14 +96,27 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     db["feedback"].create_index(["normalized_query", "entity_id"])
 
 
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """Settlement: a search stays pending until its reward window closes (``settled_at``, with the
+    reason); ``category`` keys the hit history. Searches logged before were never settled as
+    misses: they are closed as of their own time, so nothing old is left pending."""
+    db["searches"].add_column("category", str)
+    db["searches"].add_column("settled_at", float)
+    db["searches"].add_column("settle_reason", str)
+    db.execute("UPDATE searches SET settled_at = created_at, settle_reason = 'timeout', category = ''")
+    db["searches"].create_index(["settled_at"])
+    db["searches"].create_index(["user_id"])
+
+
 # Forward migrations, applied in order: MIGRATIONS[i] takes the schema from version i to i + 1.
 # Append new ones; never edit one that has shipped.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2]
 
 SEARCH_JSON_COLUMNS = ("context", "features", "arms_scored", "chosen_arms", "timings")
 SEARCH_COLUMNS = (
     "search_id", "created_at", "query", "normalized_query", "user_id", "context", "features", "policy",
-    "arms_scored", "chosen_arms", "propensity", "ranker", "timings", "source",
+    "arms_scored", "chosen_arms", "propensity", "ranker", "timings", "source", "category", "settled_at",
+    "settle_reason",
 )
 FEEDBACK_COLUMNS = (
     "feedback_id", "created_at", "search_id", "query", "normalized_query", "entity_id", "kind",
@@ -114,13 +132,13 @@ def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
 # The hot writes (one of each per simulated search) as prepared statements: sqlite-utils'
 # insert builds its SQL per call, which cost more than the writes themselves.
 _INSERT_SEARCH = _insert_sql("searches", (
-    "created_at", "query", "normalized_query", "user_id", "policy", "propensity", "ranker", "source",
+    "created_at", "query", "normalized_query", "user_id", "policy", "propensity", "ranker", "source", "category",
     *SEARCH_JSON_COLUMNS))
 _INSERT_IMPRESSION = _insert_sql("impressions", ("search_id", "entity_id", "rank", "score", "found_by"))
 _INSERT_FEEDBACK = _insert_sql("feedback", (
     "created_at", "search_id", "query", "normalized_query", "entity_id", "kind", "source", "user_id", "value"))
-_UPSERT_REWARD = (_insert_sql("bandit_updates", ("search_id", "arm", "reward", "created_at"))
-                  + " ON CONFLICT (search_id, arm) DO UPDATE SET reward = excluded.reward, created_at = excluded.created_at")
+_INSERT_REWARD = _insert_sql("bandit_updates", ("search_id", "arm", "reward", "created_at"))
+_CLOSE_SEARCH = "UPDATE searches SET settled_at = ?, settle_reason = ? WHERE id = ? AND settled_at IS NULL"
 
 
 @lru_cache(maxsize=1024)
@@ -257,6 +275,7 @@ class FeedbackStore:
             except sqlite3.Error as exc:
                 conn.close()
                 raise self._error(exc) from exc
+            conn.create_function("examination", 1, examination, deterministic=True)
             db = sqlite_utils.Database(conn, execute_plugins=False)
             self._local.db = db
             with self._registry_lock:
@@ -337,23 +356,32 @@ class FeedbackStore:
         with self._write() as db:
             return len(self._insert_feedback(db, events))
 
-    def log_bandit_updates(self, search_id: int, rewards: dict[str, float]) -> None:
-        """Record the reward of each picked arm of ``search_id``; a later reward for the same arm replaces it."""
-        self.log_response(search_id, (), rewards)
-
-    def log_response(self, search_id: int, events: Iterable[FeedbackEvent], rewards: dict[str, float]) -> None:
-        """A user's whole response to one search in one transaction: the feedback ``events``
-        and the picked arms' ``rewards`` (as :meth:`log_feedback_many` and :meth:`log_bandit_updates`)."""
+    def log_response(self, search_id: int, events: Iterable[FeedbackEvent]) -> None:
+        """A user's feedback ``events`` on one search, in one transaction (the window may stay open)."""
         search_id = integer("search_id", search_id)
+        with self._write() as db:
+            self._require_search(db, search_id)
+            self._insert_feedback(db, events)
+
+    def settle(self, search_id: int, rewards: dict[str, float], reason: str,
+               events: Iterable[FeedbackEvent] = ()) -> int | None:
+        """Close ``search_id``'s reward window: the ``events`` that closed it and every picked arm's
+        reward, in one transaction. Returns the round's ``seq`` in the reward log; a search settles
+        once: None (and nothing written) if it already has."""
+        search_id = integer("search_id", search_id)
+        check_choice("reason", reason, SETTLE_REASONS)
         values = _finite_rewards(rewards)
         now = time.time()
         with self._write() as db:
             chosen = self._require_search(db, search_id)
-            unknown = sorted(set(values) - set(chosen))
-            if unknown:
-                raise ValueError(f"rewards: arms {unknown} were not picked in search {search_id} (picked {chosen})")
+            if set(values) != set(chosen):
+                raise ValueError(f"rewards: arms {sorted(values)} are not the arms picked in search {search_id} "
+                                 f"({chosen}); give every picked arm a reward")
+            if db.conn.execute(_CLOSE_SEARCH, (now, reason, search_id)).rowcount == 0:
+                return None  # settled before: nothing was written
             self._insert_feedback(db, events)
-            db.conn.executemany(_UPSERT_REWARD, [(search_id, arm, r, now) for arm, r in values.items()])
+            rowids = [db.conn.execute(_INSERT_REWARD, (search_id, arm, values[arm], now)).lastrowid for arm in chosen]
+        return min(rowids)
 
     def set_label(self, query: str, entity_id: str, grade: int, judge: str, source: str = "human") -> Label:
         """Set the graded relevance of ``entity_id`` for ``query`` by ``judge`` (replacing an earlier grade).
@@ -395,7 +423,7 @@ class FeedbackStore:
     @staticmethod
     def _insert_search(db: sqlite_utils.Database, rec: SearchRecord) -> int:
         row = (rec.created_at, rec.query, rec.normalized_query, rec.user_id, rec.policy, rec.propensity,
-               rec.ranker, rec.source, *(to_json(getattr(rec, name)) for name in SEARCH_JSON_COLUMNS))
+               rec.ranker, rec.source, rec.category, *(to_json(getattr(rec, name)) for name in SEARCH_JSON_COLUMNS))
         return db.conn.execute(_INSERT_SEARCH, row).lastrowid
 
     @staticmethod
@@ -424,7 +452,8 @@ class FeedbackStore:
         if not rows:
             raise ValueError(f"search_id: {search_id!r} is not a logged search")
         row = rows[0]
-        row.pop("id")
+        for name in ("id", "settled_at", "settle_reason"):
+            row.pop(name)
         for name in SEARCH_JSON_COLUMNS:
             row[name] = json.loads(row[name])
         return SearchRecord(**row)
@@ -472,6 +501,47 @@ class FeedbackStore:
             rows = db.execute(sql, [search_id]).fetchall()
         return [ImpressionRow(e, r, s, tuple(json.loads(f))) for e, r, s, f in rows]
 
+    def pending(self, user_id: str | None = None, created_before: float | None = None) -> list[PendingSearch]:
+        """Searches whose reward window is open, oldest first (of ``user_id``; created before a time)."""
+        where, params = _where({"user_id": user_id})
+        where = (where + " AND" if where else " WHERE") + " settled_at IS NULL"
+        if created_before is not None:
+            where += " AND created_at < ?"
+            params.append(float(created_before))
+        sql = f"SELECT id, user_id, created_at, chosen_arms FROM searches{where} ORDER BY id"
+        with self._read() as db:
+            rows = db.execute(sql, params).fetchall()
+        return [PendingSearch(i, u, c, tuple(json.loads(arms))) for i, u, c, arms in rows]
+
+    def shown(self, search_id: int, entity_id: str) -> tuple[str, ...] | None:
+        """The strategies that found ``entity_id`` if ``search_id`` showed it (its provenance), else None."""
+        sql = "SELECT found_by FROM impressions WHERE search_id = ? AND entity_id = ? ORDER BY rank LIMIT 1"
+        with self._read() as db:
+            row = db.execute(sql, [integer("search_id", search_id), entity_id]).fetchone()
+        return tuple(json.loads(row[0])) if row else None
+
+    def last_settled_seq(self) -> int:
+        """The ``seq`` of the newest settled round (0 for none)."""
+        with self._read() as db:
+            return db.execute("SELECT COALESCE(MAX(rowid), 0) FROM bandit_updates").fetchone()[0]
+
+    def settled_rounds(self, after_seq: int = 0) -> list[SettledRound]:
+        """Every settled search with its rewards, in the order the windows closed (the bandit's fold);
+        ``seq`` is the position in the reward log, so ``after_seq`` resumes after a snapshot."""
+        sql = (
+            "SELECT b.seq, s.id, s.features, s.category, s.settle_reason, b.arm, b.reward FROM "
+            "(SELECT search_id, arm, reward, MIN(rowid) OVER (PARTITION BY search_id) AS seq, rowid AS r "
+            " FROM bandit_updates) b JOIN searches s ON s.id = b.search_id WHERE b.seq > ? ORDER BY b.seq, b.r"
+        )
+        with self._read() as db:
+            rows = db.execute(sql, [integer("after_seq", after_seq, low=0)]).fetchall()
+        rounds: list[SettledRound] = []
+        for seq, search_id, features, category, reason, arm, reward in rows:
+            if not rounds or rounds[-1].search_id != search_id:
+                rounds.append(SettledRound(seq, search_id, tuple(json.loads(features)), category or "", {}, reason or ""))
+            rounds[-1].rewards[arm] = reward
+        return rounds
+
     def bandit_log(self, source: str | None = None) -> list[BanditLogRecord]:
         """Every search with at least one bandit update, oldest first: the replay / off-policy log."""
         where, params = _where({"s.source": source})
@@ -491,7 +561,8 @@ class FeedbackStore:
         return log
 
     def q2e_stats(self, source: str | None = None) -> list[Q2EStat]:
-        """Per (normalized query, entity): impressions, clicks, thumbs up/down.
+        """Per (normalized query, entity): examined impressions (the examination probability of each
+        impression's rank, summed), clicks, thumbs up/down.
 
         Feedback tied to a search counts under that search's normalized query; feedback
         without one under its own normalized query. ``source`` filters searches and events.
@@ -500,7 +571,7 @@ class FeedbackStore:
         feedback_where, feedback_params = _where({"f.source": source})
         sql = f"""
             WITH imp AS (
-                SELECT s.normalized_query AS q, i.entity_id AS e, COUNT(*) AS n
+                SELECT s.normalized_query AS q, i.entity_id AS e, SUM(examination(i.rank)) AS n
                 FROM impressions i JOIN searches s ON s.id = i.search_id{search_where}
                 GROUP BY q, e
             ), fb AS (
@@ -510,7 +581,7 @@ class FeedbackStore:
                 FROM feedback f LEFT JOIN searches s ON s.id = f.search_id{feedback_where}
                 GROUP BY q, e
             ), pairs AS (SELECT q, e FROM imp UNION SELECT q, e FROM fb)
-            SELECT p.q, p.e, COALESCE(imp.n, 0), COALESCE(fb.clicks, 0), COALESCE(fb.up, 0), COALESCE(fb.down, 0)
+            SELECT p.q, p.e, COALESCE(imp.n, 0.0), COALESCE(fb.clicks, 0), COALESCE(fb.up, 0), COALESCE(fb.down, 0)
             FROM pairs p LEFT JOIN imp ON imp.q = p.q AND imp.e = p.e LEFT JOIN fb ON fb.q = p.q AND fb.e = p.e
             ORDER BY p.q, p.e
         """

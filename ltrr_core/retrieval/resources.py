@@ -54,6 +54,9 @@ class _built_once:
                 return instance.__dict__[self.name]
 
 
+_SHARED_PARTS = ("ids", "understander", "bm25", "embedder", "embeddings", "dense", "popularity")
+
+
 class Resources:
     """Shared indexes and models for one catalog (see the module docstring); strategies are built over them."""
 
@@ -122,6 +125,16 @@ class Resources:
     def popularity(self) -> np.ndarray:
         """(n,) popularity in [0, 1] by catalog position."""
         return np.fromiter((e.popularity for e in self.catalog), dtype=np.float64, count=len(self.catalog))
+
+    def sandboxed(self) -> "Resources":
+        """The same catalog, indexes and model (shared, already built ones included) with a memory
+        index of its own: forked from this one's cold start, without its observations."""
+        twin = Resources(self.catalog, self.settings, self.progress)
+        with self._lock:
+            twin.__dict__.update({k: v for k, v in self.__dict__.items() if k in _SHARED_PARTS})
+            twin.embeddings_source = self.embeddings_source
+            twin.__dict__["memory"] = self.memory.fork()
+        return twin
 
     def warm_up(self) -> dict[str, float]:
         """Build everything now; seconds per part (cache hits make a warm start fast)."""

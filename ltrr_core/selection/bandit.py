@@ -144,6 +144,9 @@ class ArmStats:
         return self.reward.get(arm, 0.0) / self.pulls[arm] if self.pulls.get(arm) else 0.0
 
 
+RIDGE_ARRAYS = ("A", "A_inv", "Xty", "beta")  # one ridge regression per arm: A = X'X + l2 I, beta = A^-1 X'y
+
+
 class _RidgeArms:
     """The one adapter over mabwiser's internals: each arm's ridge model (mean = x . beta).
 
@@ -161,6 +164,16 @@ class _RidgeArms:
     def fit(self, arm: str, x: np.ndarray, reward: float) -> None:
         """What ``MAB.partial_fit`` computes for one arm: a rank-one ridge update."""
         self._models[arm].fit(x, np.array([reward]))
+
+    def arrays(self, arms: list[str]) -> dict[str, np.ndarray]:
+        """Every arm's ridge state, stacked in ``arms`` order (a snapshot)."""
+        return {name: np.stack([getattr(self._models[arm], name) for arm in arms]) for name in RIDGE_ARRAYS}
+
+    def load(self, arms: list[str], arrays: dict[str, np.ndarray]) -> None:
+        """Set every arm's ridge state from :meth:`arrays` output (shapes checked by the caller)."""
+        for i, arm in enumerate(arms):
+            for name in RIDGE_ARRAYS:
+                setattr(self._models[arm], name, np.array(arrays[name][i], dtype=np.float64))
 
 
 class Bandit:
@@ -280,6 +293,19 @@ class Bandit:
         for arm, reward in rewards.items():
             self._ridge.fit(arm, x, reward)
             self.stats.add(arm, reward)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arms' ridge models as arrays (``A``, ``A_inv``, ``Xty``, ``beta``), arms in :attr:`arms` order."""
+        return self._ridge.arrays(self.arms)
+
+    def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
+        """Restore :meth:`arrays`; ValueError naming the array when a shape does not fit these arms."""
+        d, n = self.n_features, len(self.arms)
+        expected = {"A": (n, d, d), "A_inv": (n, d, d), "Xty": (n, d), "beta": (n, d)}
+        for name, shape in expected.items():
+            if name not in arrays or arrays[name].shape != shape or not np.isfinite(arrays[name]).all():
+                raise ValueError(f"bandit array {name!r}: expected finite values of shape {shape}")
+        self._ridge.load(self.arms, arrays)
 
     def with_config(self, config: PolicyConfig) -> "Bandit":
         """A fresh bandit with another policy over the same arms and features."""

@@ -1,7 +1,11 @@
-"""Simulation: seeded simulated users search through the engine, click, and teach the bandit.
+"""Simulation: seeded simulated users search through the engine, click, engage, and teach the bandit.
 
-Every round returns the truth with it (target, relevant set, which strategies could have
-found it), so hit rate, regret and off-policy estimates can be graded::
+A run happens in a sandbox (:meth:`Engine.sandbox`): its own database, learning state and
+memory observations, so the live engine never changes. The engine learns only from the events
+the simulated users produce (:mod:`ltrr_core.simulation.clicks`), settled like any search
+(:mod:`ltrr_core.feedback.settlement`): a user's reward window closes after their response.
+Every round also carries the truth (target, relevant set, which strategies could have found
+it), used only to report hit rate, regret and how faithful the reward signal was::
 
     oracle_hit = any relevant item in the union of ALL strategies at full depth
     hit        = any relevant item in the union of the CHOSEN arms
@@ -17,7 +21,9 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from ltrr_core.engine import Engine, SearchResult
+from ltrr_core.engine import Engine
+from ltrr_core.feedback.settlement import Settlement
+from ltrr_core.results import SearchResult
 from ltrr_core.retrieval.candidates import Candidates
 from ltrr_core.selection.bandit import POLICIES, ArmStats, PolicyConfig
 from ltrr_core.selection.context import Context, UserProfile
@@ -46,6 +52,7 @@ class SimulationConfig:
     shown: int = 30
     click_model: ClickModel = field(default_factory=lambda: ClickModel(eta=0.5))
     policy_params: dict = field(default_factory=dict)
+    noiseless: bool = False  # the click model's truthful signal (engagement exactly on relevant clicks)
 
     def __post_init__(self) -> None:
         if not 1 <= self.rounds <= 1_000_000:
@@ -75,7 +82,9 @@ class RoundRecord:
     hit: bool
     oracle_hit: bool
     found_by: tuple[str, ...]
-    confirmed: str | None
+    rewarded_on: str | None  # the result whose positive event closed the window (None: default reward)
+    rewarded_relevant: bool  # truth: that result was relevant
+    relevant_shown: bool  # truth: the page showed a relevant result
     rewards: dict[str, float]
     search_id: int | None
     ms: float
@@ -86,19 +95,23 @@ class RoundRecord:
 
 
 class SimulationRun:
-    """Runs a :class:`SimulationConfig` on an engine, a batch at a time (the UI polls ``history``)."""
+    """Runs a :class:`SimulationConfig` in a sandbox of ``engine``, a batch at a time (the UI polls
+    ``history``); ``name`` names the sandbox's database (default: policy and seed)."""
 
-    def __init__(self, engine: Engine, config: SimulationConfig, traffic: TrafficGenerator | None = None) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, config: SimulationConfig, traffic: TrafficGenerator | None = None,
+                 name: str | None = None) -> None:
+        policy = PolicyConfig(name=config.policy, seed=config.seed, **config.policy_params)
+        self.engine = engine.sandbox(name or f"{config.policy}-seed{config.seed}")
+        self.engine.set_policy(policy)
         self.config = config
+        self.click_model = config.click_model.noiseless() if config.noiseless else config.click_model
         self.rng = np.random.default_rng(config.seed + 1)
-        traffic = traffic or TrafficGenerator(engine.catalog, seed=config.seed)
+        traffic = traffic or TrafficGenerator(self.engine.catalog, seed=config.seed)
         self.started = time.perf_counter()
         self.intents = _draw_traffic(traffic, config)
         self.records: list[RoundRecord] = []
         self._static: dict[tuple, Candidates] = {}
         self.elapsed = 0.0
-        engine.start_run(PolicyConfig(name=config.policy, seed=config.seed, **config.policy_params))
         self._prefetch()
         self.prepare_s = time.perf_counter() - self.started
 
@@ -167,19 +180,21 @@ class SimulationRun:
         res = engine.search(intent.query, intent.context, k=self.config.shown, source="simulated",
                             user_id=intent.context.user.id, retrieved=full)
         if res.search_id is None:  # an empty query: nothing to learn from
-            return self._record(intent, res, False, False, (), None, {}, t0)
+            return self._record(intent, res, False, False, (), None, False, {}, t0)
         found_by = tuple(s for s, c in full.items() if intent.relevant & set(c.ids))
         hit = bool(intent.relevant & set(res.pool.ids))
-        response, rewards = answer(engine, res, intent, self.config.click_model, self.rng)
-        return self._record(intent, res, hit, bool(found_by), found_by, response.confirmed, rewards, t0)
+        _, settlement = answer(engine, res, intent, self.click_model, self.rng)
+        return self._record(intent, res, hit, bool(found_by), found_by, settlement,
+                            any(i.id in intent.relevant for i in res.items), t0)
 
-    def _record(self, intent, res, hit, oracle_hit, found_by, confirmed, rewards, t0) -> RoundRecord:
+    def _record(self, intent, res, hit, oracle_hit, found_by, settlement, relevant_shown, t0) -> RoundRecord:
         sel = res.selection
+        on = settlement.entity_id if settlement else None
         record = RoundRecord(
             len(self.records) + 1, self.config.policy, intent.kind, intent.query, intent.target_id,
             sel.chosen if sel else (), sel.propensity if sel else 1.0, sel.explored if sel else False,
-            len(res.pool), hit, oracle_hit, found_by, confirmed, rewards, res.search_id,
-            (time.perf_counter() - t0) * 1000)
+            len(res.pool), hit, oracle_hit, found_by, on, on in intent.relevant, relevant_shown,
+            settlement.rewards if settlement else {}, res.search_id, (time.perf_counter() - t0) * 1000)
         self.records.append(record)
         return record
 
@@ -216,39 +231,52 @@ class SimulationRun:
             "oracle_hit_rate": sum(r.oracle_hit for r in self.records) / n if n else 0.0,
             "cumulative_regret": sum(r.regret for r in self.records),
             "candidates_per_search": float(np.mean([r.candidates for r in self.records])) if n else 0.0,
-            "confirmed_rate": sum(r.confirmed is not None for r in self.records) / n if n else 0.0,
+            "reward_signal": self.reward_signal(),
             "per_arm": {a: {"pulls": stats.pulls[a], "mean_reward": round(stats.mean(a), 4)}
                         for a in sorted(stats.pulls)},
             "searches_per_s": n / (self.prepare_s + self.elapsed) if self.elapsed else 0.0,
             "prepare_s": round(self.prepare_s, 3),
+            "noiseless": self.config.noiseless,
+            "database": str(self.engine.settings.db_path),
         }
+
+    def reward_signal(self) -> dict[str, float]:
+        """How faithful the observed reward is to the truth. ``precision``: rounds rewarded on a
+        relevant result / rounds rewarded on any; ``recall``: rounds rewarded on a relevant result /
+        rounds whose page showed one; ``rate``: rounds with a positive event."""
+        rewarded = [r for r in self.records if r.rewarded_on is not None]
+        true_positive = sum(r.rewarded_relevant for r in rewarded)
+        shown = sum(r.relevant_shown for r in self.records)
+        return {"precision": true_positive / len(rewarded) if rewarded else 0.0,
+                "recall": true_positive / shown if shown else 0.0,
+                "rate": len(rewarded) / len(self.records) if self.records else 0.0}
 
 
 def answer(engine: Engine, result: SearchResult, intent: Intent, click_model: ClickModel,
-           rng: np.random.Generator) -> tuple[Response, dict[str, float]]:
-    """The simulated user reacts to a logged result: the click model decides; the engine settles
-    the bandit round on the confirmed item and stores every click and thumb as simulated feedback,
-    in one write."""
+           rng: np.random.Generator) -> tuple[Response, Settlement | None]:
+    """The simulated user reacts to a logged result with events only (the click model decides
+    from the hidden intent); the engine settles on them like any search. The user's session
+    moves on, so a window their events did not close closes with the default reward."""
     response = click_model.respond([i.id for i in result.items], intent, rng)
-    events = [(entity_id, kind) for kind, ids in (("click", response.clicked_ids), ("thumbs_up", response.thumbs_up),
-                                                   ("thumbs_down", response.thumbs_down)) for entity_id in ids]
-    rewards = engine.respond(result.search_id, response.confirmed, events, "simulated", intent.context.user.id)
-    return response, rewards
+    user = intent.context.user.id
+    settlement = engine.respond(result.search_id, list(response.events), "simulated", user)
+    return response, settlement or engine.close(result.search_id, "next_search")
 
 
 def simulate_user_turn(engine: Engine, seed: int, profile: UserProfile | None = None,
                        k: int = 10) -> tuple[SearchResult, dict]:
-    """One simulated user (``profile``, or one drawn) searches with their own intent and answers
-    through the default click model. Returns the result and what the user did."""
+    """One simulated user (``profile``, or one drawn) searches the live engine with their own intent
+    and answers through the default click model. Returns the result and what the user did."""
     traffic = TrafficGenerator(engine.catalog, seed=seed, profiles=[profile] if profile else None)
     intent = traffic.draw(1)[0]
     result = engine.search(intent.query, intent.context, k=k, source="simulated", user_id=intent.context.user.id)
     report = {"user": intent.context.user.id, "kind": intent.kind, "query": intent.query, "target": intent.target_id,
-              "clicked": [], "thumbs_up": [], "confirmed": None, "rewards": {}}
+              "events": [], "rewarded_on": None, "rewards": {}}
     if result.search_id is not None:
-        response, rewards = answer(engine, result, intent, ClickModel(), np.random.default_rng(seed))
-        report.update(clicked=list(response.clicked_ids), thumbs_up=list(response.thumbs_up),
-                      confirmed=response.confirmed, rewards=rewards)
+        response, settlement = answer(engine, result, intent, ClickModel(eta=0.5), np.random.default_rng(seed))
+        report.update(events=[f"{kind} {entity_id}" for entity_id, kind in response.events],
+                      rewarded_on=settlement.entity_id if settlement else None,
+                      rewards=settlement.rewards if settlement else {})
     return result, report
 
 
@@ -265,7 +293,7 @@ def compare(engine: Engine, config: SimulationConfig, policies: tuple[str, ...] 
     for policy in policies:
         if policy.split(":")[0] not in POLICIES:
             raise ValueError(f"policy: {policy!r} is not one of {sorted(POLICIES)}")
-        run = SimulationRun(engine, replace(config, policy=policy))
+        run = SimulationRun(engine, replace(config, policy=policy), name=f"compare-{policy}-seed{config.seed}")
         for _ in run.iter_batches(100):
             if progress:
                 progress(policy, len(run.records) / config.rounds)

@@ -10,6 +10,8 @@ import sys
 import threading
 from pathlib import Path
 
+import math
+
 import pytest
 
 from ltrr_core.feedback import store as store_module
@@ -197,38 +199,52 @@ def test_feedback_for_unknown_search_is_rejected(store: FeedbackStore) -> None:
 def test_bandit_log_round_trips(store: FeedbackStore) -> None:
     rec = search_record()
     first = store.log_search(rec)
-    store.log_search(search_record())  # no feedback yet: not in the log
+    store.log_search(search_record())  # still open: not in the log
     third = store.log_search(search_record(chosen_arms=["memory"], propensity=0.2, source="simulated"))
-    store.log_bandit_updates(first, {"bm25": 1.0, "dense": 0.0})
-    store.log_bandit_updates(first, {"dense": 1.0})  # later evidence replaces the earlier reward
-    store.log_bandit_updates(third, {"memory": 0.0})
+    assert store.settle(third, {"memory": 0.0}, "next_search") is not None
+    assert store.settle(first, {"bm25": 1.0, "dense": 0.0}, "thumbs_up") is not None
     log = store.bandit_log()
     assert [r.search_id for r in log] == [first, third]
     assert log[0].features == rec.features
     assert log[0].chosen_arms == ("bm25", "dense")
     assert log[0].propensity == 0.7
-    assert log[0].rewards == {"bm25": 1.0, "dense": 1.0}
+    assert log[0].rewards == {"bm25": 1.0, "dense": 0.0}
     assert log[0].policy == "linucb"
     assert [r.search_id for r in store.bandit_log(source="simulated")] == [third]
     assert store.counts()["bandit_updates"] == 3
+    rounds = store.settled_rounds()  # the fold's order: as the windows closed
+    assert [(r.search_id, r.reason) for r in rounds] == [(third, "next_search"), (first, "thumbs_up")]
+    assert [r.search_id for r in store.settled_rounds(after_seq=rounds[0].seq)] == [first]
+    assert store.last_settled_seq() >= rounds[-1].seq
 
 
-def test_bandit_reward_for_an_arm_not_picked_is_rejected(store: FeedbackStore) -> None:
+def test_a_search_settles_once_with_a_reward_for_every_picked_arm(store: FeedbackStore) -> None:
     search_id = store.log_search(search_record())
-    with pytest.raises(ValueError, match=r"rewards: arms \['memory'\] were not picked"):
-        store.log_bandit_updates(search_id, {"bm25": 1.0, "memory": 1.0})
-    assert store.counts()["bandit_updates"] == 0
+    assert [p.search_id for p in store.pending()] == [search_id]
+    with pytest.raises(ValueError, match=r"not the arms picked"):
+        store.settle(search_id, {"bm25": 1.0, "memory": 1.0}, "engage")
+    with pytest.raises(ValueError, match="^reason:"):
+        store.settle(search_id, {"bm25": 1.0, "dense": 1.0}, "because")
+    assert store.counts()["bandit_updates"] == 0 and store.pending()
+    assert store.settle(search_id, {"bm25": 1.0, "dense": 0.0}, "engage", [click(search_id, "e1", "engage")])
+    assert store.settle(search_id, {"bm25": 0.0, "dense": 0.0}, "timeout", [click(search_id, "e2")]) is None
+    assert store.counts()["bandit_updates"] == 2 and store.counts()["feedback"] == 1  # the second wrote nothing
+    assert store.pending() == [] and store.bandit_log()[0].rewards == {"bm25": 1.0, "dense": 0.0}
 
 
-def test_a_response_stores_events_and_rewards_together_or_not_at_all(store: FeedbackStore) -> None:
+def test_pending_searches_filter_by_session_and_age(store: FeedbackStore) -> None:
+    old = store.log_search(search_record(created_at=100.0, user_id="bob"))
+    mine = store.log_search(search_record(user_id="ana"))
+    assert [p.search_id for p in store.pending(user_id="ana")] == [mine]
+    assert [p.search_id for p in store.pending(created_before=1000.0)] == [old]
+
+
+def test_a_response_stores_its_events_in_one_transaction(store: FeedbackStore) -> None:
     search_id = store.log_search(search_record())
-    events = [click(search_id, "e1"), click(search_id, "e2")]
-    with pytest.raises(ValueError, match="were not picked"):
-        store.log_response(search_id, events, {"bm25": 1.0, "memory": 0.0})
-    assert store.counts()["feedback"] == 0 and store.counts()["bandit_updates"] == 0
-    store.log_response(search_id, events, {"bm25": 1.0, "dense": 0.0})
-    assert store.counts()["feedback"] == 2
-    assert store.bandit_log()[0].rewards == {"bm25": 1.0, "dense": 0.0}
+    with pytest.raises(ValueError, match="search_id"):
+        store.log_response(search_id + 7, [click(search_id + 7, "e1")])
+    store.log_response(search_id, [click(search_id, "e1"), click(search_id, "e2")])
+    assert store.counts()["feedback"] == 2 and store.pending()  # events alone leave the window open
 
 
 def test_labels_upsert_per_query_entity_judge(store: FeedbackStore) -> None:
@@ -250,10 +266,10 @@ def test_labels_upsert_per_query_entity_judge(store: FeedbackStore) -> None:
 def test_reset_learning_keeps_labels(store: FeedbackStore) -> None:
     search_id = store.log_search_bundle(search_record(), [ImpressionRow("e1", 1, 1.0)])
     store.log_feedback(click(search_id, "e1"))
-    store.log_bandit_updates(search_id, {"bm25": 1.0})
+    store.settle(search_id, {"bm25": 1.0, "dense": 0.0}, "engage")
     store.set_label("q", "e1", 2, "ana")
     deleted = store.reset_learning()
-    assert deleted == {"bandit_updates": 1, "feedback": 1, "impressions": 1, "searches": 1}
+    assert deleted == {"bandit_updates": 2, "feedback": 1, "impressions": 1, "searches": 1}
     assert store.counts() == {"searches": 0, "impressions": 0, "feedback": 0, "labels": 1, "bandit_updates": 0}
     assert store.labels()[0].grade == 2
 
@@ -269,17 +285,18 @@ def test_q2e_stats_aggregates_a_hand_made_log(store: FeedbackStore) -> None:
     store.log_feedback(click(s1, "e2", "thumbs_down"))
     store.log_feedback(click(None, "e4", "thumbs_up", query="BEYONCÉ  songs"))  # no search: own normalized query
     store.log_feedback(click(s3, "e3", query="jazz", source="simulated"))
-    stats = {(s.normalized_query, s.entity_id): (s.impressions, s.clicks, s.thumbs_up, s.thumbs_down)
+    stats = {(s.normalized_query, s.entity_id): (round(s.examined, 6), s.clicks, s.thumbs_up, s.thumbs_down)
              for s in store.q2e_stats()}
+    at_2 = round(1 / math.log2(3), 6)  # an impression at rank 2 was examined with this probability
     assert stats == {
-        ("beyonce songs", "e1"): (2, 2, 1, 0),
-        ("beyonce songs", "e2"): (1, 0, 0, 1),
-        ("beyonce songs", "e4"): (0, 0, 1, 0),
-        ("jazz", "e1"): (1, 0, 0, 0),
-        ("jazz", "e3"): (1, 1, 0, 0),
+        ("beyonce songs", "e1"): (2.0, 2, 1, 0),
+        ("beyonce songs", "e2"): (at_2, 0, 0, 1),
+        ("beyonce songs", "e4"): (0.0, 0, 1, 0),
+        ("jazz", "e1"): (at_2, 0, 0, 0),
+        ("jazz", "e3"): (1.0, 1, 0, 0),
     }
-    simulated = [(s.normalized_query, s.entity_id, s.impressions, s.clicks) for s in store.q2e_stats("simulated")]
-    assert simulated == [("jazz", "e1", 1, 0), ("jazz", "e3", 1, 1)]
+    simulated = [(s.normalized_query, s.entity_id, round(s.examined, 6), s.clicks) for s in store.q2e_stats("simulated")]
+    assert simulated == [("jazz", "e1", at_2, 0), ("jazz", "e3", 1.0, 1)]
 
 
 # ------------------------------------------------------------------ concurrency and faults
@@ -412,7 +429,7 @@ def test_numpy_ids_and_scores_are_stored_as_plain_numbers(store: FeedbackStore) 
     search_id = np.int64(store.log_search(search_record(features=np.array([0.5, 1.5]))))
     store.log_impressions(search_id, [ImpressionRow("e1", np.int64(1), np.float32(0.25))])
     store.log_feedback(click(search_id, "e1"))
-    store.log_bandit_updates(search_id, {"bm25": np.float64(1.0)})
+    store.settle(search_id, {"bm25": np.float64(1.0), "dense": np.float64(0.0)}, "engage")
     assert store.impressions(search_id) == [ImpressionRow("e1", 1, 0.25)]
     assert store.bandit_log()[0].features == (0.5, 1.5)
     assert store.feedback_events(search_id=search_id)["search_id"].tolist() == [int(search_id)]

@@ -168,8 +168,8 @@ def test_partial_key_match_scores_below_exact(memory):
 
 def test_feedback_supersedes_predictions(memory):
     assert memory.lookup(["hold on"], 1)[0].entity_id == "t1"
-    assert memory.record("Hold On", "t2", impressions=5, clicks=5, thumbs_up=1)
-    assert memory.record("hold on", "t1", impressions=5, thumbs_down=1)
+    assert memory.record("Hold On", "t2", examined=5, clicks=5, thumbs_up=1)
+    assert memory.record("hold on", "t1", examined=5, thumbs_down=1)
     hits = memory.lookup(["hold on"], 5)
     assert hits[0].entity_id == "t2" and hits[0].source == "observed"
     assert hits[-1].entity_id == "t1" and hits[-1].score < 0.2
@@ -180,14 +180,14 @@ def test_feedback_supersedes_predictions(memory):
 
 def test_learned_pairs_for_new_queries_are_retrieved(memory):
     assert "pod" not in [h.entity_id for h in memory.lookup(["bread show"], 5)]
-    memory.record("bread show", "pod", impressions=2, clicks=2)
+    memory.record("bread show", "pod", examined=2, clicks=2)
     assert memory.lookup(["bread show"], 5)[0].entity_id == "pod"
     assert memory.explain("Bread Show")[0]["clicks"] == 2
 
 
 def test_shown_but_never_chosen_pairs_are_not_retrieved(memory):
-    memory.record("hold on", "pod", impressions=3)
-    memory.record("hold on", "p1", impressions=1, thumbs_down=1)
+    memory.record("hold on", "pod", examined=3)
+    memory.record("hold on", "p1", examined=1, thumbs_down=1)
     assert {"pod", "p1"}.isdisjoint(h.entity_id for h in memory.lookup(["hold on"], 10))
     memory.record("hold on", "pod", clicks=1)
     assert "pod" in [h.entity_id for h in memory.lookup(["hold on"], 10)]
@@ -204,18 +204,18 @@ def test_lookup_sees_feedback_on_a_key_it_answered_before(memory):
 
 
 def test_lookup_breaks_ties_by_catalog_position(memory):
-    memory.record("twins", "t2", impressions=1, clicks=1)
-    memory.record("twins", "t1", impressions=1, clicks=1)  # same pair score, same key
+    memory.record("twins", "t2", examined=1, clicks=1)
+    memory.record("twins", "t1", examined=1, clicks=1)  # same pair score, same key
     hits = memory.lookup(["twins"], 5)
     assert [h.entity_id for h in hits] == ["t1", "t2"] and hits[0].score == hits[1].score
 
 
 def test_load_stats_sets_totals_and_skips_unknown_entities(memory):
     rows = [
-        {"query": "morning", "entity_id": "t3", "impressions": 4, "clicks": 3},
-        PairStats("morning", "t3", impressions=4, clicks=3),  # totals, not increments
+        {"query": "morning", "entity_id": "t3", "examined": 4, "clicks": 3},
+        PairStats("morning", "t3", examined=4, clicks=3),  # totals, not increments
         {"query": "morning", "entity_id": "gone", "clicks": 9},
-        SimpleNamespace(query="Rainy!", entity_id="p1", impressions=1, clicks=1, thumbs_up=0, thumbs_down=0),
+        SimpleNamespace(query="Rainy!", entity_id="p1", examined=1, clicks=1, thumbs_up=0, thumbs_down=0),
     ]
     assert memory.load_stats(rows) == 3
     assert memory.explain("rainy")[0]["entity_id"] == "p1"

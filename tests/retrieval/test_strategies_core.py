@@ -148,7 +148,7 @@ def test_memory_cold_start_and_learning(cache_root):
     res = Resources(SMALL, Settings(cache_dir=cache_root))
     assert _ids(res, "memory", "the long table")[0] == "pod_table"
     assert "pod_table" not in _ids(res, "memory", "bread podcast")
-    res.memory.record("bread podcast", "pod_table", impressions=3, clicks=3)
+    res.memory.record("bread podcast", "pod_table", examined=3, clicks=3)
     assert _ids(res, "memory", "bread podcast")[0] == "pod_table"
     notes = _pipeline(res).retrieve("memory", res.understander.understand("bread podcast"), CONTEXT, 5).notes
     assert notes["sources"]["observed"] == 1 and notes["keys"][0]["key"] == "bread podcast"
@@ -156,7 +156,7 @@ def test_memory_cold_start_and_learning(cache_root):
 
 def test_memory_learned_query_is_hit_through_a_typo(cache_root):
     res = Resources(SMALL, Settings(cache_dir=cache_root))
-    res.memory.record("ada stone morning", "trk_morning", impressions=2, clicks=2)
+    res.memory.record("ada stone morning", "trk_morning", examined=2, clicks=2)
     query = res.understander.understand("ada stoen morning")
     if " ".join(query.corrected) != "ada stone morning":
         pytest.skip("understander did not correct 'stoen' on this catalog")

@@ -23,6 +23,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from ltrr_core.catalog.schema import Catalog, Entity
+from ltrr_core.feedback.examination import examination
 from ltrr_core.understanding.text import STOPWORDS, normalize, tokenize
 from ltrr_core.understanding.vocabulary import TYPES
 
@@ -44,16 +45,19 @@ MAX_PARTIAL_KEYS = 20
 
 
 
-COUNTS = ("impressions", "clicks", "thumbs_up", "thumbs_down")
+COUNTS = ("examined", "clicks", "thumbs_up", "thumbs_down")
 
 
 @dataclass(frozen=True)
 class PairStats:
-    """Feedback totals for one (query, entity) pair, as the feedback store aggregates them."""
+    """Feedback totals for one (query, entity) pair, as the feedback store aggregates them.
+
+    ``examined`` is the pair's expected number of examinations: each impression adds the
+    examination probability of its rank (:func:`~ltrr_core.feedback.examination.examination`)."""
 
     query: str
     entity_id: str
-    impressions: int = 0
+    examined: float = 0.0
     clicks: int = 0
     thumbs_up: int = 0
     thumbs_down: int = 0
@@ -65,15 +69,15 @@ class PairStats:
 
     def __add__(self, other: "PairStats") -> "PairStats":
         return PairStats(
-            self.query, self.entity_id, self.impressions + other.impressions, self.clicks + other.clicks,
+            self.query, self.entity_id, self.examined + other.examined, self.clicks + other.clicks,
             self.thumbs_up + other.thumbs_up, self.thumbs_down + other.thumbs_down,
         )
 
     def score(self, prior: float) -> float:
-        """Beta-smoothed success rate: clicks and thumbs up succeed; unclicked impressions and
-        thumbs down fail; thumbs count double; ``prior`` is the mean of the Beta prior."""
+        """Beta-smoothed clicks over expected clicks: clicks and thumbs up succeed; examinations
+        without a click and thumbs down fail; thumbs count double; ``prior`` is the Beta prior's mean."""
         successes = self.clicks + 2 * self.thumbs_up
-        failures = max(self.impressions - self.clicks, 0) + 2 * self.thumbs_down
+        failures = max(self.examined - self.clicks, 0.0) + 2 * self.thumbs_down
         return (prior * PRIOR_STRENGTH + successes) / (PRIOR_STRENGTH + successes + failures)
 
 
@@ -81,8 +85,9 @@ def _as_pair_stats(row: PairStats | Mapping[str, Any] | Any) -> PairStats:
     if isinstance(row, PairStats):
         return row
     get = row.get if isinstance(row, Mapping) else (lambda name, default=None: getattr(row, name, default))
-    return PairStats(normalize(str(get("query") or "")), str(get("entity_id") or ""),
-                     *(int(get(name, 0) or 0) for name in COUNTS))
+    query = get("query") or get("normalized_query") or ""
+    return PairStats(normalize(str(query)), str(get("entity_id") or ""), float(get("examined", 0.0) or 0.0),
+                     *(int(get(name, 0) or 0) for name in COUNTS[1:]))
 
 
 def predicted_queries(entity: Entity, keywords: Sequence[str] = ()) -> dict[str, float]:
@@ -118,6 +123,18 @@ class _KeyPairs:
     observed: np.ndarray  # bool: the score comes from feedback (else predicted)
 
 
+class _KeyTable:
+    """The keys (distinct queries), their token postings and cold-start predictions: shared by forks."""
+
+    def __init__(self) -> None:
+        self.key_id: dict[str, int] = {}
+        self.keys: list[str] = []
+        self.key_size = np.zeros(1024, dtype=np.int64)  # tokens per key (grown by doubling)
+        self.postings: dict[str, list[int]] = defaultdict(list)  # token -> keys
+        self.posting_arrays: dict[str, np.ndarray] = {}  # the same as arrays, until the token gets a key
+        self.predicted: list[dict[int, float]] = []
+
+
 @dataclass(frozen=True)
 class MemoryHit:
     """Why an entity was retrieved from memory: the best key, its similarity and the pair score."""
@@ -133,15 +150,10 @@ class MemoryHit:
 class MemoryIndex:
     """Thread-safe Q2E memory over one catalog."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, table: "_KeyTable | None" = None, lock: threading.RLock | None = None) -> None:
         self.catalog = catalog
-        self._lock = threading.RLock()
-        self._key_id: dict[str, int] = {}
-        self._keys: list[str] = []
-        self._key_size = np.zeros(1024, dtype=np.int64)  # tokens per key (grown by doubling)
-        self._postings: dict[str, list[int]] = defaultdict(list)  # token -> keys
-        self._posting_arrays: dict[str, np.ndarray] = {}  # the same as arrays, until the token gets a key
-        self._predicted: list[dict[int, float]] = []
+        self._lock = lock or threading.RLock()
+        self._table = table or _KeyTable()
         self._observed: dict[int, dict[int, PairStats]] = defaultdict(dict)  # key -> position -> stats
         self._n_observed = 0
         self._scored: dict[int, _KeyPairs] = {}  # key -> its retrievable pairs, until its feedback changes
@@ -158,27 +170,32 @@ class MemoryIndex:
         for query, pairs in by_key.items():
             if len(pairs) > MAX_PREDICTED_PER_KEY:
                 pairs = sorted(pairs, key=lambda sp: (-sp[0], sp[1]))[:MAX_PREDICTED_PER_KEY]
-            memory._predicted[memory._key(query)].update((p, s) for s, p in pairs)
+            memory._table.predicted[memory._key(query)].update((p, s) for s, p in pairs)
         return memory
 
+    def fork(self) -> "MemoryIndex":
+        """A memory with the same cold-start predictions and no observations (a sandboxed run's):
+        the key table and its lock are shared, observed statistics are not."""
+        return MemoryIndex(self.catalog, self._table, self._lock)
+
     def _key(self, query: str) -> int:
-        key_id = self._key_id.get(query)
+        key_id = self._table.key_id.get(query)
         if key_id is None:
-            key_id = self._key_id[query] = len(self._keys)
+            key_id = self._table.key_id[query] = len(self._table.keys)
             tokens = _key_tokens(query)
-            self._keys.append(query)
-            if key_id == len(self._key_size):
-                self._key_size = np.concatenate([self._key_size, np.zeros_like(self._key_size)])
-            self._key_size[key_id] = len(tokens)
-            self._predicted.append({})
+            self._table.keys.append(query)
+            if key_id == len(self._table.key_size):
+                self._table.key_size = np.concatenate([self._table.key_size, np.zeros_like(self._table.key_size)])
+            self._table.key_size[key_id] = len(tokens)
+            self._table.predicted.append({})
             for token in tokens:
-                self._postings[token].append(key_id)
-                self._posting_arrays.pop(token, None)
+                self._table.postings[token].append(key_id)
+                self._table.posting_arrays.pop(token, None)
         return key_id
 
     def __len__(self) -> int:
         """Number of keys (distinct queries) in memory."""
-        return len(self._keys)
+        return len(self._table.keys)
 
     @property
     def n_observed(self) -> int:
@@ -187,15 +204,17 @@ class MemoryIndex:
 
     # -- updates -----------------------------------------------------------------------------
 
-    def record(self, query: str, entity_id: str, impressions: int = 0, clicks: int = 0,
+    def record(self, query: str, entity_id: str, examined: float = 0.0, clicks: int = 0,
                thumbs_up: int = 0, thumbs_down: int = 0) -> bool:
         """Add feedback counts to a pair; False (ignored) when the entity is not in the catalog."""
-        return self._apply(PairStats(normalize(query), entity_id, impressions, clicks, thumbs_up, thumbs_down), True)
+        return self._apply(PairStats(normalize(query), entity_id, examined, clicks, thumbs_up, thumbs_down), True)
 
     def record_shown(self, query: str, entity_ids: Iterable[str]) -> int:
-        """One impression for each of ``entity_ids`` (a result page) under ``query``; returns how many applied."""
+        """A result page under ``query``: ``entity_ids`` best first, each examined with the probability
+        of its rank; returns how many applied."""
         key = normalize(query)
-        return sum(self._apply(PairStats(key, entity_id, impressions=1), True) for entity_id in entity_ids)
+        return sum(self._apply(PairStats(key, entity_id, examination(rank)), True)
+                   for rank, entity_id in enumerate(entity_ids, start=1))
 
     def load_stats(self, stats: Iterable[PairStats | Mapping[str, Any] | Any]) -> int:
         """Set pairs' totals from rows (PairStats, mappings or objects with PairStats' fields);
@@ -226,7 +245,7 @@ class MemoryIndex:
 
     def _pair_score(self, key_id: int, position: int) -> tuple[float | None, str]:
         """(score, source); score None for a pair never predicted nor chosen (only shown / disliked)."""
-        predicted = self._predicted[key_id].get(position)
+        predicted = self._table.predicted[key_id].get(position)
         observed = self._observed.get(key_id, {}).get(position)
         if observed is None:
             return predicted, "predicted"
@@ -235,23 +254,23 @@ class MemoryIndex:
         return observed.score(UNPREDICTED_PRIOR if predicted is None else predicted), "observed"
 
     def _posting_array(self, token: str) -> np.ndarray:
-        found = self._posting_arrays.get(token)
+        found = self._table.posting_arrays.get(token)
         if found is None:
-            found = self._posting_arrays[token] = np.array(self._postings.get(token, ()), dtype=np.int64)
+            found = self._table.posting_arrays[token] = np.array(self._table.postings.get(token, ()), dtype=np.int64)
         return found
 
     def _matching_keys(self, texts: Iterable[str]) -> dict[int, float]:
         """Key -> similarity: 1 for the exact text, token Jaccard (capped) for the best partial keys."""
         matches: dict[int, float] = {}
         for text in dict.fromkeys(t for t in texts if t):
-            exact = self._key_id.get(text)
+            exact = self._table.key_id.get(text)
             if exact is not None:
                 matches[exact] = 1.0
             tokens = _key_tokens(text)
             if not tokens:
                 continue
             keys, shared = np.unique(np.concatenate([self._posting_array(t) for t in tokens]), return_counts=True)
-            similarity = np.minimum(PARTIAL_CAP, shared / (len(tokens) + self._key_size[keys] - shared))
+            similarity = np.minimum(PARTIAL_CAP, shared / (len(tokens) + self._table.key_size[keys] - shared))
             kept = (similarity >= MIN_SIMILARITY) & (keys != (-1 if exact is None else exact))
             keys, similarity = keys[kept], similarity[kept]
             for i in np.lexsort((keys, -similarity))[:MAX_PARTIAL_KEYS].tolist():
@@ -264,7 +283,7 @@ class MemoryIndex:
         pairs = self._scored.get(key_id)
         if pairs is None:
             rows = []
-            for position in self._predicted[key_id].keys() | self._observed.get(key_id, {}).keys():
+            for position in self._table.predicted[key_id].keys() | self._observed.get(key_id, {}).keys():
                 score, source = self._pair_score(key_id, position)
                 if score is not None:
                     rows.append((position, score, source == "observed"))
@@ -297,25 +316,25 @@ class MemoryIndex:
         for i in best.tolist():
             key_id, similarity, pairs = parts[match[i]]
             hits.append(MemoryHit(self.catalog.entities[positions[i]].id, int(positions[i]), float(scores[i]),
-                                  self._keys[key_id], similarity,
+                                  self._table.keys[key_id], similarity,
                                   "observed" if pairs.observed[within[i]] else "predicted"))
         return hits
 
     def explain(self, query: str) -> list[dict]:
         """Every pair stored under ``query`` (normalized): predicted and observed parts, best first."""
         with self._lock:
-            key_id = self._key_id.get(normalize(query))
+            key_id = self._table.key_id.get(normalize(query))
             if key_id is None:
                 return []
             observed_pairs = self._observed.get(key_id, {})
             rows = []
-            for position in self._predicted[key_id].keys() | observed_pairs.keys():
+            for position in self._table.predicted[key_id].keys() | observed_pairs.keys():
                 score, source = self._pair_score(key_id, position)
                 observed = observed_pairs.get(position)
                 rows.append({
                     "entity_id": self.catalog.entities[position].id, "score": round(score or 0.0, 6),
                     "source": source,
-                    "predicted": self._predicted[key_id].get(position),
+                    "predicted": self._table.predicted[key_id].get(position),
                     **({k: v for k, v in asdict(observed).items() if k not in ("query", "entity_id")}
                        if observed else {}),
                 })
