@@ -7,6 +7,28 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+def top_k(scores: np.ndarray, positions: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` best entries, best first: score descending, then position ascending.
+
+    The one top-k rule of retrieval (``positions`` unique), so a depth-k list is the prefix of
+    any deeper one. O(n) partitions pick the entries above the k-th score and the lowest
+    positions among those tied with it; only the k picked are sorted.
+    """
+    n = len(scores)
+    if k <= 0:
+        return np.empty(0, np.int64)
+    if n <= k:
+        chosen = np.arange(n)
+    else:
+        kth = np.partition(scores, n - k)[n - k]
+        above, tied = np.flatnonzero(scores > kth), np.flatnonzero(scores == kth)
+        need = k - len(above)
+        if len(tied) > need:
+            tied = tied[np.argpartition(positions[tied], need - 1)[:need]]
+        chosen = np.concatenate([above, tied])
+    return chosen[np.lexsort((positions[chosen], -scores[chosen]))]
+
+
 @dataclass(frozen=True)
 class Candidates:
     """What one strategy retrieved: parallel arrays of catalog positions and scores, best first.
@@ -33,14 +55,11 @@ class Candidates:
     def from_scores(
         cls, strategy: str, all_ids: list[str] | tuple[str, ...], positions: np.ndarray, scores: np.ndarray, k: int, **notes
     ) -> "Candidates":
-        """Keep the ``k`` best (score > 0 is not required), sorted by score desc, ties by position."""
+        """Keep the ``k`` best (score > 0 is not required) by :func:`top_k`: score desc, ties by position."""
         positions = np.asarray(positions, dtype=np.int64)
         scores = np.asarray(scores, dtype=np.float64)
-        if len(positions) > k:
-            top = np.argpartition(-scores, k - 1)[:k]
-            positions, scores = positions[top], scores[top]
-        order = np.lexsort((positions, -scores))
-        positions, scores = positions[order], scores[order]
+        best = top_k(scores, positions, k)
+        positions, scores = positions[best], scores[best]
         return cls(strategy, tuple(map(all_ids.__getitem__, positions.tolist())), positions, scores, notes=notes)
 
     @classmethod

@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from rank_bm25 import BM25Okapi
 
 from ltrr_core.catalog.schema import Entity
+from ltrr_core.retrieval.candidates import top_k
 from ltrr_core.retrieval.indexes.cache import write_atomic
 from ltrr_core.understanding.text import tokenize
 
@@ -130,17 +131,15 @@ class BM25Index:
         return np.bincount(docs, weights=weights, minlength=self.n_docs).astype(np.float64)
 
     def search(self, tokens: Iterable[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``k`` documents that contain at least one query token: (positions, scores), best first."""
+        """Top ``k`` documents that contain at least one query token: (positions, scores), best first
+        (ties by position, :func:`~ltrr_core.retrieval.candidates.top_k`)."""
         docs, weights = self._postings(tokens)
         if len(docs) == 0 or k <= 0:
             return np.empty(0, np.int64), np.empty(0)
         matched, inverse = np.unique(docs, return_inverse=True)
         totals = np.bincount(inverse, weights=weights)
-        if len(matched) > k:
-            top = np.argpartition(-totals, k - 1)[:k]
-            matched, totals = matched[top], totals[top]
-        order = np.lexsort((matched, -totals))
-        return matched[order].astype(np.int64), totals[order]
+        best = top_k(totals, matched, k)
+        return matched[best].astype(np.int64), totals[best]
 
     # -- persistence: inspectable .npz + JSON, as bm25s does ---------------------------------
 

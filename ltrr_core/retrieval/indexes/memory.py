@@ -24,6 +24,7 @@ import numpy as np
 
 from ltrr_core.catalog.schema import Catalog, Entity
 from ltrr_core.feedback.examination import examination
+from ltrr_core.retrieval.candidates import top_k
 from ltrr_core.understanding.text import STOPWORDS, normalize, tokenize
 from ltrr_core.understanding.vocabulary import TYPES
 
@@ -42,8 +43,6 @@ UNPREDICTED_PRIOR = 0.2
 MIN_SIMILARITY = 0.5
 PARTIAL_CAP = 0.9  # a partial key match never counts as much as the exact query
 MAX_PARTIAL_KEYS = 20
-
-
 
 COUNTS = ("examined", "clicks", "thumbs_up", "thumbs_down")
 
@@ -273,7 +272,7 @@ class MemoryIndex:
             similarity = np.minimum(PARTIAL_CAP, shared / (len(tokens) + self._table.key_size[keys] - shared))
             kept = (similarity >= MIN_SIMILARITY) & (keys != (-1 if exact is None else exact))
             keys, similarity = keys[kept], similarity[kept]
-            for i in np.lexsort((keys, -similarity))[:MAX_PARTIAL_KEYS].tolist():
+            for i in top_k(similarity, keys, MAX_PARTIAL_KEYS).tolist():
                 key_id = int(keys[i])
                 matches[key_id] = max(matches.get(key_id, 0.0), float(similarity[i]))
         return matches
@@ -311,7 +310,7 @@ class MemoryIndex:
         first = np.ones(len(by_entity), dtype=bool)
         first[1:] = positions[by_entity[1:]] != positions[by_entity[:-1]]
         best = by_entity[first]
-        best = best[np.lexsort((positions[best], -scores[best]))][:k]
+        best = best[top_k(scores[best], positions[best], k)]
         hits = []
         for i in best.tolist():
             key_id, similarity, pairs = parts[match[i]]
