@@ -106,12 +106,32 @@ def test_thumbs_up_and_label_are_written_to_the_store(db_path):
     assert (first.id, 3) in labels
 
 
+def test_open_logs_a_click_and_none_of_these_settles_the_search_as_a_miss(db_path):
+    at = search(started(), "jazz")
+    res = at.session_state["last_result"]
+    at.button(key="open_2").click().run()
+    assert not at.exception
+    with FeedbackStore(db_path) as store:
+        assert list(store.feedback_events(search_id=res.search_id)["kind"]) == ["click"]
+        assert [p.search_id for p in store.pending()] == [res.search_id]  # a click alone leaves it open
+    assert "Reward window **open**" in texts(at.caption)
+    at.button(key="none_of_these").click().run()
+    with FeedbackStore(db_path) as store:
+        assert store.pending() == []
+        assert set(store.bandit_log()[0].rewards.values()) == {0.0}
+    assert "Reward window **closed**" in texts(at.caption)
+
+
 def test_explain_toggle_shows_contributions_or_a_note(db_path):
     at = search(started(), "love")
     at.toggle(key="show_explain").set_value(True).run()
     assert not at.exception
-    explained = at.session_state[f"explain_{at.session_state['last_result'].search_id}"]
-    assert explained.empty or len(explained) > 0
+    res = at.session_state["last_result"]
+    explained = at.session_state[f"explain_{res.search_id}"]
+    # before a model exists the interleaving ranker explains itself: one row per shown result, whose
+    # contributions add up to its score
+    assert list(explained.index) == [item.id for item in res.items]
+    assert explained["score"].tolist() == pytest.approx([item.score for item in res.items])
 
 
 def test_short_simulation_updates_the_live_charts(db_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import sqlite3
@@ -9,8 +10,6 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-
-import math
 
 import pytest
 
