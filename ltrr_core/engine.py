@@ -226,11 +226,12 @@ class Engine:
         return self.respond(search_id, [(entity_id, kind)], source, user_id)
 
     def respond(self, search_id: int, events: list[tuple[str, str]], source: str = "human",
-                user_id: str = "analyst") -> Settlement | None:
+                user_id: str = "analyst", then_close: str | None = None) -> Settlement | None:
         """A user's ``(entity_id, kind)`` events on a logged search, stored in one transaction. The
         first positive one (engage, thumbs up) on a shown result closes the search's reward window:
-        the returned settlement rewards the picked arms whose candidates held that result."""
-        settlement = self.loop.respond(search_id, events, source, user_id)
+        the returned settlement rewards the picked arms whose candidates held that result.
+        ``then_close`` (e.g. ``"next_search"``) closes the window with the default reward otherwise."""
+        settlement = self.loop.respond(search_id, events, source, user_id, then_close)
         if events and source == "human":
             self._labelled(f"search:{search_id}")
         return settlement

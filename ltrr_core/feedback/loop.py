@@ -76,9 +76,11 @@ class FeedbackLoop:
         self.memory.record_shown(record.normalized_query, [i.entity_id for i in impressions])
         return search_id
 
-    def respond(self, search_id: int, events: list[tuple[str, str]], source: str, user_id: str) -> Settlement | None:
+    def respond(self, search_id: int, events: list[tuple[str, str]], source: str, user_id: str,
+                then_close: str | None = None) -> Settlement | None:
         """Store ``(entity_id, kind)`` events on a search in one transaction; the first positive
-        event on a shown result closes its window (and the events go in with the settlement)."""
+        event on a shown result closes its window (and the events go in with the settlement).
+        ``then_close`` (a reason) closes a window the events left open, in the same transaction."""
         with self.lock:
             window = self._open.get(search_id)
             query = window.query if window and window.query else self.store.search(search_id).normalized_query
@@ -86,7 +88,8 @@ class FeedbackLoop:
             positive = None
             if window is not None:
                 positive = self.window.first_positive(e for e in events if self._found_by(search_id, window, e[0]))
-            settlement = self._settle(search_id, window, positive, feedback) if positive else None
+            closing = positive or ((None, then_close) if window is not None and then_close else None)
+            settlement = self._settle(search_id, window, closing, feedback) if closing else None
             if settlement is None and feedback:
                 self.store.log_response(search_id, feedback)
         for event in feedback:

@@ -65,6 +65,11 @@ class SimulationConfig:
         validate_mix(self.mix_after)
         PolicyConfig(name=self.policy, **self.policy_params)  # validates the policy name and params
 
+    @property
+    def run_name(self) -> str:
+        """Names the run's sandbox database: policy, seed, and whether the signal is noiseless."""
+        return f"{self.policy}-seed{self.seed}" + ("-noiseless" if self.noiseless else "")
+
 
 @dataclass(frozen=True)
 class RoundRecord:
@@ -101,7 +106,7 @@ class SimulationRun:
     def __init__(self, engine: Engine, config: SimulationConfig, traffic: TrafficGenerator | None = None,
                  name: str | None = None) -> None:
         policy = PolicyConfig(name=config.policy, seed=config.seed, **config.policy_params)
-        self.engine = engine.sandbox(name or f"{config.policy}-seed{config.seed}")
+        self.engine = engine.sandbox(name or config.run_name)
         self.engine.set_policy(policy)
         self.config = config
         self.click_model = config.click_model.noiseless() if config.noiseless else config.click_model
@@ -259,8 +264,7 @@ def answer(engine: Engine, result: SearchResult, intent: Intent, click_model: Cl
     moves on, so a window their events did not close closes with the default reward."""
     response = click_model.respond([i.id for i in result.items], intent, rng)
     user = intent.context.user.id
-    settlement = engine.respond(result.search_id, list(response.events), "simulated", user)
-    return response, settlement or engine.close(result.search_id, "next_search")
+    return response, engine.respond(result.search_id, list(response.events), "simulated", user, then_close="next_search")
 
 
 def simulate_user_turn(engine: Engine, seed: int, profile: UserProfile | None = None,
@@ -293,7 +297,8 @@ def compare(engine: Engine, config: SimulationConfig, policies: tuple[str, ...] 
     for policy in policies:
         if policy.split(":")[0] not in POLICIES:
             raise ValueError(f"policy: {policy!r} is not one of {sorted(POLICIES)}")
-        run = SimulationRun(engine, replace(config, policy=policy), name=f"compare-{policy}-seed{config.seed}")
+        one = replace(config, policy=policy)
+        run = SimulationRun(engine, one, name=f"compare-{one.run_name}")
         for _ in run.iter_batches(100):
             if progress:
                 progress(policy, len(run.records) / config.rounds)

@@ -3,8 +3,12 @@
 Cold start: each entity gets *predicted* queries from its metadata (its title, "creator title",
 its creator, "genre songs"/"mood playlist" phrases, rare description keywords) with a predicted
 score in [0.3, 0.6]. Feedback (impressions, clicks, thumbs) turns a pair into an *observed* one
-whose score is a Beta-smoothed success rate with the prediction as the prior mean, so observed
-evidence supersedes the prediction as it accumulates. A pair that was never predicted and
+whose score is Beta-smoothed clicks over expected clicks, with the prediction as the prior mean,
+so observed evidence supersedes the prediction as it accumulates. An impression counts only as
+far as the user likely examined its rank (:mod:`ltrr_core.feedback.examination`): a result
+nobody scrolled to is no evidence against it. Observed statistics are the feedback store's
+aggregate of the log (loaded at start); :meth:`MemoryIndex.fork` gives a sandboxed run the same
+cold start without them. A pair that was never predicted and
 only shown (or disliked), never clicked, is kept but not retrieved: the memory recalls what
 users chose, not what other strategies happened to show.
 
