@@ -11,6 +11,7 @@ and the memory index.
 from __future__ import annotations
 
 import gc
+import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -122,13 +123,11 @@ class Engine:
         path = self.settings.db_path.parent / SIMULATIONS_DIR / f"{slug(name)}.db"
         for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
             stale.unlink(missing_ok=True)
-        settings = replace(self.settings, db_path=path)
+        shutil.rmtree(path.with_name(path.name + ".learning"), ignore_errors=True)  # its snapshot and ranker
         resources = self.pipeline.resources.sandboxed()
-        resources.settings = settings
-        engine = Engine(Pipeline(resources, self.strategy_names), FeedbackStore(path), self.policy,
-                        self.retrain_every, self.loop.window)
-        engine.state_files.remove()
-        return engine
+        resources.settings = replace(self.settings, db_path=path)
+        return Engine(Pipeline(resources, self.strategy_names), FeedbackStore(path), self.policy,
+                      self.retrain_every, self.loop.window)
 
     @property
     def state(self) -> LearningState:

@@ -167,6 +167,11 @@ def test_a_simulation_runs_in_a_sandbox_and_leaves_live_learning_alone(engine):
     after = (engine.store.counts(), dict(engine.state.bandit.stats.pulls), engine.policy,
              engine.pipeline.resources.memory.explain("love"))
     assert after == before
+    run.engine.save_state()
+    run.engine.ranker_path.write_text("{}")
+    again = engine.sandbox(run.config.run_name)  # the same name starts afresh: no old log, state or ranker
+    assert again.store.counts()["searches"] == 0 and again.rankers.current.name == "interleave"
+    assert not (again.state_dir / "state.json").exists()
 
 
 KILLED = textwrap.dedent("""
