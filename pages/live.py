@@ -46,7 +46,7 @@ SCENARIOS = {
 
 @st.cache_resource(show_spinner=False)
 def _slot() -> dict:
-    """Process-wide: the one simulation allowed to drive the shared engine at a time."""
+    """Process-wide: one simulation at a time (each in its own sandbox), so searches stay responsive."""
     return {"lock": threading.Lock(), "runner": None}
 
 
