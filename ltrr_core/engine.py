@@ -41,7 +41,7 @@ from ltrr_core.feedback.records import (
 )
 from ltrr_core.feedback.settlement import NONE_OF_THESE, RewardWindow, Settlement
 from ltrr_core.feedback.store import FeedbackStore, StoreError
-from ltrr_core.pipeline import Pipeline
+from ltrr_core.pipeline import Pipeline, timed
 from ltrr_core.ranking.features import FEATURE_NAMES
 from ltrr_core.ranking.ltr import LTRRanker
 from ltrr_core.ranking.pool import CandidatePool
@@ -178,14 +178,13 @@ class Engine:
         if log:
             self.loop.close_expired()
         timings: dict[str, float] = {}
-        clock = _Clock(timings)
         message = _query_message(query)
-        u = clock("understand", self.understand, query)
+        u = timed(timings, "understand", self.understand, query)
         if u.is_empty:
             return self._empty(query, context, u, timings, message or "Type a query to search.")
-        x, key = clock("featurize", self.context_vector, u, context)
+        x, key = timed(timings, "featurize", self.context_vector, u, context)
         with self.loop.lock:
-            selection = clock("select", self.state.bandit.select, x)
+            selection = timed(timings, "select", self.state.bandit.select, x)
         ranker = self.rankers.current
         funnel = self.pipeline.run(u, context, arm_depths(selection.chosen), ranker, retrieved, timings)
         pool, ranked = funnel.pool, funnel.ranked
@@ -367,16 +366,3 @@ def _query_message(query: str) -> str | None:
     if len(query) > MAX_QUERY_CHARS:
         return f"Query cut to its first {MAX_QUERY_CHARS} characters (it had {len(query):,})."
     return None
-
-
-class _Clock:
-    """Times a stage into the timings dict: ``clock("rank", fn, *args)``."""
-
-    def __init__(self, timings: dict[str, float]) -> None:
-        self.timings = timings
-
-    def __call__(self, stage: str, fn, *args):
-        start = time.perf_counter()
-        out = fn(*args)
-        self.timings[stage] = (time.perf_counter() - start) * 1000
-        return out

@@ -120,9 +120,9 @@ class Pipeline:
             else:
                 candidates[strategy] = self.retrieve(strategy, understanding, context, depth)
             timings[f"retrieve:{strategy}"] = candidates[strategy].ms
-        pool = _timed(timings, "union", CandidatePool.union, list(candidates.values()))
-        features = _timed(timings, "features", self.featurize, pool, understanding)
-        ranked = _timed(timings, "rank", ranker.rank, pool, features) if ranker is not None else None
+        pool = timed(timings, "union", CandidatePool.union, list(candidates.values()))
+        features = timed(timings, "features", self.featurize, pool, understanding)
+        ranked = timed(timings, "rank", ranker.rank, pool, features) if ranker is not None else None
         return FunnelRun(understanding, candidates, pool, features, ranked, timings)
 
     def replay(self, query: str, depths: Depths, ranker: Ranker | None = None,
@@ -131,7 +131,8 @@ class Pipeline:
         return self.run(self.understand(query), context or Context(), depths, ranker)
 
 
-def _timed(timings: dict[str, float], stage: str, fn: Callable[..., T], *args) -> T:
+def timed(timings: dict[str, float], stage: str, fn: Callable[..., T], *args) -> T:
+    """``fn(*args)``, its milliseconds recorded as ``timings[stage]`` (every stage's trace timing)."""
     start = time.perf_counter()
     out = fn(*args)
     timings[stage] = (time.perf_counter() - start) * 1000
