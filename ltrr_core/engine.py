@@ -25,6 +25,7 @@ from ltrr_core.catalog.loaders import ENTITY_FIELDS, REQUIRED_FIELDS
 from ltrr_core.catalog.schema import Catalog, CatalogError
 from ltrr_core.catalog.sources import load_catalog
 from ltrr_core.config import Settings
+from ltrr_core.evaluation.configurations import Configuration, ConfigurationError
 from ltrr_core.evaluation.labelling import evaluate_labels, labelling_queue
 from ltrr_core.evaluation.offpolicy import evaluate_policy
 from ltrr_core.feedback.exchange import LabelImport, export_labels, import_judgments
@@ -41,10 +42,11 @@ from ltrr_core.feedback.records import (
 )
 from ltrr_core.feedback.settlement import NONE_OF_THESE, RewardWindow, Settlement
 from ltrr_core.feedback.store import FeedbackStore, StoreError
-from ltrr_core.pipeline import Pipeline, timed
+from ltrr_core.pipeline import FunnelRun, Pipeline, timed
 from ltrr_core.ranking.features import FEATURE_NAMES
 from ltrr_core.ranking.ltr import LTRRanker
 from ltrr_core.ranking.pool import CandidatePool
+from ltrr_core.ranking.rankers import FusionRanker, InterleaveRanker, Ranker
 from ltrr_core.ranking.retraining import RankerManager, RetrainDecision
 from ltrr_core.ranking.training import training_groups
 from ltrr_core.results import ResultItem, SearchResult
@@ -69,7 +71,7 @@ from ltrr_core.understanding.text import MAX_QUERY_CHARS, normalize
 # What pages and the CLI may use: the engine, its results, and the vocabulary they show.
 __all__ = [
     "ENTITY_FIELDS", "GRADES", "HARD_CASES", "LABEL_FORMATS", "MAX_GRADE", "POLICIES", "REQUIRED_FIELDS",
-    "CatalogError", "Engine", "LabelFileError", "LabelImport", "ModelNotFoundError", "PolicyConfig", "RetrainDecision",
+    "CatalogError", "Configuration", "ConfigurationError", "Engine", "LabelFileError", "LabelImport", "ModelNotFoundError", "PolicyConfig", "RetrainDecision",
     "SearchResult", "StoreError", "grade_label",
 ]
 
@@ -216,6 +218,34 @@ class Engine:
             timings=result.timings, source=source, category=key)
         impressions = [ImpressionRow(i.id, i.rank, i.score, i.found_by) for i in result.items]
         return replace(result, search_id=self.loop.log(record, impressions, result.x))
+
+    # -- configurations ----------------------------------------------------------------
+    def run_configuration(self, config: Configuration, query: str, context: Context | None = None) -> FunnelRun:
+        """Run ``query`` through ``config``'s retrieval and ranker, unlogged (experiments, interleaving).
+        ``bandit`` retrieval takes the learned bandit's greedy subset: no exploration draw."""
+        context = context or Context()
+        u = self.understand(query)
+        if config.depths is not None:
+            depths = dict(config.depths)
+        else:
+            x, _ = self.context_vector(u, context)
+            with self.loop.lock:
+                bandit = self.state.bandit
+                depths = arm_depths(bandit.greedy_subset(bandit.score(x))[0])
+        return self.pipeline.run(u, context, depths, self.ranker_for(config.ranker))
+
+    def ranker_for(self, name: str) -> Ranker:
+        """The ranker a configuration names: ``interleave``, ``rrf`` or ``ltr`` (the live trained model)."""
+        if name == "interleave":
+            return InterleaveRanker()
+        if name == "rrf":
+            return FusionRanker()
+        if name == "ltr":
+            if not isinstance(self.rankers.current, LTRRanker):
+                raise ConfigurationError("ranker 'ltr': no trained model yet; label or simulate searches and run "
+                                         "`ltrr train`, or choose interleave or rrf")
+            return self.rankers.current
+        raise ConfigurationError(f"ranker {name!r}: choose interleave, rrf or ltr")
 
     # -- feedback ----------------------------------------------------------------------
     def feedback(self, search_id: int, entity_id: str, kind: str, source: str = "human",

@@ -111,3 +111,19 @@ def test_an_unreadable_ranker_file_is_set_aside_not_fatal(engine, default_catalo
     again = Engine.open("default", Settings(cache_dir=app_cache_dir, db_path=tmp_path / "feedback.db"),
                         catalog=default_catalog)
     assert again.rankers.current.name == "interleave" and engine.ranker_path.with_suffix(".unreadable").exists()
+
+
+def test_run_configuration_runs_fixed_depths_and_the_bandits_greedy_pick(engine):
+    from ltrr_core.evaluation.configurations import ConfigurationError, parse_configuration
+
+    fixed = engine.run_configuration(parse_configuration("lexical:10+popular:5/rrf"), "tayler love")
+    assert {s: len(c) for s, c in fixed.candidates.items()} == {"lexical": 10, "popular": 5}
+    assert fixed.pool.ids == engine.pipeline.replay("tayler love", {"lexical": 10, "popular": 5}).pool.ids
+    bandit = engine.run_configuration(parse_configuration("bandit/interleave"), "tayler love")
+    u = engine.understand("tayler love")
+    x, _ = engine.context_vector(u, Context())
+    greedy = engine.state.bandit.greedy_subset(engine.state.bandit.score(x))[0]
+    assert set(bandit.candidates) == {split_arm(a)[0] for a in greedy}
+    assert engine.open_searches == [] and engine.store.searches().empty  # nothing logged
+    with pytest.raises(ConfigurationError, match="no trained model"):
+        engine.run_configuration(parse_configuration("all/ltr"), "tayler love")
