@@ -9,6 +9,7 @@ st.navigation(
         st.Page("pages/search.py", title="Search", icon=":material/search:", default=True),
         st.Page("pages/live.py", title="Live learning", icon=":material/monitoring:"),
         st.Page("pages/labelling.py", title="Labelling", icon=":material/label:"),
+        st.Page("pages/experiments.py", title="Experiments", icon=":material/science:"),
         st.Page("pages/evaluation.py", title="Evaluation", icon=":material/leaderboard:"),
         st.Page("pages/catalog.py", title="Catalog & settings", icon=":material/settings:"),
     ]

@@ -144,6 +144,49 @@ def cmd_train(args):
             "holdout_groups": decision.holdout_groups}
 
 
+@command("experiment")
+def cmd_experiment(args):
+    engine = _engine(args)
+    if not args.json:
+        print("warming up indexes and the model…", file=sys.stderr)
+    engine.warm_up()
+    experiment = engine.run_experiment(args.configs or engine.default_configurations(), args.queries, args.judgments,
+                                       args.baseline, args.against, save=not args.no_save,
+                                       progress=_progress_line)
+    print(file=sys.stderr)
+    if args.json:
+        return experiment.to_json() | {"significance": experiment.significance().to_dict("records")}
+    table = experiment.table().drop(columns="spec").set_index("configuration")
+    return (f"{experiment.query_set} · judgments {experiment.judgments} · {len(experiment.qrels)} judged queries · "
+            f"{experiment.seconds:.1f} s · snapshot #{experiment.snapshot_id} (p: Holm-adjusted paired t-test "
+            f"against {experiment.baseline})\n{table.round(4).to_string()}")
+
+
+@command("experiments")
+def cmd_experiments(args):
+    frame = _engine(args).experiment_snapshots()
+    if args.json:
+        return frame.assign(created_at=frame["created_at"].astype(str)).to_dict("records")
+    return frame.to_string(index=False) if len(frame) else "no experiment snapshots yet: run `ltrr experiment`"
+
+
+@command("experiment-diff")
+def cmd_experiment_diff(args):
+    engine = _engine(args)
+    experiment = engine.experiment_snapshot(args.snapshot)
+    a, b = args.a or experiment.names[0], args.b or experiment.names[-1]
+    if args.query:
+        frame = experiment.side_by_side(a, b, args.query, lambda d: f"{engine.catalog.get(d).title} ({d})")
+    else:
+        frame = experiment.changed_queries(a, b, args.metric, limit=args.limit)
+    return frame.to_dict("records") if args.json else frame.round(4).to_string(index=False)
+
+
+def _progress_line(label: str, fraction: float) -> None:
+    """One overwritten line on stderr: what runs, searches done, rate, time left."""
+    print(f"\r{fraction:4.0%} {label}\033[K", end="", file=sys.stderr, flush=True)
+
+
 @command("reset")
 def cmd_reset(args):
     return {"deleted": _engine(args).reset_learning()}
@@ -196,6 +239,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feedback", choices=["human", "simulated", "all"], default="human",
                    help="which feedback to learn from (default: human; simulated feedback only when asked)")
     add("reset", "forget learning state and logs (labels are kept)")
+    p = add("experiment", "compare configurations offline on a query set with judgments (saved as a snapshot)")
+    p.add_argument("--configs", help="comma-joined [name=]<retrieval>[/<ranker>] specs (default: four that run)")
+    p.add_argument("--queries", default="sim:300", help="sim:N[:SEED] | log:top:N | log:sample:N[:SEED] | file:PATH")
+    p.add_argument("--judgments", default="sim", help="sim | labels[:JUDGE] | qrels:PATH")
+    p.add_argument("--baseline", help="the configuration the others are tested against (default: the first)")
+    p.add_argument("--against", type=int, help="an earlier snapshot id whose configurations join the comparison")
+    p.add_argument("--no-save", action="store_true", help="do not store the run as a snapshot")
+    add("experiments", "list saved experiment snapshots")
+    p = add("experiment-diff", "per-query detail of a snapshot: the queries that changed most, or one query side by side")
+    p.add_argument("--snapshot", type=int, required=True)
+    p.add_argument("--a", help="configuration name (default: the first)")
+    p.add_argument("--b", help="configuration name (default: the last)")
+    p.add_argument("--query", help="a query id: its two top-10 lists side by side, with judged grades")
+    p.add_argument("--metric", default="ndcg@10")
+    p.add_argument("--limit", type=int, default=20)
     return parser
 
 

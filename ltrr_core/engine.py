@@ -25,9 +25,11 @@ from ltrr_core.catalog.loaders import ENTITY_FIELDS, REQUIRED_FIELDS
 from ltrr_core.catalog.schema import Catalog, CatalogError
 from ltrr_core.catalog.sources import load_catalog
 from ltrr_core.config import Settings
-from ltrr_core.evaluation.configurations import Configuration, ConfigurationError
+from ltrr_core.evaluation.configurations import Configuration, ConfigurationError, parse_configurations
+from ltrr_core.evaluation.experiments import Experiment, Progress, SnapshotError, run_experiment
 from ltrr_core.evaluation.labelling import evaluate_labels, labelling_queue
 from ltrr_core.evaluation.offpolicy import evaluate_policy
+from ltrr_core.evaluation.query_sets import Judgments, QuerySet, QuerySetError, judgments_for, parse_query_set
 from ltrr_core.feedback.exchange import LabelImport, export_labels, import_judgments
 from ltrr_core.feedback.grades import GRADES, MAX_GRADE, grade_label
 from ltrr_core.feedback.labels import FORMATS as LABEL_FORMATS
@@ -54,6 +56,7 @@ from ltrr_core.retrieval.candidates import Candidates
 from ltrr_core.retrieval.indexes.cache import slug, write_atomic
 from ltrr_core.retrieval.indexes.embedder import ModelNotFoundError
 from ltrr_core.retrieval.resources import Resources
+from ltrr_core.retrieval.strategies.semantic import query_text
 from ltrr_core.selection.bandit import (
     POLICIES,
     PolicyConfig,
@@ -71,7 +74,7 @@ from ltrr_core.understanding.text import MAX_QUERY_CHARS, normalize
 # What pages and the CLI may use: the engine, its results, and the vocabulary they show.
 __all__ = [
     "ENTITY_FIELDS", "GRADES", "HARD_CASES", "LABEL_FORMATS", "MAX_GRADE", "POLICIES", "REQUIRED_FIELDS",
-    "CatalogError", "Configuration", "ConfigurationError", "Engine", "LabelFileError", "LabelImport", "ModelNotFoundError", "PolicyConfig", "RetrainDecision",
+    "CatalogError", "Configuration", "ConfigurationError", "Engine", "Experiment", "QuerySetError", "SnapshotError", "LabelFileError", "LabelImport", "ModelNotFoundError", "PolicyConfig", "RetrainDecision",
     "SearchResult", "StoreError", "grade_label",
 ]
 
@@ -390,6 +393,59 @@ class Engine:
         stats = self.state.bandit.stats
         return pd.DataFrame(
             [{"arm": a, "pulls": stats.pulls.get(a, 0), "mean_reward": stats.mean(a)} for a in self.state.bandit.arms])
+
+    # -- experiments ---------------------------------------------------------------------
+    def query_set(self, spec: str) -> QuerySet:
+        """The query set a spec names: ``sim:N``, ``log:top:N``, ``log:sample:N`` or ``file:PATH``."""
+        return parse_query_set(spec, self.catalog, self.store.query_counts)
+
+    def judgments(self, query_set: QuerySet, spec: str) -> Judgments:
+        """Judgments for ``query_set``: ``sim``, ``labels``, ``labels:JUDGE`` or ``qrels:PATH``."""
+        return judgments_for(query_set, spec, self.catalog, lambda judge: self.store.labels(judge=judge))
+
+    def default_configurations(self) -> str:
+        """Configurations that run on this engine as it is (``ltr`` once a model is trained)."""
+        ranker = "ltr" if isinstance(self.rankers.current, LTRRanker) else "rrf"
+        return (f"bandit=bandit/{ranker},all=all/{ranker},lexical+semantic=lexical+semantic/rrf,"
+                "all-interleaved=all/interleave")
+
+    def run_experiment(self, configurations: str | list[str], queries: str | QuerySet, judgments: str | Judgments,
+                       baseline: str | None = None, against: int | None = None, save: bool = True,
+                       progress: Progress | None = None) -> Experiment:
+        """Run configurations offline over a query set (unlogged) and score them on the judgments;
+        saved as a snapshot unless ``save`` is False. ``against``: an earlier snapshot's id, whose
+        configurations join the comparison. Everything is checked before the first search, and
+        nothing is stored unless the whole run succeeds."""
+        configs = parse_configurations(configurations, self.strategy_names)
+        for config in configs:
+            self.ranker_for(config.ranker)
+        query_set = self.query_set(queries) if isinstance(queries, str) else queries
+        judged = self.judgments(query_set, judgments) if isinstance(judgments, str) else judgments
+        earlier = self.experiment_snapshot(against) if against is not None else None
+        embedder = self.pipeline.resources.embedder
+        experiment = run_experiment(
+            self.run_configuration, configs, query_set, judged, self.catalog.content_hash, self.catalog.source,
+            baseline, lambda texts: embedder.encode_queries([query_text(self.understand(t)) for t in texts]), progress)
+        combined = experiment.including(earlier) if earlier else experiment
+        if save:
+            snapshot_id = self.store.save_experiment(*experiment.snapshot_rows())
+            combined = replace(combined, snapshot_id=snapshot_id)
+        return combined
+
+    def experiment_snapshots(self) -> pd.DataFrame:
+        """Saved experiments, newest first, with ``this_catalog`` telling which ones compare here."""
+        frame = self.store.experiments()
+        frame["this_catalog"] = frame["catalog_hash"] == self.catalog.content_hash
+        return frame
+
+    def experiment_snapshot(self, snapshot_id: int) -> Experiment:
+        """A saved experiment; refused if it was made on another catalog."""
+        header, rows = self.store.experiment(snapshot_id)
+        if header["catalog_hash"] != self.catalog.content_hash:
+            raise SnapshotError(f"snapshot #{snapshot_id}: made on catalog {header['catalog_source']!r} "
+                                f"(hash {header['catalog_hash']}), not on this one ({self.catalog.source!r}, "
+                                f"hash {self.catalog.content_hash}); open that catalog to compare it")
+        return Experiment.from_snapshot(snapshot_id, header, rows)
 
 
 def _query_message(query: str) -> str | None:

@@ -1,60 +1,14 @@
-"""Evaluation: offline metrics per system on a BEIR folder, and off-policy "what if" estimates from the logs."""
-
-from pathlib import Path
+"""Evaluation: off-policy "what if" estimates from the logs (offline experiments and BEIR folders: the Experiments page)."""
 
 import pandas as pd
 import streamlit as st
 
-from ltrr_core.engine import POLICIES, CatalogError
+from ltrr_core.engine import POLICIES
 from ui import charts
-from ui.offline import BEIR_SYSTEMS, evaluate_beir
 from ui.resources import engine
 
 st.title("Evaluation")
 eng = engine()
-
-# ------------------------------------------------------------------ offline metrics
-st.subheader("Offline metrics on a BEIR folder")
-st.caption(
-    "Each strategy alone, their reciprocal-rank fusion, and LightGBM LTR trained on the train split only, "
-    "scored with ranx on the chosen split."
-)
-cols = st.columns([3, 1, 2])
-folder = cols[0].text_input("BEIR folder", key="beir_eval_dir", placeholder="/path/to/scifact (corpus.jsonl, queries.jsonl, qrels/)")
-splits = sorted(p.stem for p in (Path(folder) / "qrels").glob("*.tsv")) if folder.strip() and Path(folder).is_dir() else []
-split = cols[1].selectbox("Split", splits or ["test"], index=(splits.index("test") if "test" in splits else 0), key="beir_split")
-systems = cols[2].multiselect("Systems", BEIR_SYSTEMS, default=list(BEIR_SYSTEMS), key="eval_systems")
-if st.button("Run evaluation", key="eval_run", type="primary"):
-    if not folder.strip():
-        st.error("BEIR folder: type the path of a BEIR dataset folder.")
-    elif not Path(folder).is_dir():
-        st.error(f"BEIR folder: {folder} is not a folder; check the path.")
-    elif not systems:
-        st.error("Systems: pick at least one system to evaluate.")
-    else:
-        bar = st.progress(0.0, text="Loading the dataset…")
-        try:
-            report = evaluate_beir(
-                folder, split=split, systems=systems,
-                progress=lambda label, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=label),
-            )
-            st.session_state["eval_report"] = report
-        except (CatalogError, ValueError, FileNotFoundError) as exc:
-            st.error(f"Evaluation: {exc}")
-        bar.empty()
-
-report = st.session_state.get("eval_report")
-if report is not None:
-    st.caption(f"{report.dataset} · split {report.split} · {report.queries} queries · {report.seconds:.1f} s")
-    table = report.table.round(4)
-    st.table(table)
-    tidy = table.reset_index().melt(id_vars="system", var_name="metric", value_name="value")
-    st.plotly_chart(
-        charts.grouped_bars(tidy, "metric", "value", "system", f"{report.dataset}: metrics per system", "metric", "score"),
-        key="eval_chart",
-    )
-    with st.expander("Strategies left out on BEIR, and why"):
-        st.table(pd.DataFrame(list(report.left_out.items()), columns=["strategy", "why"]).set_index("strategy"))
 
 # ------------------------------------------------------------------ off-policy
 st.subheader("What if another policy had chosen? (off-policy estimates)")

@@ -25,6 +25,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from ranx import Qrels, Run, evaluate
+from ranx import compare as ranx_compare
 
 from ltrr_core.ranking.rankers import rrf_scores
 
@@ -36,6 +37,7 @@ warnings.filterwarnings("ignore", message="unsafe cast from uint64 to int64", mo
 
 DEFAULT_METRICS = ("ndcg@10", "recall@100", "mrr@10")
 RANX_METRICS = ("hits", "hit_rate", "precision", "recall", "f1", "r-precision", "mrr", "map", "ndcg", "ndcg_burges")
+_NOTHING = "\x00no result"  # stands in for an empty result list, which a ranx Run cannot hold (never relevant)
 _METRIC = re.compile(r"(?P<base>[a-z_-]+)(@(?P<k>[1-9][0-9]*))?")
 
 
@@ -96,6 +98,11 @@ def per_query(qrels: QrelsDict, run: RunDict, metric: str) -> dict[str, float]:
     return _per_query_scores(qrels, run, [name])[name]
 
 
+def per_query_scores(qrels: QrelsDict, run: RunDict, metrics: Sequence[str] | str = DEFAULT_METRICS) -> dict[str, dict[str, float]]:
+    """``{metric: {query_id: score}}`` for several metrics in one ranx call, in qrels order."""
+    return _per_query_scores(qrels, run, _check_metrics(metrics))
+
+
 def compare(qrels: QrelsDict, runs: Mapping[str, RunDict], metrics: Sequence[str] | str = DEFAULT_METRICS) -> pd.DataFrame:
     """One tidy table: a row per system (in the given order), a ``system`` column, a column per metric."""
     names = _check_metrics(metrics)
@@ -130,3 +137,44 @@ def _ranks_of(docs: list[str], ranked: list[str]) -> np.ndarray:
     """1-based rank of each of ``docs`` in ``ranked`` (NaN where absent)."""
     rank = {doc: r for r, doc in enumerate(ranked, start=1)}
     return np.array([rank.get(doc, np.nan) for doc in docs], dtype=np.float64)
+
+
+def paired_tests(qrels: QrelsDict, runs: Mapping[str, RunDict], baseline: str,
+                 metrics: Sequence[str] | str = DEFAULT_METRICS) -> pd.DataFrame:
+    """Each system against ``baseline``: ranx ``compare``'s paired two-sided Student t-test over the
+    qrels queries (same conventions as :func:`evaluate_run`), with the p-values of each metric
+    adjusted for the several systems by Holm-Bonferroni. One row per (system, metric):
+    ``system, metric, delta, p_value, p_holm, wins, ties, losses``."""
+    names = _check_metrics(metrics)
+    if baseline not in runs:
+        raise ValueError(f"baseline: {baseline!r} is not one of the systems {list(runs)}")
+    others = [s for s in runs if s != baseline]
+    columns = ["system", "metric", "delta", "p_value", "p_holm", "wins", "ties", "losses"]
+    if not others:
+        return pd.DataFrame(columns=columns)
+    _check_qrels(qrels)
+    judged = {q: {d: int(g) for d, g in docs.items()} for q, docs in qrels.items() if docs}
+    ranx_runs = [Run({q: _by_rank(run[q]) if run.get(q) else {_NOTHING: 0.0} for q in judged}, name=system)
+                 for system, run in ((s, runs[s]) for s in [baseline, *others])]
+    report = ranx_compare(Qrels(judged), ranx_runs, names, stat_test="student", make_comparable=True).to_dict()
+    rows = []
+    for metric in names:
+        p_values = [float(report[baseline]["comparisons"][s][metric]) for s in others]
+        for system, p, p_adj in zip(others, p_values, holm(p_values)):
+            wtl = report[system]["win_tie_loss"][baseline][metric]
+            delta = report[system]["scores"][metric] - report[baseline]["scores"][metric]
+            rows.append({"system": system, "metric": metric, "delta": float(delta), "p_value": p, "p_holm": p_adj,
+                         "wins": wtl["W"], "ties": wtl["T"], "losses": wtl["L"]})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values (step-down, monotone, capped at 1; NaN stays NaN)."""
+    order = sorted(range(len(p_values)), key=lambda i: (np.isnan(p_values[i]), p_values[i]))
+    adjusted = [float("nan")] * len(p_values)
+    tested = sum(not np.isnan(p) for p in p_values)
+    running = 0.0
+    for rank, i in enumerate(order[:tested]):
+        running = max(running, min(1.0, (tested - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted

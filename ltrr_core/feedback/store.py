@@ -108,9 +108,25 @@ def _migration_2(db: sqlite_utils.Database) -> None:
     db["searches"].create_index(["user_id"])
 
 
+def _migration_experiments(db: sqlite_utils.Database) -> None:
+    """Offline experiment snapshots: one ``experiments`` row per run (catalog hash, specs, judgments,
+    summary) and one ``experiment_results`` row per configuration and query (ranked ids, metrics)."""
+    db["experiments"].create(
+        {"id": int, "created_at": float, "catalog_hash": str, "catalog_source": str, "query_set": str,
+         "judgments": str, "configurations": str, "baseline": str, "qrels": str, "queries": str, "summary": str},
+        pk="id", not_null={"created_at", "catalog_hash", "query_set", "judgments", "configurations"},
+    )
+    db["experiment_results"].create(
+        {"experiment_id": int, "configuration": str, "query_id": str, "ranked": str, "metrics": str,
+         "candidates": int, "ms": float, "strategy_ms": str},
+        pk=("experiment_id", "configuration", "query_id"),
+        foreign_keys=[("experiment_id", "experiments", "id")],
+    )
+
+
 # Forward migrations, applied in order: MIGRATIONS[i] takes the schema from version i to i + 1.
 # Append new ones; never edit one that has shipped.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2, _migration_experiments]
 
 SEARCH_JSON_COLUMNS = ("context", "features", "arms_scored", "chosen_arms", "timings")
 SEARCH_COLUMNS = (
@@ -123,6 +139,11 @@ FEEDBACK_COLUMNS = (
     "source", "user_id", "value",
 )
 LABEL_COLUMNS = ("query", "normalized_query", "entity_id", "grade", "judge", "source", "updated_at")
+EXPERIMENT_COLUMNS = ("created_at", "catalog_hash", "catalog_source", "query_set", "judgments", "configurations",
+                      "baseline", "qrels", "queries", "summary")
+EXPERIMENT_JSON_COLUMNS = ("configurations", "qrels", "queries", "summary")
+EXPERIMENT_RESULT_COLUMNS = ("configuration", "query_id", "ranked", "metrics", "candidates", "ms", "strategy_ms")
+EXPERIMENT_RESULT_JSON_COLUMNS = ("ranked", "metrics", "strategy_ms")
 
 
 def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
@@ -611,3 +632,56 @@ class FeedbackStore:
         """SQLite's full integrity check: ``'ok'`` or the problems it found."""
         with self._read() as db:
             return "\n".join(row[0] for row in db.execute("PRAGMA integrity_check").fetchall())
+
+    # ----------------------------------------------------------------- experiments
+    def query_counts(self, source: str | None = None) -> list[tuple[str, str, str, int]]:
+        """Every distinct logged query: ``(normalized, latest text, category, searches)``, most searched
+        first (ties by normalized text); ``source`` filters the searches."""
+        if source is not None and source not in SOURCES:
+            raise ValueError(f"source: {source!r} is not one of {SOURCES}")
+        where, params = _where({"source": source})
+        sql = (f"SELECT normalized_query, query, COALESCE(category, ''), n FROM (SELECT normalized_query, query, "
+               f"category, COUNT(*) OVER (PARTITION BY normalized_query) AS n, ROW_NUMBER() OVER "
+               f"(PARTITION BY normalized_query ORDER BY id DESC) AS newest FROM searches{where}) "
+               "WHERE newest = 1 AND normalized_query != '' ORDER BY n DESC, normalized_query")
+        with self._read() as db:
+            return [tuple(row) for row in db.execute(sql, params).fetchall()]
+
+    def save_experiment(self, header: dict, results: Iterable[dict]) -> int:
+        """Store an experiment snapshot (``EXPERIMENT_COLUMNS``) and its per-query results
+        (``EXPERIMENT_RESULT_COLUMNS``) in one transaction; returns the snapshot id."""
+        row = tuple(to_json(header[c]) if c in EXPERIMENT_JSON_COLUMNS else header[c] for c in EXPERIMENT_COLUMNS)
+        with self._write() as db:
+            experiment_id = db.conn.execute(_insert_sql("experiments", EXPERIMENT_COLUMNS), row).lastrowid
+            db.conn.executemany(
+                _insert_sql("experiment_results", ("experiment_id", *EXPERIMENT_RESULT_COLUMNS)),
+                [(experiment_id, *(to_json(r[c]) if c in EXPERIMENT_RESULT_JSON_COLUMNS else r[c]
+                                   for c in EXPERIMENT_RESULT_COLUMNS)) for r in results])
+        return experiment_id
+
+    def experiments(self) -> pd.DataFrame:
+        """Every experiment snapshot, newest first (without per-query results or judgments)."""
+        sql = ("SELECT id AS experiment_id, created_at, catalog_hash, catalog_source, query_set, judgments, "
+               "configurations, baseline FROM experiments ORDER BY id DESC")
+        with self._read() as db:
+            rows = list(db.query(sql))
+        for row in rows:
+            row["configurations"] = json.loads(row["configurations"])
+        columns = ("experiment_id", "created_at", "catalog_hash", "catalog_source", "query_set", "judgments",
+                   "configurations", "baseline")
+        return _frame(rows, columns, "created_at")
+
+    def experiment(self, experiment_id: int) -> tuple[dict, list[dict]]:
+        """One snapshot: its header (``EXPERIMENT_COLUMNS``, JSON decoded) and per-query result rows."""
+        experiment_id = integer("experiment_id", experiment_id)
+        with self._read() as db:
+            header = db.execute(f"SELECT {', '.join(EXPERIMENT_COLUMNS)} FROM experiments WHERE id = ?",
+                                [experiment_id]).fetchone()
+            rows = db.execute(f"SELECT {', '.join(EXPERIMENT_RESULT_COLUMNS)} FROM experiment_results "
+                              "WHERE experiment_id = ? ORDER BY rowid", [experiment_id]).fetchall()
+        if header is None:
+            raise ValueError(f"experiment {experiment_id}: no such snapshot; list them with `ltrr experiments`")
+        decoded = {c: json.loads(v) if c in EXPERIMENT_JSON_COLUMNS else v for c, v in zip(EXPERIMENT_COLUMNS, header)}
+        results = [{c: json.loads(v) if c in EXPERIMENT_RESULT_JSON_COLUMNS else v
+                    for c, v in zip(EXPERIMENT_RESULT_COLUMNS, row)} for row in rows]
+        return decoded, results

@@ -1,0 +1,230 @@
+"""Query sets and judgments as values, each named by a spec string.
+
+Query sets (``--queries``):
+
+- ``sim:N`` or ``sim:N:SEED``: N distinct queries the simulator's users would type on this
+  catalog (:mod:`ltrr_core.simulation.traffic`); their known relevant items are the truth;
+- ``log:top:N``: the N most searched logged queries; ``log:sample:N[:SEED]``: N logged queries
+  sampled across query categories in proportion to their share of distinct queries (each
+  category that has queries keeps at least one);
+- ``file:PATH``: one query a line, or TREC topics (``<top> <num> Number: 301 <title> ...``).
+
+Judgments (``--judgments``):
+
+- ``sim``: the simulator's truth of a ``sim:`` query set (every relevant item graded 1);
+- ``labels`` or ``labels:JUDGE``: the stored graded labels (any judge: the highest grade);
+- ``qrels:PATH``: a label file (TREC qrels, BEIR TSV or Quepid CSV, see :mod:`ltrr_core.feedback.labels`),
+  matched to queries by query id, else by normalized text (``_`` read as a space).
+
+A query's id is its normalized text, except for TREC topics (the topic number).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Container, Mapping, Sequence
+
+import numpy as np
+
+from ltrr_core.catalog.schema import Catalog
+from ltrr_core.feedback.labels import read_labels, to_qrels
+from ltrr_core.feedback.records import Label
+from ltrr_core.simulation.traffic import TrafficGenerator
+from ltrr_core.understanding.text import normalize
+
+Qrels = dict[str, dict[str, int]]
+DEFAULT_SEED = 7
+MAX_QUERIES = 100_000
+SIM_DRAWS_PER_QUERY = 10  # the simulator repeats popular phrases: draw up to 10x N intents for N distinct queries
+_TOPIC = re.compile(r"<top>(.*?)</top>", re.S | re.I)
+_NUM = re.compile(r"<num>\s*(?:Number:)?\s*(\S+)", re.I)
+_TITLE = re.compile(r"<title>\s*(?:Topic:)?\s*(.*?)\s*(?=<[a-z/]|$)", re.S | re.I)
+
+
+class QuerySetError(ValueError):
+    """A query set or judgments spec that cannot be resolved; the message names the part and the fix."""
+
+
+@dataclass(frozen=True)
+class Query:
+    id: str
+    text: str
+    category: str = ""
+
+
+@dataclass(frozen=True)
+class QuerySet:
+    """Queries in order; ``truth`` holds the simulator's judgments (``sim:`` sets only)."""
+
+    spec: str
+    queries: tuple[Query, ...]
+    truth: Mapping[str, Mapping[str, int]] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.queries:
+            raise QuerySetError(f"query set {self.spec!r}: no queries; give a file with one query a line, "
+                                "search first (log:), or use sim:300")
+
+    def __len__(self) -> int:
+        return len(self.queries)
+
+
+@dataclass(frozen=True)
+class Judgments:
+    """Graded judgments ``{query id: {entity id: grade}}`` for one query set, from ``spec``."""
+
+    spec: str
+    qrels: Mapping[str, Mapping[str, int]]
+
+
+def _count(text: str, spec: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_QUERIES:
+        raise QuerySetError(f"query set {spec!r}: {text!r} must be a whole number of queries in 1..{MAX_QUERIES:,}")
+    return int(text)
+
+
+def _seed(parts: Sequence[str], spec: str) -> int:
+    if not parts:
+        return DEFAULT_SEED
+    if len(parts) > 1 or not parts[0].isdigit():
+        raise QuerySetError(f"query set {spec!r}: the seed {':'.join(parts)!r} must be a whole number")
+    return int(parts[0])
+
+
+def simulated_queries(catalog: Catalog, n: int, seed: int = DEFAULT_SEED, spec: str | None = None) -> QuerySet:
+    """``n`` distinct queries of simulated users, with their relevant items as the truth (grade 1).
+    Intents sharing a normalized query pool their relevant items."""
+    traffic = TrafficGenerator(catalog, seed=seed)
+    queries: dict[str, Query] = {}
+    truth: Qrels = {}
+    for _ in range(SIM_DRAWS_PER_QUERY):
+        for intent in traffic.draw(n):
+            qid = normalize(intent.query)
+            if not qid or (qid not in queries and len(queries) >= n):
+                continue
+            queries.setdefault(qid, Query(qid, intent.query, intent.kind))
+            truth.setdefault(qid, {}).update(dict.fromkeys(intent.relevant, 1))
+        if len(queries) >= n:
+            break
+    return QuerySet(spec or f"sim:{n}:{seed}", tuple(queries.values()), truth)
+
+
+def logged_queries(counts: Sequence[tuple[str, str, str, int]], n: int, how: str, seed: int = DEFAULT_SEED,
+                   spec: str = "log") -> QuerySet:
+    """From the store's ``query_counts`` rows: the ``n`` most searched (``top``) or a stratified
+    ``sample`` across categories."""
+    rows = list(counts)
+    if how == "sample" and len(rows) > n:
+        rng = np.random.default_rng(seed)
+        strata: dict[str, list[tuple]] = {}
+        for row in rows:
+            strata.setdefault(row[2], []).append(row)
+        quota = {c: max(1, round(n * len(r) / len(rows))) for c, r in strata.items()}
+        while sum(quota.values()) > n:  # rounding up the small strata overshot: trim the largest
+            quota[max(quota, key=quota.get)] -= 1
+        rows = [row for c, members in sorted(strata.items())
+                for row in (members[i] for i in sorted(rng.choice(len(members), quota[c], replace=False)))]
+    return QuerySet(spec, tuple(Query(norm, text, category) for norm, text, category, _ in rows[:n]))
+
+
+def file_queries(path: str | Path, spec: str | None = None) -> QuerySet:
+    """One query a line (blank lines and repeats skipped), or TREC topics (id = topic number)."""
+    path = Path(path)
+    spec = spec or f"file:{path}"
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QuerySetError(f"query set {spec!r}: cannot read {path} ({getattr(exc, 'strerror', None) or exc}); "
+                            "check the path (a UTF-8 file, one query a line)") from exc
+    topics = _TOPIC.findall(text)
+    if topics:
+        queries = []
+        for number, topic in enumerate(topics, start=1):
+            num, title = _NUM.search(topic), _TITLE.search(topic)
+            if not num or not title or not title.group(1).strip():
+                raise QuerySetError(f"query set {spec!r}: TREC topic #{number} has no <num> or no <title>; "
+                                    "give every topic both")
+            queries.append(Query(num.group(1), " ".join(title.group(1).split())))
+        return QuerySet(spec, tuple(queries))
+    queries: dict[str, Query] = {}
+    for line in text.splitlines():
+        qid = normalize(line)
+        if qid:
+            queries.setdefault(qid, Query(qid, line.strip()))
+    return QuerySet(spec, tuple(queries.values()))
+
+
+def parse_query_set(spec: str, catalog: Catalog, query_counts=None) -> QuerySet:
+    """The query set a spec names (see the module docstring); ``query_counts()`` gives the log's queries."""
+    text = spec.strip()
+    kind, _, rest = text.partition(":")
+    if kind == "sim":
+        n, *seed = rest.split(":") if rest else ["300"]
+        return simulated_queries(catalog, _count(n, text), _seed(seed, text), text)
+    if kind == "log":
+        how, _, tail = rest.partition(":")
+        if how not in ("top", "sample"):
+            raise QuerySetError(f"query set {text!r}: write log:top:N or log:sample:N[:SEED]")
+        n, *seed = tail.split(":") if tail else ["200"]
+        counts = query_counts() if query_counts else []
+        if not counts:
+            raise QuerySetError(f"query set {text!r}: the log holds no searches yet; search first or use sim:300")
+        return logged_queries(counts, _count(n, text), how, _seed(seed, text), text)
+    if kind == "file" and rest:
+        return file_queries(rest, text)
+    raise QuerySetError(f"query set {text!r}: write sim:N, log:top:N, log:sample:N or file:PATH")
+
+
+def label_qrels(labels: Sequence[Label]) -> Qrels:
+    """Stored labels as qrels keyed by normalized query (several judges: the highest grade)."""
+    qrels: Qrels = {}
+    for label in labels:
+        grades = qrels.setdefault(label.normalized_query, {})
+        grades[label.entity_id] = max(label.grade, grades.get(label.entity_id, 0))
+    return qrels
+
+
+def judgments_for(query_set: QuerySet, spec: str, catalog: Container[str], labels=None) -> Judgments:
+    """The judgments a spec names, keyed by the query set's ids and restricted to its queries;
+    ``labels(judge)`` gives the stored labels. Every judged document must be in the catalog."""
+    text = spec.strip()
+    kind, _, rest = text.partition(":")
+    if kind == "sim" and not rest:
+        if query_set.truth is None:
+            raise QuerySetError(f"judgments 'sim': the query set {query_set.spec!r} is not simulated; "
+                                "use --queries sim:N, or judgments labels or qrels:PATH")
+        found: Mapping[str, Mapping[str, int]] = query_set.truth
+    elif kind == "labels":
+        stored = labels(rest or None) if labels else []
+        if not stored:
+            who = f"judge {rest!r}" if rest else "any judge"
+            raise QuerySetError(f"judgments {text!r}: no stored labels by {who}; label results first or import a file")
+        found = label_qrels(stored)
+    elif kind == "qrels" and rest:
+        found = to_qrels(read_labels(rest))
+    else:
+        raise QuerySetError(f"judgments {text!r}: write sim, labels, labels:JUDGE or qrels:PATH")
+    qrels = _matched(query_set, found)
+    if not any(qrels.values()):
+        raise QuerySetError(f"judgments {text!r}: none of the {len(query_set)} queries of {query_set.spec!r} "
+                            "is judged; pick judgments made for these queries")
+    for qid, docs in qrels.items():
+        missing = [d for d in docs if d not in catalog]
+        if missing:
+            raise QuerySetError(f"judgments {text!r}: document {missing[0]!r} (query {qid!r}) is not in this "
+                                f"catalog ({sum(d not in catalog for g in qrels.values() for d in g)} such); "
+                                "use judgments made for this catalog")
+    return Judgments(text, qrels)
+
+
+def _matched(query_set: QuerySet, found: Mapping[str, Mapping[str, int]]) -> Qrels:
+    """``found`` re-keyed by query set id: by id, else by normalized text (``_`` as a space)."""
+    by_text = {normalize(key.replace("_", " ")): grades for key, grades in found.items()}
+    qrels: Qrels = {}
+    for query in query_set.queries:
+        grades = found.get(query.id) or by_text.get(normalize(query.text))
+        if grades:
+            qrels[query.id] = {d: int(g) for d, g in grades.items()}
+    return qrels
