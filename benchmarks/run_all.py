@@ -20,6 +20,8 @@ RUNS: list[tuple[str, list[str]]] = [
     ("feedback store", [sys.executable, "benchmarks/bench_store.py"]),
     ("policies on the same seeded traffic", LTRR + ["simulate", "--rounds", "5000", "--seed", "7", "--compare", "--json",
                                                     "--db", ".ltrr_cache/bench-simulate.db"]),
+    ("offline experiment, 300 simulated queries", LTRR + ["experiment", "--queries", "sim:300", "--judgments", "sim",
+                                                          "--db", ".ltrr_cache/bench-experiment.db"]),
 ]
 if SCIFACT.exists():
     RUNS.append(("SciFact (BEIR) test split", LTRR + ["eval", "--dataset", f"beir:{SCIFACT}", "--split", "test", "--json"]))

@@ -146,7 +146,10 @@ def cmd_train(args):
 
 @command("experiment")
 def cmd_experiment(args):
+    from ltrr_core.evaluation.configurations import parse_configurations
+
     engine = _engine(args)
+    parse_configurations(args.configs or engine.default_configurations(), engine.strategy_names)  # before warming up
     if not args.json:
         print("warming up indexes and the model…", file=sys.stderr)
     engine.warm_up()
@@ -158,7 +161,7 @@ def cmd_experiment(args):
         return experiment.to_json() | {"significance": experiment.significance().to_dict("records")}
     table = experiment.table().drop(columns="spec").set_index("configuration")
     return (f"{experiment.query_set} · judgments {experiment.judgments} · {len(experiment.qrels)} judged queries · "
-            f"{experiment.seconds:.1f} s · snapshot #{experiment.snapshot_id} (p: Holm-adjusted paired t-test "
+            f"{experiment.seconds:.1f} s ({experiment.cpu_seconds:.1f} s CPU) · snapshot #{experiment.snapshot_id} (p: Holm-adjusted paired t-test "
             f"against {experiment.baseline})\n{table.round(4).to_string()}")
 
 

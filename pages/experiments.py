@@ -83,7 +83,7 @@ if st.button("Run experiment", key="exp_run", type="primary"):
 experiment = st.session_state.get("experiment")
 if experiment is not None:
     st.caption(f"Snapshot #{experiment.snapshot_id} · {experiment.query_set} · judgments {experiment.judgments} · "
-               f"{len(experiment.qrels)} judged queries · {experiment.seconds:.1f} s · baseline {experiment.baseline}")
+               f"{len(experiment.qrels)} judged queries · {experiment.seconds:.1f} s ({experiment.cpu_seconds:.1f} s CPU) · baseline {experiment.baseline}")
     table = experiment.table()
     st.dataframe(table.set_index("configuration").round(4), key="exp_table")
     tidy = table.melt(id_vars="configuration", value_vars=list(experiment.metrics), var_name="metric", value_name="value")

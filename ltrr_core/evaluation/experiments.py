@@ -58,6 +58,7 @@ class Experiment:
     catalog_hash: str
     catalog_source: str = ""
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # CPU time of the process meanwhile: the cost on a machine shared with others
     created_at: float = field(default_factory=time.time)
     snapshot_id: int | None = None
     metrics: tuple[str, ...] = DEFAULT_METRICS
@@ -154,7 +155,7 @@ class Experiment:
         table = self.table()
         return {"snapshot": self.snapshot_id, "catalog": self.catalog_source, "catalog_hash": self.catalog_hash,
                 "query_set": self.query_set, "judgments": self.judgments, "queries": len(self.qrels),
-                "baseline": self.baseline, "seconds": round(self.seconds, 3),
+                "baseline": self.baseline, "seconds": round(self.seconds, 3), "cpu_seconds": round(self.cpu_seconds, 3),
                 "configurations": table.set_index("configuration").replace({np.nan: None}).to_dict("index")}
 
     # -- snapshots ---------------------------------------------------------------------
@@ -164,7 +165,7 @@ class Experiment:
                   "catalog_source": self.catalog_source, "query_set": self.query_set, "judgments": self.judgments,
                   "configurations": [c.spec for c in self.configurations], "baseline": self.baseline,
                   "qrels": self.qrels, "queries": [[q.id, q.text, q.category] for q in self.queries],
-                  "summary": {"seconds": self.seconds, "metrics": list(self.metrics)}}
+                  "summary": {"seconds": self.seconds, "cpu_seconds": self.cpu_seconds, "metrics": list(self.metrics)}}
         rows = []
         for name in self.names:
             scores = self.per_query(name)
@@ -183,8 +184,8 @@ class Experiment:
                                                                   r["strategy_ms"])
         return cls(configurations, tuple(Query(*q) for q in header["queries"]), header["qrels"], outcomes,
                    header["query_set"], header["judgments"], header["baseline"], header["catalog_hash"],
-                   header["catalog_source"], header["summary"]["seconds"], header["created_at"], snapshot_id,
-                   tuple(header["summary"]["metrics"]))
+                   header["catalog_source"], header["summary"]["seconds"], header["summary"]["cpu_seconds"],
+                   header["created_at"], snapshot_id, tuple(header["summary"]["metrics"]))
 
     def _outcomes(self, name: str) -> Mapping[str, Outcome]:
         if name not in self.outcomes:
@@ -216,7 +217,7 @@ def run_experiment(run: RunConfiguration, configurations: Sequence[Configuration
         raise QuerySetError(f"query set {query_set.spec!r}: none of its queries is judged by {judgments.spec!r}")
     if encode:
         encode([q.text for q in queries])
-    started, total = time.perf_counter(), len(configurations) * len(queries)
+    started, cpu, total = time.perf_counter(), time.process_time(), len(configurations) * len(queries)
     outcomes: dict[str, dict[str, Outcome]] = {}
     for c_index, config in enumerate(configurations):
         per: dict[str, Outcome] = outcomes.setdefault(config.name, {})
@@ -232,7 +233,7 @@ def run_experiment(run: RunConfiguration, configurations: Sequence[Configuration
                 progress(progress_label(config.name, done, total, time.perf_counter() - started), done / total)
     return Experiment(tuple(configurations), queries, {q.id: dict(judgments.qrels[q.id]) for q in queries}, outcomes,
                       query_set.spec, judgments.spec, baseline, catalog_hash, catalog_source,
-                      time.perf_counter() - started)
+                      time.perf_counter() - started, time.process_time() - cpu)
 
 
 def progress_label(what: str, done: int, total: int, elapsed: float) -> str:

@@ -14,7 +14,8 @@ from ltrr_core.catalog.hard_cases import HARD_CASES
 from ltrr_core.feedback.store import FeedbackStore
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ("pages/search.py", "pages/live.py", "pages/labelling.py", "pages/evaluation.py", "pages/catalog.py")
+PAGES = ("pages/search.py", "pages/live.py", "pages/labelling.py", "pages/experiments.py", "pages/evaluation.py",
+         "pages/catalog.py")
 TIMEOUT = 300  # the first run of the module opens the engine (model load, cached embeddings)
 
 
@@ -207,14 +208,6 @@ def test_labelling_page_grades_and_rejects_a_malformed_file(db_path):
     at.button(key="labels_import").click().run()
     assert not at.exception
     assert "bad.csv: line 3" in texts(at.error)
-
-
-def test_evaluation_page_validates_the_beir_folder(db_path, tmp_path):
-    at = started("pages/evaluation.py")
-    at.text_input(key="beir_eval_dir").set_value(str(tmp_path / "nowhere"))
-    at.button(key="eval_run").click().run()
-    assert not at.exception
-    assert "is not a folder" in texts(at.error)
 
 
 def test_scenario_preset_starts_a_shifted_run_with_its_caption(db_path):

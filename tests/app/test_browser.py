@@ -172,7 +172,8 @@ def test_live_simulation_draws_charts_while_another_tab_searches(page, server):
     screenshot(page, "live_learning", readme=True)
 
 
-@pytest.mark.parametrize("label,name", [("Labelling", "labelling"), ("Evaluation", "evaluation"),
+@pytest.mark.parametrize("label,name", [("Labelling", "labelling"), ("Experiments", "experiments"),
+                                        ("Evaluation", "evaluation"),
                                         ("Catalog & settings", "catalog")])
 def test_other_pages_render(page, label, name):
     open_page(page, label)
