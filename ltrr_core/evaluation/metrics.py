@@ -143,7 +143,8 @@ def paired_tests(qrels: QrelsDict, runs: Mapping[str, RunDict], baseline: str,
                  metrics: Sequence[str] | str = DEFAULT_METRICS) -> pd.DataFrame:
     """Each system against ``baseline``: ranx ``compare``'s paired two-sided Student t-test over the
     qrels queries (same conventions as :func:`evaluate_run`), with the p-values of each metric
-    adjusted for the several systems by Holm-Bonferroni. One row per (system, metric):
+    adjusted for the several systems by Holm-Bonferroni (a system tied with the baseline on every
+    query gets p = 1). One row per (system, metric):
     ``system, metric, delta, p_value, p_holm, wins, ties, losses``."""
     names = _check_metrics(metrics)
     if baseline not in runs:
@@ -159,7 +160,9 @@ def paired_tests(qrels: QrelsDict, runs: Mapping[str, RunDict], baseline: str,
     report = ranx_compare(Qrels(judged), ranx_runs, names, stat_test="student", make_comparable=True).to_dict()
     rows = []
     for metric in names:
-        p_values = [float(report[baseline]["comparisons"][s][metric]) for s in others]
+        ties = [report[s]["win_tie_loss"][baseline][metric]["T"] == len(judged) for s in others]
+        # identical scores on every query: the t statistic is 0/0 (ranx gives NaN); no evidence of a difference
+        p_values = [1.0 if tie else float(report[baseline]["comparisons"][s][metric]) for s, tie in zip(others, ties)]
         for system, p, p_adj in zip(others, p_values, holm(p_values)):
             wtl = report[system]["win_tie_loss"][baseline][metric]
             delta = report[system]["scores"][metric] - report[baseline]["scores"][metric]

@@ -29,6 +29,7 @@ TINY = Catalog([
 QUERIES = "bread baking\njazz at night\nsongs about the sea\nrocket launches\n"
 QRELS = "bread_baking 0 bread 3\nbread_baking 0 cake 1\njazz_at_night 0 jazz 2\nsongs_about_the_sea 0 sea 1\n" \
         "rocket_launches 0 space 2\nrocket_launches 0 news 0\n"
+QRELS_QUERIES = ("bread baking", "jazz at night", "songs about the sea", "rocket launches")
 CONFIGS = "lex=lexical:5/rrf,sem=semantic:5/interleave,both=lexical:5+semantic:5/rrf"
 
 
@@ -170,3 +171,38 @@ def test_rank_biased_overlap_and_jaccard():
 def test_holm_adjusts_step_down_and_stays_monotone():
     assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
     assert holm([0.5, float("nan")])[0] == 0.5
+
+
+def test_cli_runs_lists_and_diffs_an_experiment(files, tmp_path, capsys):
+    import json
+
+    from ltrr_core.cli import main
+
+    catalog = tmp_path / "tiny.jsonl"
+    catalog.write_text("".join(json.dumps(e.to_json()) + "\n" for e in TINY))
+    common = ["--source", f"jsonl:{catalog}", "--db", str(tmp_path / "cli.db"), "--cache-dir", str(tmp_path / "cache")]
+    assert main(["experiment", "--configs", CONFIGS, "--queries", f"file:{files / 'queries.txt'}",
+                 "--judgments", f"qrels:{files / 'qrels.txt'}", "--baseline", "sem", "--json", *common]) == 0
+    out = capsys.readouterr()
+    report = json.loads(out.out)
+    assert report["baseline"] == "sem" and report["queries"] == 4 and set(report["configurations"]) == {"lex", "sem", "both"}
+    assert "searches" in out.err and "left" in out.err  # progress with rate and time left, on stderr
+    assert main(["experiments", "--json", *common]) == 0
+    assert [s["experiment_id"] for s in json.loads(capsys.readouterr().out)] == [report["snapshot"]]
+    assert main(["experiment-diff", "--snapshot", str(report["snapshot"]), "--a", "lex", "--b", "sem", "--json",
+                 *common]) == 0
+    assert {r["query_id"] for r in json.loads(capsys.readouterr().out)} == set(QRELS_QUERIES)
+    assert main(["experiment-diff", "--snapshot", str(report["snapshot"]), "--a", "lex", "--b", "nope", *common]) == 2
+    assert "configuration 'nope': not in this experiment" in capsys.readouterr().err
+    assert main(["experiment", "--configs", "lexcal/rrf", *common]) == 2
+    assert "unknown strategy 'lexcal'" in capsys.readouterr().err
+
+
+def test_paired_tests_give_p_one_to_a_copy_of_the_baseline():
+    from ltrr_core.evaluation.metrics import paired_tests
+
+    qrels = {"q1": {"a": 1}, "q2": {"b": 1}, "q3": {"c": 1}}
+    base = {"q1": {"a": 2.0, "x": 1.0}, "q2": {"x": 2.0, "b": 1.0}, "q3": {"y": 1.0}}
+    tests = paired_tests(qrels, {"base": base, "copy": dict(base), "empty": {}}, "base", ["mrr@10"]).set_index("system")
+    assert tests.loc["copy", "p_value"] == 1.0 and tests.loc["copy", "ties"] == 3
+    assert tests.loc["empty", "delta"] == pytest.approx(-(1 + 0.5 + 0) / 3) and tests.loc["empty", "losses"] == 2
