@@ -688,10 +688,10 @@ class FeedbackStore:
             return [row[0] for row in db.execute(sql, [integer("search_id", search_id)]).fetchall()]
 
     def interleaving_credits(self, experiment_id: str) -> list[tuple[int, dict[str, int]]]:
-        """Per search of the experiment, oldest first: clicked results per team (every team listed, 0 included)."""
+        """Per search of the experiment, oldest first: clicked results per team that placed a result."""
         sql = (
             "SELECT x.search_id, i.team, COUNT(DISTINCT f.entity_id) FROM interleaved_searches x "
-            "JOIN impressions i ON i.search_id = x.search_id "
+            "LEFT JOIN impressions i ON i.search_id = x.search_id "
             "LEFT JOIN feedback f ON f.search_id = x.search_id AND f.entity_id = i.entity_id AND f.kind = 'click' "
             "WHERE x.experiment_id = ? GROUP BY x.search_id, i.team ORDER BY x.search_id"
         )
@@ -701,7 +701,8 @@ class FeedbackStore:
         for search_id, team, clicked in rows:
             if not credits or credits[-1][0] != search_id:
                 credits.append((search_id, {}))
-            credits[-1][1][team] = clicked
+            if team is not None:  # a page with no results: a tie
+                credits[-1][1][team] = clicked
         return credits
 
 

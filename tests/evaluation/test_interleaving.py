@@ -206,14 +206,15 @@ def test_bad_experiments_are_one_line_messages(engine):
 
 
 def test_simulated_experiment_stops_at_a_winner_and_matches_the_log(engine):
-    configs = parse_configurations("good=lexical:100+structured:100/rrf,bad=popular:100/interleave", engine.strategy_names)
-    run = InterleavingRun(engine, configs, InterleavingConfig(rounds=400, seed=2))
+    # simulator truth (400 intents): mean nDCG@10 0.446 for "good", 0.375 for "bad"
+    configs = parse_configurations("good=lexical:100+structured:100/rrf,bad=lexical:100/rrf", engine.strategy_names)
+    run = InterleavingRun(engine, configs, InterleavingConfig(rounds=800, seed=2))
     run.run()
     summary = run.summary()
-    assert summary["winner"] == "good" and summary["searches"] < 400
+    assert summary["winner"] == "good" and summary["searches"] < 800
     assert summary["pairs"][0]["decided_at"] == summary["searches"]
     logged = run.engine.interleaving_report(run.experiment)
-    assert logged["pairs"] == summary["pairs"]
+    assert logged["pairs"] == summary["pairs"], (logged["pairs"], summary["pairs"])
     assert run.engine.bandit_log() == [] and engine.store.counts()["searches"] == 0  # the live engine untouched
 
 
