@@ -241,7 +241,7 @@ def test_search_page_shows_results_first_with_a_why_popover(db_path):
     assert tabs[:2] == ["Results", "Strategies picked"]
     first = at.get("popover")[0]  # the first result's explanation, one click away
     shown = texts(first.markdown) + texts(first.caption)
-    assert f"Ranked **1**" in shown and res.items[0].found_by[0] in texts(first.table[0].value.index)
+    assert "Ranked **1**" in shown and res.items[0].found_by[0] in list(first.table[0].value.index)
 
 
 def test_interleaving_page_runs_a_simulated_experiment_and_a_live_search(db_path):
