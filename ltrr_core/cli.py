@@ -110,8 +110,8 @@ def cmd_interleave(args):
     from ltrr_core.evaluation.configurations import parse_configurations
     from ltrr_core.simulation.interleaving_runs import InterleavingConfig, InterleavingRun
 
+    configs = parse_configurations(args.configs)  # a bad spec fails before the engine loads
     engine = _engine(args)
-    configs = parse_configurations(args.configs, engine.strategy_names)
     config = InterleavingConfig(rounds=args.rounds, seed=args.seed, alpha=args.alpha, stop_at_winner=not args.no_stop)
     progress = _progress_bar(not args.json)
     engine.warm_up(progress)
