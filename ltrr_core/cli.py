@@ -105,6 +105,23 @@ def cmd_simulate(args):
     return run.summary()
 
 
+@command("interleave")
+def cmd_interleave(args):
+    from ltrr_core.evaluation.configurations import parse_configurations
+    from ltrr_core.simulation.interleaving_runs import InterleavingConfig, InterleavingRun
+
+    configs = parse_configurations(args.configs)  # a bad spec fails before the engine loads
+    engine = _engine(args)
+    config = InterleavingConfig(rounds=args.rounds, seed=args.seed, alpha=args.alpha, stop_at_winner=not args.no_stop)
+    progress = _progress_bar(not args.json)
+    engine.warm_up(progress)
+    run = InterleavingRun(engine, configs, config)
+    for _ in run.iter_batches(25):
+        if progress:
+            progress(f"interleave {len(configs)} configurations", run.searches / args.rounds)
+    return run.summary()
+
+
 @command("eval")
 def cmd_eval(args):
     from ltrr_core.evaluation.beir import evaluate_beir
@@ -225,6 +242,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", action="store_true", help="every policy on the same seeded traffic")
     p.add_argument("--noiseless", action="store_true",
                    help="truthful engagement signal (engagement exactly on relevant clicks), for comparison")
+    p = add("interleave", "team-draft interleaving (two) or multileaving (more) on simulated users, in a sandbox")
+    p.add_argument("--configs", required=True, help="comma-joined configurations, e.g. bandit/ltr,lexical+semantic/rrf")
+    p.add_argument("--rounds", type=int, default=1000, help="most simulated searches (stops earlier at a winner)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--alpha", type=float, default=0.05, help="the sequential test's level (family of pairs)")
+    p.add_argument("--no-stop", action="store_true", help="run every round even after a winner is significant")
     p = add("eval", "offline evaluation on a BEIR dataset, or on the stored labels (--db)")
     p.add_argument("--dataset", help="beir:DIR; without it, evaluate the labels stored in --db")
     p.add_argument("--split", default="test")

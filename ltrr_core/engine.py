@@ -15,7 +15,7 @@ import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -25,11 +25,19 @@ from ltrr_core.catalog.loaders import ENTITY_FIELDS, REQUIRED_FIELDS
 from ltrr_core.catalog.schema import Catalog, CatalogError
 from ltrr_core.catalog.sources import load_catalog
 from ltrr_core.config import Settings
-from ltrr_core.evaluation.configurations import Configuration, ConfigurationError, parse_configurations
+from ltrr_core.evaluation.configurations import (
+    Configuration,
+    ConfigurationError,
+    parse_configuration,
+    parse_configurations,
+)
 from ltrr_core.evaluation.experiments import Experiment, Progress, SnapshotError, run_experiment
 from ltrr_core.evaluation.labelling import evaluate_labels, labelling_queue
 from ltrr_core.evaluation.offpolicy import evaluate_policy
 from ltrr_core.evaluation.query_sets import Judgments, QuerySet, QuerySetError, judgments_for, parse_query_set
+from ltrr_core.evaluation.interleaving import METHOD as INTERLEAVING_METHOD
+from ltrr_core.evaluation.interleaving import InterleavingTally, team_draft
+from ltrr_core.evaluation.sequential import DEFAULT_ALPHA
 from ltrr_core.feedback.exchange import LabelImport, export_labels, import_judgments
 from ltrr_core.feedback.grades import GRADES, MAX_GRADE, grade_label
 from ltrr_core.feedback.labels import FORMATS as LABEL_FORMATS
@@ -61,6 +69,7 @@ from ltrr_core.selection.bandit import (
     POLICIES,
     PolicyConfig,
     arm_depths,
+    arm_name,
 )
 from ltrr_core.selection.context import (
     Context,
@@ -74,7 +83,8 @@ from ltrr_core.understanding.text import MAX_QUERY_CHARS, normalize
 # What pages and the CLI may use: the engine, its results, and the vocabulary they show.
 __all__ = [
     "ENTITY_FIELDS", "GRADES", "HARD_CASES", "LABEL_FORMATS", "MAX_GRADE", "POLICIES", "REQUIRED_FIELDS",
-    "CatalogError", "Configuration", "ConfigurationError", "Engine", "Experiment", "QuerySetError", "SnapshotError", "LabelFileError", "LabelImport", "ModelNotFoundError", "PolicyConfig", "RetrainDecision",
+    "CatalogError", "Configuration", "ConfigurationError", "Engine", "Experiment", "LabelFileError", "LabelImport",
+    "ModelNotFoundError", "PolicyConfig", "QuerySetError", "RetrainDecision", "SnapshotError",
     "SearchResult", "StoreError", "grade_label",
 ]
 
@@ -446,6 +456,84 @@ class Engine:
                                 f"(hash {header['catalog_hash']}), not on this one ({self.catalog.source!r}, "
                                 f"hash {self.catalog.content_hash}); open that catalog to compare it")
         return Experiment.from_snapshot(snapshot_id, header, rows)
+    # -- interleaving --
+    def start_interleaving(self, configs: Sequence[Configuration], name: str | None = None) -> str:
+        """Register an online experiment of ``configs`` (two: team-draft interleaving; three or more:
+        team-draft multileaving) and return its id: ``name``, or the configuration names joined by " vs "."""
+        if len(configs) < 2:
+            raise ConfigurationError(f"interleaving: give two or more configurations, got {[c.name for c in configs]}")
+        experiment = (name or " vs ".join(c.name for c in configs)).strip()
+        self.store.create_interleaving(experiment, [c.spec for c in configs], INTERLEAVING_METHOD)
+        return experiment
+
+    def interleaving_configurations(self, experiment: str) -> list[Configuration]:
+        """The configurations ``experiment`` compares, in team order."""
+        return [parse_configuration(spec, self.strategy_names) for spec in self.store.interleaving_experiment(experiment)]
+
+    def search_interleaved(self, query: str, experiment: str, context: Context | None = None, k: int = 10,
+                           source: str = "human", user_id: str | None = None,
+                           rng: np.random.Generator | None = None) -> SearchResult:
+        """Serve ``query`` as a team-draft interleaved (or multileaved) page of ``experiment``'s
+        configurations, each run by :meth:`run_configuration`; every shown result carries its team.
+
+        The search is logged with its teams but opens no reward window: the bandit never learns
+        from it, and it never enters the settled rounds, the bandit log or off-policy estimates
+        (:meth:`FeedbackStore.log_interleaved_search`). Its clicks credit the teams
+        (:meth:`interleaving_report`)."""
+        context = context or Context()
+        configs = self.interleaving_configurations(experiment)
+        self.loop.close_expired()
+        timings: dict[str, float] = {}
+        message = _query_message(query)
+        u = timed(timings, "understand", self.understand, query)
+        if u.is_empty:
+            return self._empty(query, context, u, timings, message or "Type a query to search.")
+        runs = [timed(timings, f"configuration:{c.name}", self.run_configuration, c, query, context) for c in configs]
+        lists = [[run.pool.ids[i] for i in run.ranked.order] for run in runs]
+        drafted = timed(timings, "interleave", team_draft, lists, k, rng or np.random.default_rng())
+        candidates: dict[str, Candidates] = {}
+        depths: dict[str, int] = {}
+        for config, run in zip(configs, runs):
+            for strategy, found in run.candidates.items():
+                if strategy not in candidates or len(found) > len(candidates[strategy]):
+                    candidates[strategy] = found
+                depth = config.depths[strategy] if config.depths is not None else len(found)
+                depths[strategy] = max(depths.get(strategy, 1), depth)
+        pool = CandidatePool.union(list(candidates.values()))
+        features = timed(timings, "features", self.pipeline.featurize, pool, u)
+        rows = [{entity_id: i for i, entity_id in enumerate(run.pool.ids)} for run in runs]
+        items = []
+        for rank, (entity_id, team) in enumerate(zip(drafted.ids, drafted.teams), start=1):
+            run, i = runs[team], rows[team][entity_id]
+            item = ResultItem.of(rank, self.catalog.entities[run.pool.positions[i]], run.ranked.scores[i],
+                                 run.pool.found_by[i])
+            items.append(replace(item, team=configs[team].name))
+        x, key = self.context_vector(u, context)
+        timings["total"] = sum(timings.values())
+        record = SearchRecord(
+            query=query[:MAX_QUERY_CHARS * 4], normalized_query=u.normalized, user_id=user_id or context.user.id,
+            features=tuple(x.tolist()), policy="interleaving", arms_scored=(),
+            chosen_arms=tuple(arm_name(s, d) for s, d in depths.items()), propensity=1.0, ranker=INTERLEAVING_METHOD,
+            context={"weekday": context.weekday, "hour": context.hour, "holiday": context.holiday,
+                     "user": context.user.id, "experiment": experiment},
+            timings=timings, source=source, category=key)
+        impressions = [ImpressionRow(i.id, i.rank, i.score, i.found_by) for i in items]
+        search_id = self.loop.log_interleaved(record, impressions, [i.team for i in items], experiment)
+        return SearchResult(query, context, u, x, None, candidates, pool, features, tuple(items), INTERLEAVING_METHOD,
+                            timings, search_id, message, experiment)
+
+    def interleaving_report(self, experiment: str, alpha: float = DEFAULT_ALPHA) -> dict:
+        """Wins, losses and ties per pair of ``experiment``'s configurations from the logged clicks, with
+        each pair's anytime-valid test (:class:`~ltrr_core.evaluation.interleaving.InterleavingTally`)."""
+        configs = self.interleaving_configurations(experiment)
+        tally = InterleavingTally(tuple(c.name for c in configs), alpha)
+        for _, clicked in self.store.interleaving_credits(experiment):
+            tally.add([clicked.get(c.name, 0) for c in configs])
+        return {"experiment": experiment, "configurations": [c.spec for c in configs]} | tally.report()
+
+    def interleaving_experiments(self) -> list[dict]:
+        """Every interleaving experiment of this database, newest first, with its number of searches."""
+        return self.store.interleaving_experiments()
 
 
 def _query_message(query: str) -> str | None:

@@ -31,6 +31,7 @@ class ResultItem:
     popularity: float
     release_date: str
     description: str
+    team: str | None = None  # interleaved searches: the configuration that placed this result
 
     @classmethod
     def of(cls, rank: int, entity: Entity, score: float, found_by: tuple[str, ...]) -> "ResultItem":
@@ -56,9 +57,11 @@ class SearchResult:
     timings: dict[str, float]
     search_id: int | None = None
     message: str | None = None
+    experiment: str | None = None  # interleaved searches: the experiment that served them (items carry teams)
 
     def to_json(self, candidates_limit: int | None = 20) -> dict:
-        return {
+        interleaving = {"experiment": self.experiment} if self.experiment else {}
+        return interleaving | {
             "query": self.query,
             "search_id": self.search_id,
             "message": self.message,

@@ -1,5 +1,6 @@
-"""Search: type a query, see how the engine understood it, which strategies the bandit picked and why,
-what each found, the final ranking, and give feedback that the engine learns from."""
+"""Search: type a query and see the results first, each with its explanation one click away; the trace
+(which strategies the bandit picked and why, what each found, how the query was understood, timings)
+sits in the tabs beside the results. Feedback on a result is what the engine learns from."""
 
 import pandas as pd
 import streamlit as st
@@ -121,14 +122,112 @@ if res.selection is None:  # an empty query after normalization: nothing was sea
 
 trace = res.understanding.to_trace()
 st.caption(
-    f"`{res.ranker}` ranker · policy `{res.selection.policy}` · {res.timings.get('total', 0.0):.0f} ms total · search #{res.search_id}"
+    f"`{res.ranker}` ranker · policy `{res.selection.policy}` · strategies {', '.join(res.selection.chosen)} · "
+    f"{res.timings.get('total', 0.0):.0f} ms total · search #{res.search_id}"
 )
+explain_key = f"explain_{res.search_id}"
+if explain_key not in st.session_state:
+    st.session_state[explain_key] = eng.explain(res, [item.id for item in res.items])
+contributions = st.session_state[explain_key]
 
-with st.expander("Timings per stage"):
-    st.table(pd.DataFrame(list(res.timings.items()), columns=["stage", "ms"]).round({"ms": 2}).set_index("stage"))
+results_tab, arms_tab, candidates_tab, understanding_tab, timings_tab = st.tabs(
+    ["Results", "Strategies picked", f"Candidates ({len(res.pool)})", "Query understanding", "Timings"])
 
-# ------------------------------------------------------------------ query understanding
-with st.expander("Query understanding", expanded=True):
+
+def why_this_result(item) -> None:
+    """The result's explanation: each strategy's rank and score for it, the ranker's score and top features."""
+    rows = []
+    for name in item.found_by:
+        cands = res.candidates[name]
+        at = cands.ids.index(item.id)
+        rows.append({"strategy": name, "rank": int(cands.ranks[at]), "score": round(float(cands.scores[at]), 4)})
+    st.markdown(f"Ranked **{item.rank}** by `{res.ranker}` (score {item.score:.4f}); found by:")
+    st.table(pd.DataFrame(rows).set_index("strategy"))
+    if item.id in contributions.index:
+        row = contributions.loc[item.id].drop(["bias", "score"])
+        top = row.reindex(row.abs().sort_values(ascending=False).index[:6])
+        st.caption("Largest feature contributions to its score (bias "
+                   f"{contributions.loc[item.id, 'bias']:.3f}):")
+        st.table(top.round(4).rename("contribution").to_frame())
+    elif contributions.empty:
+        st.caption(contributions.attrs.get("note", "No feature contributions for this ranker."))
+
+
+# ------------------------------------------------------------------ results + feedback (first)
+with results_tab:
+    given = st.session_state.get("feedback_given", {})
+    if res.search_id is not None:
+        window, none = st.columns([5, 1])
+        is_open = res.search_id in eng.open_searches
+        window.caption(
+            "Reward window **open**: an engagement, a thumbs up or a label >= 2 rewards the strategies that found the "
+            "result; it closes with reward 0 at your next search, with *None of these*, or after "
+            f"{eng.reward_window.wait_s / 60:g} minutes."
+            if is_open else "Reward window **closed**: this search's reward is settled.")
+        none.button("None of these", key="none_of_these", disabled=not is_open, on_click=none_of_these,
+                    args=(res.search_id,), width="stretch")
+    for item in res.items:
+        with st.container(border=True, key=f"result_{item.rank}"):
+            main, actions = st.columns([5, 2])
+            main.markdown(
+                f"**{item.rank}. {item.title}** · *{item.type}*"
+                + (f" · {item.creator}" if item.creator else "")
+                + (f" · {item.album}" if item.album else "")
+                + f"  \n{strategy_badges(item.found_by)}"
+            )
+            meta = [f"score {item.score:.3f}", f"popularity {item.popularity:.2f}"]
+            if item.release_date:
+                meta.append(f"released {item.release_date}")
+            if item.genres:
+                meta.append("genres " + ", ".join(item.genres))
+            if item.moods:
+                meta.append("moods " + ", ".join(item.moods))
+            main.caption(" · ".join(meta) + (f"  \n{item.description[:200]}" if item.description else ""))
+            with main.popover("Why this result?", key=f"why_{item.rank}"):
+                why_this_result(item)
+            opened, up, down = actions.columns(3)
+            opened.button("Open", key=f"open_{item.rank}", on_click=send_feedback,
+                          args=(res.search_id, item.id, "click"),
+                          help="Opening a result logs a click: interest, not yet satisfaction")
+            up.button("Thumbs up", key=f"up_{item.rank}", on_click=send_feedback,
+                      args=(res.search_id, item.id, "thumbs_up"))
+            down.button("Thumbs down", key=f"down_{item.rank}", on_click=send_feedback,
+                        args=(res.search_id, item.id, "thumbs_down"))
+            grade_key = f"grade_{res.search_id}_{item.rank}"
+            actions.segmented_control(
+                "Relevance", GRADES, format_func=str, key=grade_key, on_change=send_label,
+                help="Relevance label: " + ", ".join(grade_label(g) for g in GRADES),
+                args=(res.understanding.raw, item.id, grade_key), label_visibility="collapsed",
+            )
+            if (res.search_id, item.id) in given:
+                actions.caption(f"sent: {given[(res.search_id, item.id)].replace('_', ' ')}")
+    if st.toggle("Show the ranker's feature contributions for every result", key="show_explain"):
+        if contributions.empty:
+            st.caption(contributions.attrs.get("note", "No feature contributions for this ranker."))
+        else:
+            st.dataframe(contributions, hide_index=True, key="explain_table")
+
+# ------------------------------------------------------------------ the trace, one tab each
+with arms_tab:
+    arms = arm_frame(res.selection.arms)
+    st.caption(
+        f"Chosen: {', '.join(res.selection.chosen)} · propensity of this subset **{res.selection.propensity:.3f}**"
+        + (" · *explored (random subset)*" if res.selection.explored else "")
+    )
+    st.container(key="arm_table").table(arms)
+    st.plotly_chart(charts.arm_scores(arms.assign(picked=arms["picked"].eq("yes"))), key="arm_chart")
+
+with candidates_tab:
+    tabs = st.tabs([f"{name} ({len(c)})" for name, c in res.candidates.items()])
+    for tab, (name, cands) in zip(tabs, res.candidates.items()):
+        rows = [
+            {"rank": r, "id": i, "title": eng.catalog.get(i).title, "type": eng.catalog.get(i).type, "score": round(s, 4)}
+            for i, s, r in zip(cands.ids, cands.scores.tolist(), cands.ranks.tolist())
+        ]
+        tab.caption(f"{cands.ms:.1f} ms")
+        tab.dataframe(pd.DataFrame(rows), hide_index=True, key=f"cands_{name}")
+
+with understanding_tab:
     left, right = st.columns(2)
     left.markdown(f"Normalized: `{trace['normalized']}`  \nCorrected: `{' '.join(trace['corrected'])}`")
     if trace["corrections"]:
@@ -143,76 +242,5 @@ with st.expander("Query understanding", expanded=True):
     else:
         right.table(interpretations[["kind", "name", "value", "likelihood"]].round({"likelihood": 3}))
 
-# ------------------------------------------------------------------ bandit decision
-st.subheader("Which strategies the bandit picked")
-arms = arm_frame(res.selection.arms)
-st.caption(
-    f"Chosen: {', '.join(res.selection.chosen)} · propensity of this subset **{res.selection.propensity:.3f}**"
-    + (" · *explored (random subset)*" if res.selection.explored else "")
-)
-st.container(key="arm_table").table(arms)
-st.plotly_chart(charts.arm_scores(arms.assign(picked=arms["picked"].eq("yes"))), key="arm_chart")
-
-with st.expander("Candidates per strategy"):
-    tabs = st.tabs([f"{name} ({len(c)})" for name, c in res.candidates.items()])
-    for tab, (name, cands) in zip(tabs, res.candidates.items()):
-        rows = [
-            {"rank": r, "id": i, "title": eng.catalog.get(i).title, "type": eng.catalog.get(i).type, "score": round(s, 4)}
-            for i, s, r in zip(cands.ids, cands.scores.tolist(), cands.ranks.tolist())
-        ]
-        tab.caption(f"{cands.ms:.1f} ms")
-        tab.dataframe(pd.DataFrame(rows), hide_index=True, key=f"cands_{name}")
-
-# ------------------------------------------------------------------ ranking + feedback
-st.subheader("Ranking")
-explain_key = f"explain_{res.search_id}"
-if st.toggle("Show the ranker's top feature contributions", key="show_explain"):
-    if explain_key not in st.session_state:
-        st.session_state[explain_key] = eng.explain(res, [item.id for item in res.items])
-    contributions = st.session_state[explain_key]
-    if contributions.empty:
-        st.caption(contributions.attrs.get("note", "No feature contributions for this ranker."))
-    else:
-        st.dataframe(contributions, hide_index=True, key="explain_table")
-
-given = st.session_state.get("feedback_given", {})
-if res.search_id is not None:
-    window, none = st.columns([5, 1])
-    is_open = res.search_id in eng.open_searches
-    window.caption(
-        "Reward window **open**: an engagement, a thumbs up or a label >= 2 rewards the strategies that found the "
-        "result; it closes with reward 0 at your next search, with *None of these*, or after "
-        f"{eng.reward_window.wait_s / 60:g} minutes."
-        if is_open else "Reward window **closed**: this search's reward is settled.")
-    none.button("None of these", key="none_of_these", disabled=not is_open, on_click=none_of_these,
-                args=(res.search_id,), width="stretch")
-for item in res.items:
-    with st.container(border=True, key=f"result_{item.rank}"):
-        main, actions = st.columns([5, 2])
-        main.markdown(
-            f"**{item.rank}. {item.title}** · *{item.type}*"
-            + (f" · {item.creator}" if item.creator else "")
-            + (f" · {item.album}" if item.album else "")
-            + f"  \n{strategy_badges(item.found_by)}"
-        )
-        meta = [f"score {item.score:.3f}", f"popularity {item.popularity:.2f}"]
-        if item.release_date:
-            meta.append(f"released {item.release_date}")
-        if item.genres:
-            meta.append("genres " + ", ".join(item.genres))
-        if item.moods:
-            meta.append("moods " + ", ".join(item.moods))
-        main.caption(" · ".join(meta) + (f"  \n{item.description[:200]}" if item.description else ""))
-        opened, up, down = actions.columns(3)
-        opened.button("Open", key=f"open_{item.rank}", on_click=send_feedback, args=(res.search_id, item.id, "click"),
-                      help="Opening a result logs a click: interest, not yet satisfaction")
-        up.button("Thumbs up", key=f"up_{item.rank}", on_click=send_feedback, args=(res.search_id, item.id, "thumbs_up"))
-        down.button("Thumbs down", key=f"down_{item.rank}", on_click=send_feedback, args=(res.search_id, item.id, "thumbs_down"))
-        grade_key = f"grade_{res.search_id}_{item.rank}"
-        actions.segmented_control(
-            "Relevance", GRADES, format_func=str, key=grade_key, on_change=send_label,
-            help="Relevance label: " + ", ".join(grade_label(g) for g in GRADES),
-            args=(res.understanding.raw, item.id, grade_key), label_visibility="collapsed",
-        )
-        if (res.search_id, item.id) in given:
-            actions.caption(f"sent: {given[(res.search_id, item.id)].replace('_', ' ')}")
+with timings_tab:
+    st.table(pd.DataFrame(list(res.timings.items()), columns=["stage", "ms"]).round({"ms": 2}).set_index("stage"))

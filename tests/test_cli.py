@@ -7,6 +7,7 @@ import json
 import pytest
 
 from ltrr_core.cli import main
+from ltrr_core.feedback.store import FeedbackStore
 
 
 @pytest.fixture()
@@ -75,3 +76,20 @@ def test_corrupt_database_is_reported_and_left_untouched(capsys, env, monkeypatc
     code, out, err = run(capsys, "search", "love", "--json")
     assert code == 2 and out == "" and "corrupt.db" in err and "Traceback" not in err
     assert corrupt.read_bytes() == b"this is not a database" * 100
+
+
+def test_interleave_json_on_simulated_users_leaves_the_live_log_alone(capsys, env):
+    code, out, err = run(capsys, "interleave", "--configs", "good=lexical:100+structured:100/rrf,bad=lexical:100/rrf",
+                         "--rounds", "30", "--seed", "1", "--json")
+    payload = json.loads(out)
+    assert code == 0 and payload["searches"] <= 30 and payload["method"] == "team_draft"
+    pair = payload["pairs"][0]
+    assert (pair["a"], pair["b"]) == ("good", "bad") and pair["wins"] + pair["losses"] + pair["ties"] == payload["impressions"]
+    assert "simulations" in payload["database"]
+    with FeedbackStore(env / "cli.db") as live:
+        assert live.counts()["searches"] == 0
+
+
+def test_interleave_names_a_bad_configuration(capsys):
+    code, out, err = run(capsys, "interleave", "--configs", "lexical/rrf,lexcal/rrf", "--json")
+    assert code == 2 and out == "" and "'lexcal'" in err and "Traceback" not in err

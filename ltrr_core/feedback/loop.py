@@ -76,6 +76,15 @@ class FeedbackLoop:
         self.memory.record_shown(record.normalized_query, [i.entity_id for i in impressions])
         return search_id
 
+    def log_interleaved(self, record: SearchRecord, impressions: list[ImpressionRow], teams: list[str],
+                        experiment_id: str) -> int:
+        """Store an interleaved search (:meth:`FeedbackStore.log_interleaved_search`): no reward window
+        opens, so its events are stored and counted by the memory index but never settle a bandit round."""
+        self.close_session(record.user_id)
+        search_id = self.store.log_interleaved_search(record, impressions, teams, experiment_id)
+        self.memory.record_shown(record.normalized_query, [i.entity_id for i in impressions])
+        return search_id
+
     def respond(self, search_id: int, events: list[tuple[str, str]], source: str, user_id: str,
                 then_close: str | None = None) -> Settlement | None:
         """Store ``(entity_id, kind)`` events on a search in one transaction; the first positive

@@ -14,7 +14,8 @@ from ltrr_core.feedback.grades import MAX_GRADE
 SOURCES = ("human", "simulated")
 FEEDBACK_KINDS = ("click", "engage", "thumbs_up", "thumbs_down")  # engage: the user kept playing (>= 30 s)
 # Why a search's reward window closed (the ``settle_reason`` of a search).
-SETTLE_REASONS = ("engage", "thumbs_up", "label", "none_of_these", "next_search", "timeout")
+SETTLE_REASONS = ("engage", "thumbs_up", "label", "none_of_these", "next_search", "timeout",
+                  "interleaved")  # interleaved: logged closed, never a bandit round (feedback.store)
 
 
 def _json_default(obj: Any) -> Any:

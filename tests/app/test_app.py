@@ -14,8 +14,8 @@ from ltrr_core.catalog.hard_cases import HARD_CASES
 from ltrr_core.feedback.store import FeedbackStore
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ("pages/search.py", "pages/live.py", "pages/labelling.py", "pages/experiments.py", "pages/evaluation.py",
-         "pages/catalog.py")
+PAGES = ("pages/search.py", "pages/live.py", "pages/labelling.py", "pages/experiments.py", "pages/interleaving.py",
+         "pages/evaluation.py", "pages/catalog.py")
 TIMEOUT = 300  # the first run of the module opens the engine (model load, cached embeddings)
 
 
@@ -224,3 +224,42 @@ def test_scenario_preset_starts_a_shifted_run_with_its_caption(db_path):
         assert "re-adapt" in texts(at.info)
     finally:
         runner.stop()
+
+
+def test_search_page_shows_results_first_with_a_why_popover(db_path):
+    at = search(started(), "love")
+    res = at.session_state["last_result"]
+    tabs = [t.label for t in at.tabs]
+    assert tabs[:2] == ["Results", "Strategies picked"]
+    first = at.get("popover")[0]  # the first result's explanation, one click away
+    shown = texts(first.markdown) + texts(first.caption)
+    assert "Ranked **1**" in shown and res.items[0].found_by[0] in list(first.table[0].value.index)
+
+
+def test_interleaving_page_runs_a_simulated_experiment_and_a_live_search(db_path):
+    at = started("pages/interleaving.py")
+    at.text_input(key="il_configs").set_value("good=lexical:100+structured:100/rrf,bad=popular:100/interleave").run()
+    at.number_input(key="il_rounds").set_value(40)
+    at.button(key="il_run").click().run()
+    assert not at.exception, at.exception
+    summary = at.session_state["il_summary"]
+    assert summary["searches"] <= 40 and summary["pairs"][0]["a"] == "good"
+    pairs = next(t.value for t in at.table if "A wins" in t.value.columns)
+    assert int(pairs["A wins"].iloc[0]) == summary["pairs"][0]["wins"]
+    at.button(key="il_live_start").click().run()
+    at.text_input(key="il_live_query").set_value("love")
+    at.button(key="il_live_search").click().run()
+    assert not at.exception, at.exception
+    res = at.session_state["il_live_result"]
+    assert {i.team for i in res.items} == {"good", "bad"}
+    at.button(key="il_open_1").click().run()
+    assert "1 interleaved searches logged" in texts(at.caption)
+    live = [t.value for t in at.table if "A wins" in t.value.columns][-1]
+    assert int(live["A wins"].iloc[0]) + int(live["B wins"].iloc[0]) == 1  # the click credited its team
+
+
+def test_interleaving_page_names_a_bad_configuration(db_path):
+    at = started("pages/interleaving.py")
+    at.text_input(key="il_configs").set_value("lexcal/rrf,lexical/rrf").run()
+    assert not at.exception
+    assert "'lexcal'" in texts(at.error)

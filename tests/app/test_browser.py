@@ -129,8 +129,13 @@ def test_search_then_thumbs_up_lands_in_sqlite(page, server):
     first = page.locator(".st-key-result_1")  # the container keyed result_1 holds the top result
     expect(first).to_contain_text("1. ", timeout=60_000)
     print(f"\nsearch 'love': results visible {time.perf_counter() - started:.2f} s after the click")
+    page.get_by_role("tab", name="Strategies picked").click()  # the trace sits in tabs beside the results
     arm_rows = page.locator(".st-key-arm_table tbody tr")
     expect(arm_rows.filter(has_text="yes").first).to_be_visible()
+    page.get_by_role("tab", name="Results").click()
+    first.get_by_role("button", name="Why this result?").click()  # each result's explanation, one click away
+    expect(page.get_by_text("Ranked 1 by").first).to_be_visible()
+    page.keyboard.press("Escape")
     no_exception(page)
     first.get_by_role("button", name="Thumbs up").click()
     deadline = time.monotonic() + 30
@@ -173,7 +178,7 @@ def test_live_simulation_draws_charts_while_another_tab_searches(page, server):
 
 
 @pytest.mark.parametrize("label,name", [("Labelling", "labelling"), ("Experiments", "experiments"),
-                                        ("Evaluation", "evaluation"),
+                                        ("Interleaving", "interleaving"), ("Evaluation", "evaluation"),
                                         ("Catalog & settings", "catalog")])
 def test_other_pages_render(page, label, name):
     open_page(page, label)

@@ -268,7 +268,7 @@ def test_reset_learning_keeps_labels(store: FeedbackStore) -> None:
     store.settle(search_id, {"bm25": 1.0, "dense": 0.0}, "engage")
     store.set_label("q", "e1", 2, "ana")
     deleted = store.reset_learning()
-    assert deleted == {"bandit_updates": 2, "feedback": 1, "impressions": 1, "searches": 1}
+    assert deleted == {"bandit_updates": 2, "feedback": 1, "impressions": 1, "interleaved_searches": 0, "searches": 1}
     assert store.counts() == {"searches": 0, "impressions": 0, "feedback": 0, "labels": 1, "bandit_updates": 0}
     assert store.labels()[0].grade == 2
 
