@@ -1,0 +1,79 @@
+"""The position bias, estimated: examination probability by rank from randomized traffic.
+
+Intervention harvesting (Agarwal et al., WSDM 2019): when the same (query, entity) pair was
+shown at different ranks, by different rankers, by the bandit's random subsets, or by any
+randomization of the logging system, the change of its click rate with rank measures the
+examination curve. Under the position-based model ``P(click) = theta[rank] * gamma[pair]``
+the curve is fitted by expectation-maximisation (Wang et al., WSDM 2018) over the pairs seen at
+two or more ranks; pairs seen at one rank carry no information about the curve and are left
+out. The curve is reported relative to rank 1 (``theta[1] = 1``), as IPS weights need it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+
+DEFAULT_MAX_RANK = 20
+MIN_PAIRS = 30  # harvested pairs needed before an estimate replaces the prior
+EM_ITERATIONS = 300
+FLOOR = 1e-4  # examination and relevance are kept inside (FLOOR, 1 - FLOOR)
+
+
+@dataclass(frozen=True)
+class CurveEstimate:
+    """An estimated examination curve: ``theta[r - 1]`` for rank r (1 at rank 1), with its support."""
+
+    theta: tuple[float, ...]
+    impressions: tuple[int, ...]  # harvested impressions per rank
+    clicks: tuple[int, ...]
+    pairs: int  # (query, entity) pairs seen at >= 2 ranks
+
+    @property
+    def usable(self) -> bool:
+        """Enough harvested pairs (``MIN_PAIRS``) and every rank observed."""
+        return self.pairs >= MIN_PAIRS and all(self.impressions)
+
+    def to_json(self) -> dict:
+        return {"theta": [round(t, 4) for t in self.theta], "impressions": list(self.impressions),
+                "clicks": list(self.clicks), "pairs": self.pairs, "usable": self.usable}
+
+
+def estimate_examination(rows: Iterable[tuple[str, str, int, int, int]], max_rank: int = DEFAULT_MAX_RANK,
+                         iterations: int = EM_ITERATIONS) -> CurveEstimate:
+    """Fit the curve for ranks 1..``max_rank`` from ``(query, entity, rank, impressions, clicks)`` rows."""
+    if max_rank < 2:
+        raise ValueError(f"max_rank: {max_rank} must be >= 2")
+    kept = [(q, e, r, n, c) for q, e, r, n, c in rows if 1 <= r <= max_rank and n > 0]
+    ranks_of: dict[tuple[str, str], set[int]] = {}
+    for q, e, r, _, _ in kept:
+        ranks_of.setdefault((q, e), set()).add(r)
+    harvested = {pair for pair, ranks in ranks_of.items() if len(ranks) >= 2}
+    index = {pair: i for i, pair in enumerate(sorted(harvested))}
+    kept = [row for row in kept if (row[0], row[1]) in index]
+    n_by_rank = np.zeros(max_rank, dtype=np.int64)
+    c_by_rank = np.zeros(max_rank, dtype=np.int64)
+    if not kept:
+        return CurveEstimate(tuple(1.0 for _ in range(max_rank)), tuple(n_by_rank), tuple(c_by_rank), 0)
+    pair = np.array([index[(q, e)] for q, e, _, _, _ in kept])
+    rank = np.array([r - 1 for _, _, r, _, _ in kept])
+    n = np.array([row[3] for row in kept], dtype=float)
+    c = np.minimum(np.array([row[4] for row in kept], dtype=float), n)
+    np.add.at(n_by_rank, rank, n.astype(np.int64))
+    np.add.at(c_by_rank, rank, c.astype(np.int64))
+    theta = np.clip(1.0 / np.sqrt(np.arange(1, max_rank + 1)), FLOOR, 1 - FLOOR)
+    pair_n = np.bincount(pair, weights=n, minlength=len(index))
+    gamma = np.clip(np.bincount(pair, weights=c, minlength=len(index)) / pair_n, FLOOR, 1 - FLOOR)
+    rank_n = np.maximum(np.bincount(rank, weights=n, minlength=max_rank), 1.0)
+    for _ in range(iterations):
+        t, g = theta[rank], gamma[pair]
+        unclicked = (n - c) / (1.0 - t * g)
+        examined = c + unclicked * t * (1.0 - g)  # expected examinations (clicked ones are examined)
+        relevant = c + unclicked * (1.0 - t) * g  # expected relevant impressions
+        theta = np.clip(np.bincount(rank, weights=examined, minlength=max_rank) / rank_n, FLOOR, 1 - FLOOR)
+        gamma = np.clip(np.bincount(pair, weights=relevant, minlength=len(index)) / pair_n, FLOOR, 1 - FLOOR)
+    relative = np.minimum(theta / theta[0], 1.0)
+    return CurveEstimate(tuple(float(v) for v in relative), tuple(int(v) for v in n_by_rank),
+                         tuple(int(v) for v in c_by_rank), len(index))
