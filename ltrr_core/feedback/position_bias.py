@@ -4,9 +4,13 @@ Intervention harvesting (Agarwal et al., WSDM 2019): when the same (query, entit
 shown at different ranks, by different rankers, by the bandit's random subsets, or by any
 randomization of the logging system, the change of its click rate with rank measures the
 examination curve. Under the position-based model ``P(click) = theta[rank] * gamma[pair]``
-the curve is fitted by expectation-maximisation (Wang et al., WSDM 2018) over the pairs seen at
-two or more ranks; pairs seen at one rank carry no information about the curve and are left
-out. The curve is reported relative to rank 1 (``theta[1] = 1``), as IPS weights need it.
+the two factors are fitted by alternating maximum-likelihood updates of the multiplicative
+model (iterative proportional fitting: each update matches expected to observed clicks per rank,
+then per pair) over the pairs seen at two or more ranks; pairs seen at one rank carry no
+information about the curve and are left out. Unlike EM on the Bernoulli likelihood (Wang et
+al., WSDM 2018), which drifts to theta = 1 when each pair has only a few impressions, these
+updates stay identified on sparse logs. The curve is relative to rank 1 (``theta[1] = 1``), as
+IPS weights need it.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import numpy as np
 DEFAULT_MAX_RANK = 20
 MIN_PAIRS = 30  # harvested pairs needed before an estimate replaces the prior
 EM_ITERATIONS = 300
-FLOOR = 1e-4  # examination and relevance are kept inside (FLOOR, 1 - FLOOR)
+FLOOR = 1e-4  # the smallest examination probability reported
 
 
 @dataclass(frozen=True)
@@ -63,17 +67,13 @@ def estimate_examination(rows: Iterable[tuple[str, str, int, int, int]], max_ran
     c = np.minimum(np.array([row[4] for row in kept], dtype=float), n)
     np.add.at(n_by_rank, rank, n.astype(np.int64))
     np.add.at(c_by_rank, rank, c.astype(np.int64))
-    theta = np.clip(1.0 / np.sqrt(np.arange(1, max_rank + 1)), FLOOR, 1 - FLOOR)
-    pair_n = np.bincount(pair, weights=n, minlength=len(index))
-    gamma = np.clip(np.bincount(pair, weights=c, minlength=len(index)) / pair_n, FLOOR, 1 - FLOOR)
-    rank_n = np.maximum(np.bincount(rank, weights=n, minlength=max_rank), 1.0)
-    for _ in range(iterations):
-        t, g = theta[rank], gamma[pair]
-        unclicked = (n - c) / (1.0 - t * g)
-        examined = c + unclicked * t * (1.0 - g)  # expected examinations (clicked ones are examined)
-        relevant = c + unclicked * (1.0 - t) * g  # expected relevant impressions
-        theta = np.clip(np.bincount(rank, weights=examined, minlength=max_rank) / rank_n, FLOOR, 1 - FLOOR)
-        gamma = np.clip(np.bincount(pair, weights=relevant, minlength=len(index)) / pair_n, FLOOR, 1 - FLOOR)
-    relative = np.minimum(theta / theta[0], 1.0)
+    theta = np.ones(max_rank)
+    pair_clicks = np.bincount(pair, weights=c, minlength=len(index))
+    rank_clicks = np.bincount(rank, weights=c, minlength=max_rank)
+    for _ in range(iterations):  # alternate the two multiplicative factors' maximum-likelihood updates
+        gamma = pair_clicks / np.maximum(np.bincount(pair, weights=n * theta[rank], minlength=len(index)), 1e-12)
+        theta = rank_clicks / np.maximum(np.bincount(rank, weights=n * gamma[pair], minlength=max_rank), 1e-12)
+        theta = theta / theta[0] if theta[0] > 0 else theta
+    relative = np.clip(theta, FLOOR, 1.0)
     return CurveEstimate(tuple(float(v) for v in relative), tuple(int(v) for v in n_by_rank),
                          tuple(int(v) for v in c_by_rank), len(index))
