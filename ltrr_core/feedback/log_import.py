@@ -15,6 +15,7 @@ propensity    optional: the logging policy's probability of what it showed, in (
 policy        optional: the logging policy's name
 ============  ===========================================================================
 
+Memory grows with the number of sessions (each keeps its current page), never with the events.
 Impressions group into *pages*: a session's impression starts a new page when the session's
 current page is of another query or already holds that position; other events attach to the
 session's current page when they are of its query and on an entity it showed (otherwise they
@@ -246,8 +247,12 @@ class _Pager:
     """Numbers result pages as events stream by (see the module docstring); one state per session."""
 
     def __init__(self, first_page: int) -> None:
-        self.next_page = first_page
+        self.first_page = self.next_page = first_page
         self.current: dict[str, tuple[int, str, set[int], set[str]]] = {}  # session -> page, query, positions, ids
+
+    @property
+    def pages(self) -> int:
+        return self.next_page - self.first_page
 
     def page(self, event: LogEvent, normalized: str) -> int | None:
         state = self.current.get(event.session)
@@ -274,10 +279,11 @@ def import_log(store: FeedbackStore, catalog: Catalog, file: str, binary: IO[byt
         fmt = detect_format(file, head)
     report = LogImport(file, fmt)
     unknown: dict[str, int] = {}
-    pages: set[int] = set()
+    pagers: list[_Pager] = []
 
     def rows(first_page: int) -> Iterator[tuple]:
         pager = _Pager(first_page)
+        pagers.append(pager)
         for event in read_events(file, binary, fmt, size, progress):
             if event.entity_id not in catalog.position:
                 unknown[event.entity_id] = unknown.get(event.entity_id, 0) + 1
@@ -287,8 +293,6 @@ def import_log(store: FeedbackStore, catalog: Catalog, file: str, binary: IO[byt
                 continue  # the import will be refused: keep validating and counting, store nothing more
             normalized = normalize(event.query)
             page = pager.page(event, normalized)
-            if page is not None:
-                pages.add(page)
             report.by_event[event.event] = report.by_event.get(event.event, 0) + 1
             yield (event.line, event.timestamp, event.session, event.query, normalized, event.entity_id, event.event,
                    event.position, event.propensity, event.policy, page)
@@ -303,7 +307,7 @@ def import_log(store: FeedbackStore, catalog: Catalog, file: str, binary: IO[byt
     _, report.events = store.import_log_events(file, fmt, rows, lambda: report.skipped)
     report.unknown_ids = len(unknown)
     report.unknown_examples = sorted(unknown)[:UNKNOWN_EXAMPLES]
-    report.pages = len(pages)
+    report.pages = pagers[0].pages
     report.seconds = time.perf_counter() - started
     return report
 
