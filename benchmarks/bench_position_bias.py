@@ -74,12 +74,13 @@ def main() -> None:
         truth = [r ** -eta for r in range(1, SHOWN + 1)]
         estimate = run.engine.estimate_position_bias(max_rank=SHOWN, apply=False)
         error = np.abs(np.array(estimate.theta) - np.array(truth))
-        print(json.dumps({"rounds": args.rounds, "pairs": estimate.pairs, "truth_eta": eta,
+        print(json.dumps({"rounds": args.rounds, "pairs": estimate.pairs, "truth_eta": eta, "eta": estimate.eta,
                           "max_abs_error_1_10": round(float(error[:10].max()), 4),
                           "max_abs_error_1_20": round(float(error.max()), 4)}))
-        print("rank | truth 1/r^0.5 | estimated | prior 1/log2(r+1) | impressions harvested")
+        print("rank | truth 1/r^0.5 | estimated (power law) | per-rank factor | prior 1/log2(r+1) | harvested")
         for r in range(SHOWN):
-            print(f"{r + 1} | {truth[r]:.3f} | {estimate.theta[r]:.3f} | {examination(r + 1):.3f} | {estimate.impressions[r]}")
+            print(f"{r + 1} | {truth[r]:.3f} | {estimate.theta[r]:.3f} | {estimate.raw[r]:.3f} | "
+                  f"{examination(r + 1):.3f} | {estimate.impressions[r]}")
         log = Path(tmp) / "log.csv"
         run.engine.export_log(log)
         learner = engine.sandbox("bench-bias-import")
