@@ -10,8 +10,9 @@ st.navigation(
         st.Page("pages/live.py", title="Live learning", icon=":material/monitoring:"),
         st.Page("pages/labelling.py", title="Labelling", icon=":material/label:"),
         st.Page("pages/experiments.py", title="Experiments", icon=":material/science:"),
-        st.Page("pages/evaluation.py", title="Evaluation", icon=":material/leaderboard:"),
         st.Page("pages/interleaving.py", title="Interleaving", icon=":material/compare_arrows:"),
+        st.Page("pages/evaluation.py", title="Evaluation", icon=":material/leaderboard:"),
+        st.Page("pages/history.py", title="Logs & position bias", icon=":material/history:"),
         st.Page("pages/catalog.py", title="Catalog & settings", icon=":material/settings:"),
     ]
 ).run()

@@ -212,6 +212,44 @@ def cmd_reset(args):
     return {"deleted": _engine(args).reset_learning()}
 
 
+class _RateProgress:
+    """Work done, its rate and the time left, on stderr (``--json`` keeps stdout clean)."""
+
+    def __init__(self, label: str, unit: str) -> None:
+        import time
+
+        self.label, self.unit, self.clock, self.start = label, unit, time.perf_counter, time.perf_counter()
+
+    def __call__(self, done: int, fraction: float) -> None:
+        elapsed = max(self.clock() - self.start, 1e-9)
+        left = f"{elapsed * (1 - fraction) / fraction:,.0f} s left" if fraction > 0 else "time left unknown"
+        print(f"\r{self.label}: {done:,} {self.unit}, {done / elapsed:,.0f}/s, {fraction:.0%} done, {left} ",
+              end="" if fraction < 1 else "\n", file=sys.stderr, flush=True)
+
+
+@command("logs")
+def cmd_logs(args):
+    engine = _engine(args)
+    if args.action == "import":
+        if not args.file:
+            raise UserError("give the log file: ltrr logs import FILE [--format csv|jsonl] [--skip-unknown]")
+        return engine.import_log(args.file, args.format, args.skip_unknown, _RateProgress("import", "rows")).to_json()
+    if args.action == "example":
+        from ltrr_core.simulation.example_log import write_example_log
+
+        return write_example_log(engine, args.file or "data/example_log.csv", rounds=args.rounds, seed=args.seed)
+    if args.action == "bias":
+        estimate = engine.estimate_position_bias(max_rank=args.max_rank)
+        return estimate.to_json() | {"applied": estimate.usable}
+    if args.action == "warm-start":
+        progress = _RateProgress("replay", "pages")
+        return engine.warm_start(lambda done, total: progress(done, done / total))
+    decision = engine.train_from_logs(debias=not args.naive)
+    return {"accepted": decision.accepted, "reason": decision.reason, "debiased": not args.naive,
+            "candidate_ndcg@10": decision.candidate_ndcg10, "previous_ndcg@10": decision.previous_ndcg10,
+            "train_groups": decision.train_groups, "holdout_groups": decision.holdout_groups}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ltrr", description="LTR&R Studio: learning to rank and retrieve.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -264,6 +302,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("train", "retrain the LTR ranker from stored feedback and labels")
     p.add_argument("--feedback", choices=["human", "simulated", "all"], default="human",
                    help="which feedback to learn from (default: human; simulated feedback only when asked)")
+    p = add("logs", "import interaction logs and learn from them (memory, bandit warm start, position bias, LTR)")
+    p.add_argument("action", choices=["import", "example", "bias", "warm-start", "train"],
+                   help="import FILE | example [FILE]: write a simulated log | bias: estimate the examination curve | "
+                        "warm-start: replay imported pages into the bandit | train: LTR on imported clicks")
+    p.add_argument("file", nargs="?")
+    p.add_argument("--format", choices=["csv", "jsonl"], help="default: detected from the name or content")
+    p.add_argument("--skip-unknown", action="store_true", help="skip events on ids the catalog lacks (counted)")
+    p.add_argument("--rounds", type=int, default=150, help="example: simulated searches")
+    p.add_argument("--seed", type=int, default=7, help="example: simulation seed")
+    p.add_argument("--max-rank", type=int, default=20, help="bias: ranks to estimate")
+    p.add_argument("--naive", action="store_true", help="train: clicks as labels without position debiasing")
     add("reset", "forget learning state and logs (labels are kept)")
     p = add("experiment", "compare configurations offline on a query set with judgments (saved as a snapshot)")
     p.add_argument("--configs", help="comma-joined [name=]<retrieval>[/<ranker>] specs (default: four that run)")
@@ -295,6 +344,7 @@ def _print_human(result: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     from ltrr_core.catalog.schema import CatalogError
     from ltrr_core.feedback.labels import LabelFileError
+    from ltrr_core.feedback.log_import import LogFileError
     from ltrr_core.feedback.store import StoreError
     from ltrr_core.retrieval.indexes.embedder import ModelNotFoundError
 
@@ -302,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     name = "bench-search" if args.command == "bench" else args.command
     try:
         result = COMMANDS[name](args)
-    except (UserError, CatalogError, StoreError, ModelNotFoundError, LabelFileError, ValueError, OSError, KeyError) as exc:
+    except (UserError, CatalogError, StoreError, ModelNotFoundError, LabelFileError, LogFileError, ValueError, OSError, KeyError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"ltrr {args.command}: error: {message}", file=sys.stderr)
         return 2

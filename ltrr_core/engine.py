@@ -11,6 +11,7 @@ and the memory index.
 from __future__ import annotations
 
 import gc
+import io
 import shutil
 import time
 from dataclasses import replace
@@ -42,8 +43,12 @@ from ltrr_core.feedback.exchange import LabelImport, export_labels, import_judgm
 from ltrr_core.feedback.grades import GRADES, MAX_GRADE, grade_label
 from ltrr_core.feedback.labels import FORMATS as LABEL_FORMATS
 from ltrr_core.feedback.labels import LabelFileError, parse_labels, read_labels
+from ltrr_core.feedback.examination import examination
 from ltrr_core.feedback.learning_state import LearningState, StateFiles
+from ltrr_core.feedback.log_import import LOG_FORMATS, LogFileError, LogImport, import_log, write_log
+from ltrr_core.feedback.log_import import Progress as LogProgress
 from ltrr_core.feedback.loop import FeedbackLoop
+from ltrr_core.feedback.position_bias import DEFAULT_MAX_RANK, CurveEstimate, estimate_examination
 from ltrr_core.feedback.records import (
     BanditLogRecord,
     ImpressionRow,
@@ -51,8 +56,10 @@ from ltrr_core.feedback.records import (
     SearchRecord,
 )
 from ltrr_core.feedback.settlement import NONE_OF_THESE, RewardWindow, Settlement
+from ltrr_core.feedback.replay import Replayer
 from ltrr_core.feedback.store import FeedbackStore, StoreError
 from ltrr_core.pipeline import FunnelRun, Pipeline, timed
+from ltrr_core.ranking.click_training import click_groups
 from ltrr_core.ranking.features import FEATURE_NAMES
 from ltrr_core.ranking.ltr import LTRRanker
 from ltrr_core.ranking.pool import CandidatePool
@@ -86,6 +93,7 @@ __all__ = [
     "CatalogError", "Configuration", "ConfigurationError", "Engine", "Experiment", "LabelFileError", "LabelImport",
     "ModelNotFoundError", "PolicyConfig", "QuerySetError", "RetrainDecision", "SnapshotError",
     "SearchResult", "StoreError", "grade_label",
+    "LOG_FORMATS", "LogFileError", "LogImport",
 ]
 
 SIMULATIONS_DIR = "simulations"  # sandboxed runs' databases, beside the live one
@@ -534,6 +542,86 @@ class Engine:
     def interleaving_experiments(self) -> list[dict]:
         """Every interleaving experiment of this database, newest first, with its number of searches."""
         return self.store.interleaving_experiments()
+
+
+    # -- interaction logs --
+    def import_log(self, file: str | Path | tuple[str, bytes], fmt: str | None = None, skip_unknown: bool = False,
+                   progress: LogProgress | None = None) -> LogImport:
+        """Import an interaction log (a path, or ``(name, bytes)`` of an upload) in one transaction,
+        streaming: a bad row raises ``LogFileError`` naming its line and field and nothing is stored;
+        ids the catalog lacks refuse the file unless ``skip_unknown``. The memory index then counts
+        the imported impressions and events. ``progress(rows read, fraction of the file)``."""
+        if isinstance(file, tuple):
+            name, binary, size = file[0], io.BytesIO(file[1]), len(file[1])
+        else:
+            path = Path(file)
+            if not path.is_file():
+                raise LogFileError(f"{path}: no such log file; give a CSV or JSON-lines interaction log")
+            name, binary, size = str(path), path.open("rb"), path.stat().st_size
+        with binary:
+            report = import_log(self.store, self.catalog, name, binary, fmt, skip_unknown, size, progress)
+        self._reload_memory()
+        return report
+
+    def log_imports(self) -> pd.DataFrame:
+        """One row per imported log file (events, skipped)."""
+        return self.store.log_imports()
+
+    def log_event_counts(self) -> dict[str, int]:
+        return self.store.log_event_counts()
+
+    def export_log(self, path: str | Path) -> int:
+        """Write this database's logged searches as an interaction log (CSV); returns the rows written."""
+        with Path(path).open("w", encoding="utf-8", newline="") as fh:
+            return write_log(self.store.export_log_rows(), fh)
+
+    def _reload_memory(self) -> None:
+        """The memory's observed statistics, re-read from the log (imported events and the curve in use)."""
+        memory = self.pipeline.resources.memory
+        with self.loop.lock:
+            memory.reset_observed()
+            memory.load_stats(self.store.q2e_stats())
+
+    def estimate_position_bias(self, max_rank: int = DEFAULT_MAX_RANK, apply: bool = True) -> CurveEstimate:
+        """Estimate the examination curve from randomized traffic (imported pages and logged searches);
+        with ``apply`` and enough harvested pairs it replaces the prior for the memory and IPS weights."""
+        estimate = estimate_examination(self.store.position_clicks(), max_rank)
+        if apply and estimate.usable:
+            self.store.save_examination_curve(estimate.theta)
+            self._reload_memory()
+        return estimate
+
+    def examination_curve(self, max_rank: int = DEFAULT_MAX_RANK) -> pd.DataFrame:
+        """Examination probability by rank: the prior and the curve in use (``source``: prior or estimated)."""
+        curve = self.store.curve
+        return pd.DataFrame({"rank": range(1, max_rank + 1), "prior": [examination(r) for r in range(1, max_rank + 1)],
+                             "in_use": [curve(r) for r in range(1, max_rank + 1)], "source": curve.source})
+
+    def warm_start(self, progress: Callable[[int, int], None] | None = None) -> dict:
+        """Warm-start the bandit by replaying every imported page (every arm's reward recomputed; memory
+        against its own past, see :mod:`ltrr_core.feedback.replay`); the rounds are stored, and the
+        learning state becomes the replayed rounds followed by the live ones (saved)."""
+        pages = self.store.logged_pages()
+        if not pages:
+            raise ValueError("no imported result pages to replay; import a log first (ltrr logs import FILE)")
+        replayer = Replayer(Pipeline(self.pipeline.resources.sandboxed(), self.strategy_names), self.policy,
+                            self.n_features, self.loop.window, self.store.curve)
+        rounds = list(replayer.replay(pages, progress))
+        self.store.replace_replayed_rounds(rounds)
+        self.loop.set_policy(self.policy)
+        return replayer.summary(rounds).to_json()
+
+    def train_from_logs(self, debias: bool = True) -> RetrainDecision:
+        """Retrain the LTR ranker on the imported pages' clicks (``debias``: inverse-propensity weights
+        from the examination curve in use); kept only if not worse on held-out pages."""
+        groups = click_groups(self.pipeline, self.store.logged_pages(), max(self.policy.depths),
+                              self.store.curve if debias else None)
+        with self.loop.lock:
+            self.rankers.groups = {g.group_id: g for g in groups}
+            decision = self.rankers.retrain()
+            if decision.accepted:
+                write_atomic(self.ranker_path, self.rankers.current.save)
+        return decision
 
 
 def _query_message(query: str) -> str | None:

@@ -55,8 +55,16 @@ class FeedbackLoop:
 
     def _restore(self, policy: PolicyConfig) -> LearningState:
         state = self.files.load(self.strategies, self.n_features, policy, self.store.last_settled_seq())
-        state = state or LearningState.fresh(self.strategies, self.n_features, policy)
+        state = state or self._warm(policy)
         state.fold(self.store.settled_rounds(after_seq=state.seq))
+        return state
+
+    def _warm(self, policy: PolicyConfig) -> LearningState:
+        """A state before any live round: fresh, warm-started by the rounds replayed from imported
+        logs if there are any (:mod:`ltrr_core.feedback.replay`; the imported past comes first)."""
+        state = LearningState.fresh(self.strategies, self.n_features, policy)
+        state.fold(self.store.replayed_rounds())
+        state.seq = 0  # replayed rounds are not in the reward log: live rounds resume from its start
         return state
 
     @property
@@ -73,7 +81,7 @@ class FeedbackLoop:
         with self.lock:
             self._open[search_id] = _Window(record.user_id, time.time(), record.chosen_arms, record.normalized_query,
                                             x, record.category, {i.entity_id: i.found_by for i in impressions})
-        self.memory.record_shown(record.normalized_query, [i.entity_id for i in impressions])
+        self.memory.record_shown(record.normalized_query, [i.entity_id for i in impressions], self.store.curve)
         return search_id
 
     def log_interleaved(self, record: SearchRecord, impressions: list[ImpressionRow], teams: list[str],
@@ -172,9 +180,10 @@ class FeedbackLoop:
             self.files.save(self.state)
 
     def set_policy(self, policy: PolicyConfig) -> None:
-        """Switch policy: the new policy's state is the fold of the whole log, and it is saved."""
+        """Switch policy: the new policy's state is the fold of the whole log (replayed imported
+        rounds first), and it is saved."""
         with self.lock:
-            state = LearningState.fresh(self.strategies, self.n_features, policy)
+            state = self._warm(policy)
             state.fold(self.store.settled_rounds())
             state.labelled_since_train = self.state.labelled_since_train
             self.state = state

@@ -234,3 +234,16 @@ class Q2EStat:
     clicks: int
     thumbs_up: int
     thumbs_down: int
+
+
+@dataclass(frozen=True)
+class LoggedPage:
+    """One imported result page: who searched what and when, what it showed at which position
+    (``shown``: entity id, position), and the events on it in log order (``events``: entity id, kind)."""
+
+    page: int
+    created_at: float
+    session: str
+    query: str
+    shown: tuple[tuple[str, int], ...]
+    events: tuple[tuple[str, str], ...]

@@ -8,6 +8,7 @@ The schema is versioned with ``PRAGMA user_version`` and migrated forward on ope
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import sqlite3
@@ -17,12 +18,12 @@ import weakref
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 import pandas as pd
 import sqlite_utils
 
-from ltrr_core.feedback.examination import examination
+from ltrr_core.feedback.examination import ExaminationCurve
 from ltrr_core.feedback.records import (
     FEEDBACK_KINDS,
     SETTLE_REASONS,
@@ -31,6 +32,7 @@ from ltrr_core.feedback.records import (
     FeedbackEvent,
     ImpressionRow,
     Label,
+    LoggedPage,
     PendingSearch,
     Q2EStat,
     SearchRecord,
@@ -45,6 +47,9 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 SQLITE_HEADER_BYTES = 100
 DEFAULT_TIMEOUT_S = 5.0
 LEARNING_TABLES = ("bandit_updates", "feedback", "impressions", "interleaved_searches", "searches")  # children first
+# Imported interaction logs and what was learnt from them (child tables first).
+IMPORT_TABLES = ("replayed_rounds", "log_events", "log_imports", "examination_curve")
+IMPORT_CHUNK = 5000  # imported rows per executemany
 
 
 class StoreError(RuntimeError):
@@ -137,12 +142,36 @@ def _migration_interleaving(db: sqlite_utils.Database) -> None:
     )
     db["interleaved_searches"].create_index(["experiment_id"])
     db["impressions"].add_column("team", str)
+def _migration_log_import(db: sqlite_utils.Database) -> None:
+    """Imported interaction logs: one ``log_imports`` row per file, its events in ``log_events``
+    (``page`` groups the impressions one result page showed, and the events on them); the bandit
+    rounds replayed from them (``replayed_rounds``); the examination curve estimated from traffic."""
+    db["log_imports"].create(
+        {"id": int, "created_at": float, "file": str, "format": str, "events": int, "skipped": int},
+        pk="id", not_null={"created_at", "file", "format"},
+    )
+    db["log_events"].create(
+        {
+            "id": int, "import_id": int, "line": int, "created_at": float, "session": str, "query": str,
+            "normalized_query": str, "entity_id": str, "event": str, "position": int, "propensity": float,
+            "policy": str, "page": int,
+        },
+        pk="id", foreign_keys=[("import_id", "log_imports", "id")],
+        not_null={"import_id", "line", "created_at", "session", "query", "normalized_query", "entity_id", "event"},
+    )
+    db["log_events"].create_index(["page", "entity_id"])
+    db["log_events"].create_index(["normalized_query", "entity_id"])
+    db["replayed_rounds"].create(
+        {"seq": int, "page": int, "features": str, "category": str, "rewards": str},
+        pk="seq", not_null={"page", "features", "rewards"},
+    )
+    db["examination_curve"].create({"rank": int, "probability": float, "updated_at": float}, pk="rank")
 
 
 # Forward migrations, applied in order: MIGRATIONS[i] takes the schema from version i to i + 1.
 # Append new ones; never edit one that has shipped.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _migration_1, _migration_2, _migration_experiments, _migration_interleaving]
+    _migration_1, _migration_2, _migration_experiments, _migration_interleaving, _migration_log_import]
 
 SEARCH_JSON_COLUMNS = ("context", "features", "arms_scored", "chosen_arms", "timings")
 SEARCH_COLUMNS = (
@@ -175,6 +204,9 @@ _INSERT_IMPRESSION = _insert_sql("impressions", ("search_id", "entity_id", "rank
 _INSERT_FEEDBACK = _insert_sql("feedback", (
     "created_at", "search_id", "query", "normalized_query", "entity_id", "kind", "source", "user_id", "value"))
 _INSERT_REWARD = _insert_sql("bandit_updates", ("search_id", "arm", "reward", "created_at"))
+_INSERT_LOG_EVENT = _insert_sql("log_events", (
+    "import_id", "line", "created_at", "session", "query", "normalized_query", "entity_id", "event", "position",
+    "propensity", "policy", "page"))
 _CLOSE_SEARCH = "UPDATE searches SET settled_at = ?, settle_reason = ? WHERE id = ? AND settled_at IS NULL"
 
 
@@ -232,7 +264,9 @@ class FeedbackStore:
         self._registry_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._check_file()
+        self.curve = ExaminationCurve()  # the prior until the schema (and any estimated curve) is read
         self._open_schema()
+        self.curve = self._read_curve()
 
     # ----------------------------------------------------------------- opening
     def _check_file(self) -> None:
@@ -312,7 +346,7 @@ class FeedbackStore:
             except sqlite3.Error as exc:
                 conn.close()
                 raise self._error(exc) from exc
-            conn.create_function("examination", 1, examination, deterministic=True)
+            conn.create_function("examination", 1, lambda rank: self.curve(rank))  # the curve in use
             db = sqlite_utils.Database(conn, execute_plugins=False)
             self._local.db = db
             with self._registry_lock:
@@ -440,15 +474,18 @@ class FeedbackStore:
         return labels
 
     def reset_learning(self) -> dict[str, int]:
-        """Delete searches, impressions, feedback and bandit updates; **labels are kept**.
+        """Delete searches, impressions, feedback and bandit updates, and any imported logs with what
+        was learnt from them; **labels are kept**.
 
-        Returns how many rows each table lost.
+        Returns how many rows each table lost (an import table only when it held rows).
         """
         with self._write() as db:
             deleted = {table: db[table].count for table in LEARNING_TABLES}
-            for table in LEARNING_TABLES:
+            imported = {table: db[table].count for table in IMPORT_TABLES}
+            for table in IMPORT_TABLES + LEARNING_TABLES:
                 db.execute(f"DELETE FROM {table}")
-        return deleted
+        self.curve = ExaminationCurve()
+        return deleted | {table: n for table, n in imported.items() if n}
 
     @staticmethod
     def _require_search(db: sqlite_utils.Database, search_id: int) -> list[str]:
@@ -602,21 +639,31 @@ class FeedbackStore:
         impression's rank, summed), clicks, thumbs up/down.
 
         Feedback tied to a search counts under that search's normalized query; feedback
-        without one under its own normalized query. ``source`` filters searches and events.
+        without one under its own normalized query. ``source`` filters searches and events;
+        imported logs count only when it is None (every source).
         """
         search_where, search_params = _where({"s.source": source})
         feedback_where, feedback_params = _where({"f.source": source})
+        imported_imp = imported_fb = ""
+        if source is None:
+            imported_imp = ("UNION ALL SELECT normalized_query, entity_id, examination(position) FROM log_events "
+                            "WHERE event = 'impression'")
+            imported_fb = "UNION ALL SELECT normalized_query, entity_id, event FROM log_events WHERE event != 'impression'"
         sql = f"""
             WITH imp AS (
-                SELECT s.normalized_query AS q, i.entity_id AS e, SUM(examination(i.rank)) AS n
-                FROM impressions i JOIN searches s ON s.id = i.search_id{search_where}
-                GROUP BY q, e
+                SELECT q, e, SUM(n) AS n FROM (
+                    SELECT s.normalized_query AS q, i.entity_id AS e, examination(i.rank) AS n
+                    FROM impressions i JOIN searches s ON s.id = i.search_id{search_where}
+                    {imported_imp}
+                ) GROUP BY q, e
             ), fb AS (
-                SELECT COALESCE(s.normalized_query, f.normalized_query) AS q, f.entity_id AS e,
-                       SUM(f.kind = 'click') AS clicks, SUM(f.kind = 'thumbs_up') AS up,
-                       SUM(f.kind = 'thumbs_down') AS down
-                FROM feedback f LEFT JOIN searches s ON s.id = f.search_id{feedback_where}
-                GROUP BY q, e
+                SELECT q, e, SUM(kind = 'click') AS clicks, SUM(kind = 'thumbs_up') AS up,
+                       SUM(kind = 'thumbs_down') AS down
+                FROM (
+                    SELECT COALESCE(s.normalized_query, f.normalized_query) AS q, f.entity_id AS e, f.kind AS kind
+                    FROM feedback f LEFT JOIN searches s ON s.id = f.search_id{feedback_where}
+                    {imported_fb}
+                ) GROUP BY q, e
             ), pairs AS (SELECT q, e FROM imp UNION SELECT q, e FROM fb)
             SELECT p.q, p.e, COALESCE(imp.n, 0.0), COALESCE(fb.clicks, 0), COALESCE(fb.up, 0), COALESCE(fb.down, 0)
             FROM pairs p LEFT JOIN imp ON imp.q = p.q AND imp.e = p.e LEFT JOIN fb ON fb.q = p.q AND fb.e = p.e
@@ -776,6 +823,126 @@ class FeedbackStore:
             if team is not None:  # a page with no results: a tie
                 credits[-1][1][team] = clicked
         return credits
+
+    # ----------------------------------------------------------------- imported interaction logs
+    def import_log_events(self, file: str, fmt: str, rows: Callable[[int], Iterable[tuple]],
+                          skipped: Callable[[], int]) -> tuple[int, int]:
+        """Store one log file's events in one transaction, all or none; returns (import id, events).
+
+        ``rows(first_page)`` yields ``(line, created_at, session, query, normalized_query, entity_id,
+        event, position, propensity, policy, page)`` with pages numbered from ``first_page``; it is
+        consumed in chunks (a large file never sits in memory), and an exception it raises stores
+        nothing. ``skipped()`` is read once the rows are consumed."""
+        with self._write() as db:
+            first_page = db.execute("SELECT COALESCE(MAX(page), 0) + 1 FROM log_events").fetchone()[0]
+            import_id = db.conn.execute(
+                "INSERT INTO log_imports (created_at, file, format, events, skipped) VALUES (?, ?, ?, 0, 0)",
+                (time.time(), file, fmt)).lastrowid
+            events, stream = 0, iter(rows(first_page))
+            while chunk := list(itertools.islice(stream, IMPORT_CHUNK)):
+                db.conn.executemany(_INSERT_LOG_EVENT, [(import_id, *row) for row in chunk])
+                events += len(chunk)
+            db.conn.execute("UPDATE log_imports SET events = ?, skipped = ? WHERE id = ?", (events, skipped(), import_id))
+        return import_id, events
+
+    def log_imports(self) -> pd.DataFrame:
+        """One row per imported log file, oldest first: id, created_at, file, format, events, skipped."""
+        columns = ("id", "created_at", "file", "format", "events", "skipped")
+        with self._read() as db:
+            rows = db.execute(f"SELECT {', '.join(columns)} FROM log_imports ORDER BY id").fetchall()
+        return _frame([dict(zip(columns, row)) for row in rows], columns, "created_at")
+
+    def log_event_counts(self) -> dict[str, int]:
+        """Imported events per kind (impression, click, ...)."""
+        with self._read() as db:
+            return dict(db.execute("SELECT event, COUNT(*) FROM log_events GROUP BY event ORDER BY event").fetchall())
+
+    def logged_pages(self) -> list[LoggedPage]:
+        """Every imported result page in log order, with what it showed and the events on it."""
+        sql = ("SELECT page, created_at, session, query, entity_id, event, position FROM log_events "
+               "WHERE page IS NOT NULL ORDER BY page, id")
+        grouped: dict[int, tuple[float, str, str, list, list]] = {}
+        with self._read() as db:
+            for page, created_at, session, query, entity_id, event, position in db.execute(sql):
+                _, _, _, shown, events = grouped.setdefault(page, (created_at, session, query, [], []))
+                if event == "impression":
+                    shown.append((entity_id, position))
+                else:
+                    events.append((entity_id, event))
+        return [LoggedPage(page, created_at, session, query, tuple(shown), tuple(events))
+                for page, (created_at, session, query, shown, events) in grouped.items()]
+
+    def position_clicks(self) -> list[tuple[str, str, int, int, int]]:
+        """``(normalized query, entity, position, impressions, clicked impressions)`` over imported
+        pages and the engine's own logged searches: the input of position-bias estimation."""
+        sql = """
+            SELECT q, e, pos, COUNT(*), SUM(clicked) FROM (
+                SELECT i.normalized_query AS q, i.entity_id AS e, i.position AS pos,
+                       EXISTS(SELECT 1 FROM log_events c WHERE c.page = i.page AND c.entity_id = i.entity_id
+                              AND c.event = 'click') AS clicked
+                FROM log_events i WHERE i.event = 'impression' AND i.position IS NOT NULL
+                UNION ALL
+                SELECT s.normalized_query, i.entity_id, i.rank,
+                       EXISTS(SELECT 1 FROM feedback f WHERE f.search_id = i.search_id AND f.entity_id = i.entity_id
+                              AND f.kind = 'click')
+                FROM impressions i JOIN searches s ON s.id = i.search_id
+            ) GROUP BY q, e, pos ORDER BY q, e, pos
+        """
+        with self._read() as db:
+            return db.execute(sql).fetchall()
+
+    def replace_replayed_rounds(self, rounds: Iterable[SettledRound]) -> int:
+        """Replace the bandit rounds replayed from imported pages (``search_id`` holds the page) in one
+        transaction; returns how many."""
+        records = [(r.search_id, to_json(r.features), r.category, to_json(r.rewards)) for r in rounds]
+        with self._write() as db:
+            db.execute("DELETE FROM replayed_rounds")
+            db.conn.executemany(
+                "INSERT INTO replayed_rounds (page, features, category, rewards) VALUES (?, ?, ?, ?)",
+                records)
+        return len(records)
+
+    def replayed_rounds(self) -> list[SettledRound]:
+        """The replayed rounds in replay order (``search_id`` holds the page, ``reason`` is ``replayed``)."""
+        sql = "SELECT seq, page, features, category, rewards FROM replayed_rounds ORDER BY seq"
+        with self._read() as db:
+            rows = db.execute(sql).fetchall()
+        return [SettledRound(seq, page, tuple(json.loads(x)), category or "", json.loads(rewards), "replayed")
+                for seq, page, x, category, rewards in rows]
+
+    def save_examination_curve(self, probabilities: Sequence[float]) -> ExaminationCurve:
+        """Store an estimated examination curve (rank 1 first) and use it from now on; empty: the prior."""
+        curve = ExaminationCurve(tuple(probabilities))
+        now = time.time()
+        with self._write() as db:
+            db.execute("DELETE FROM examination_curve")
+            db.conn.executemany("INSERT INTO examination_curve (rank, probability, updated_at) VALUES (?, ?, ?)",
+                                [(rank, p, now) for rank, p in enumerate(curve.estimated, start=1)])
+        self.curve = curve
+        return curve
+
+    def _read_curve(self) -> ExaminationCurve:
+        with self._read() as db:
+            rows = db.execute("SELECT probability FROM examination_curve ORDER BY rank").fetchall()
+        return ExaminationCurve(tuple(p for (p,) in rows))
+
+    def export_log_rows(self) -> Iterator[tuple]:
+        """The engine's own logged searches as interaction-log rows, in log order: ``(timestamp,
+        session, query, entity_id, event, position, propensity, policy)``; impressions first, then
+        the events on that search."""
+        sql = """
+            SELECT s.id AS sid, 0 AS part, i.rank AS n, s.created_at, s.user_id, s.query, i.entity_id, 'impression',
+                   i.rank, s.propensity, s.policy
+            FROM impressions i JOIN searches s ON s.id = i.search_id
+            UNION ALL
+            SELECT s.id, 1, f.id, f.created_at, f.user_id, s.query, f.entity_id, f.kind, NULL, NULL, NULL
+            FROM feedback f JOIN searches s ON s.id = f.search_id
+            ORDER BY sid, part, n
+        """
+        with self._read() as db:
+            rows = db.execute(sql).fetchall()
+        for row in rows:
+            yield row[3:]
 
 
 def _check_experiment_id(experiment_id: str) -> None:

@@ -26,6 +26,7 @@ class TrainingGroup:
     features: np.ndarray
     labels: np.ndarray
     group_id: str
+    weights: np.ndarray | None = None  # per-row training weights (e.g. inverse examination propensities)
 
     def __post_init__(self) -> None:
         features = np.asarray(self.features, dtype=np.float32)
@@ -38,6 +39,11 @@ class TrainingGroup:
             raise ValueError(f"labels of group {self.group_id!r}: grades must be integers in 0..{MAX_GRADE}")
         object.__setattr__(self, "features", features)
         object.__setattr__(self, "labels", labels.astype(np.int32))
+        if self.weights is not None:
+            weights = np.asarray(self.weights, dtype=np.float64)
+            if weights.shape != labels.shape or not np.all(np.isfinite(weights)) or np.any(weights <= 0):
+                raise ValueError(f"weights of group {self.group_id!r}: expected {labels.shape[0]} positive finite values")
+            object.__setattr__(self, "weights", weights)
 
     @property
     def informative(self) -> bool:
@@ -125,6 +131,8 @@ class LTRRanker:
             np.vstack([g.features for g in groups]),
             label=np.concatenate([g.labels for g in groups]),
             group=[len(g.labels) for g in groups],
+            weight=(np.concatenate([g.weights if g.weights is not None else np.ones(len(g.labels)) for g in groups])
+                    if any(g.weights is not None for g in groups) else None),
             feature_name=list(self.feature_names),
             reference=reference,
             free_raw_data=False,

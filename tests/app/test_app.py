@@ -15,7 +15,7 @@ from ltrr_core.feedback.store import FeedbackStore
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ("pages/search.py", "pages/live.py", "pages/labelling.py", "pages/experiments.py", "pages/interleaving.py",
-         "pages/evaluation.py", "pages/catalog.py")
+         "pages/evaluation.py", "pages/history.py", "pages/catalog.py")
 TIMEOUT = 300  # the first run of the module opens the engine (model load, cached embeddings)
 
 
@@ -208,6 +208,27 @@ def test_labelling_page_grades_and_rejects_a_malformed_file(db_path):
     at.button(key="labels_import").click().run()
     assert not at.exception
     assert "bad.csv: line 3" in texts(at.error)
+
+
+def test_history_page_imports_a_log_refuses_a_bad_row_and_warm_starts(db_path):
+    at = started("pages/history.py")
+    bad = b"timestamp,session,query,entity_id,event,position\n1,s,love,trk_00001,impression,1\n2,s,love,trk_00001,zap,\n"
+    at.file_uploader(key="log_upload").set_value(("bad.csv", bad, "text/csv"))
+    at.run()
+    at.button(key="log_import").click().run()
+    assert not at.exception, at.exception
+    assert "bad.csv: line 3: field 'event'" in texts(at.error)
+    with FeedbackStore(db_path) as store:
+        assert store.log_event_counts() == {}
+    at.button(key="log_import_example").click().run()
+    assert not at.exception, at.exception
+    assert "Imported 1,732 events" in texts(at.success)
+    at.button(key="bias_estimate").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["log_format"] == "detect" and "Curve in use" in texts(at.caption)
+    at.button(key="warm_start").click().run()
+    assert not at.exception, at.exception
+    assert "Replayed 149 pages" in texts(at.success)
 
 
 def test_scenario_preset_starts_a_shifted_run_with_its_caption(db_path):

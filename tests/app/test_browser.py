@@ -179,7 +179,7 @@ def test_live_simulation_draws_charts_while_another_tab_searches(page, server):
 
 @pytest.mark.parametrize("label,name", [("Labelling", "labelling"), ("Experiments", "experiments"),
                                         ("Interleaving", "interleaving"), ("Evaluation", "evaluation"),
-                                        ("Catalog & settings", "catalog")])
+                                        ("Logs & position bias", "history"), ("Catalog & settings", "catalog")])
 def test_other_pages_render(page, label, name):
     open_page(page, label)
     no_exception(page)

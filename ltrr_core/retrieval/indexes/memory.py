@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -212,11 +212,12 @@ class MemoryIndex:
         """Add feedback counts to a pair; False (ignored) when the entity is not in the catalog."""
         return self._apply(PairStats(normalize(query), entity_id, examined, clicks, thumbs_up, thumbs_down), True)
 
-    def record_shown(self, query: str, entity_ids: Iterable[str]) -> int:
+    def record_shown(self, query: str, entity_ids: Iterable[str],
+                     curve: Callable[[int], float] = examination) -> int:
         """A result page under ``query``: ``entity_ids`` best first, each examined with the probability
-        of its rank; returns how many applied."""
+        of its rank (``curve``: the prior, or the store's estimated curve); returns how many applied."""
         key = normalize(query)
-        return sum(self._apply(PairStats(key, entity_id, examination(rank)), True)
+        return sum(self._apply(PairStats(key, entity_id, curve(rank)), True)
                    for rank, entity_id in enumerate(entity_ids, start=1))
 
     def load_stats(self, stats: Iterable[PairStats | Mapping[str, Any] | Any]) -> int:

@@ -1,0 +1,89 @@
+"""Logs & position bias: import another system's interaction logs, learn the examination curve
+from randomized traffic, warm-start the bandit by replay and train the ranker on the clicks."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from ltrr_core.engine import LOG_FORMATS, LogFileError
+from ui.resources import engine
+
+EXAMPLE_LOG = Path(__file__).resolve().parents[1] / "data" / "example_log.csv"
+
+st.title("Logs & position bias")
+eng = engine()
+
+# ------------------------------------------------------------------ import
+st.subheader("Import an interaction log")
+st.caption("CSV with a header, or JSON lines: `timestamp, session, query, entity_id, event, position, propensity, "
+           "policy` — events are impression (with its position), click, engage, thumbs_up, thumbs_down. "
+           "All or nothing: a bad row names its line and field and nothing is stored. "
+           "Generate a simulated one with `ltrr logs example FILE`.")
+left, right = st.columns([3, 1])
+with left:
+    upload = st.file_uploader("Log file", type=["csv", "jsonl", "ndjson", "json"], key="log_upload")
+with right:
+    fmt = st.selectbox("Format", ["detect", *LOG_FORMATS], key="log_format")
+    skip_unknown = st.checkbox("Skip unknown ids", key="log_skip_unknown",
+                               help="Events on ids the catalog lacks are skipped and counted instead of refusing the file.")
+clicked_import = st.button("Import log", key="log_import", disabled=upload is None, type="primary")
+clicked_example = st.button("Import the example log", key="log_import_example", disabled=not EXAMPLE_LOG.exists(),
+                            help="data/example_log.csv: 150 simulated searches under random strategy subsets")
+if clicked_import or clicked_example:
+    source = (upload.name, upload.getvalue()) if clicked_import else EXAMPLE_LOG
+    try:
+        report = eng.import_log(source, None if fmt == "detect" else fmt, skip_unknown)
+    except LogFileError as exc:
+        st.error(f"Nothing imported: {exc}")
+    else:
+        (st.warning if report.skipped else st.success)(
+            report.message() + f" ({report.events_per_s:,.0f} events/s)")
+
+imports = eng.log_imports()
+if imports.empty:
+    st.info("No log imported yet: upload one, or import the example log.")
+else:
+    st.dataframe(imports, hide_index=True, key="log_imports_table")
+    counts = eng.log_event_counts()
+    st.caption(" · ".join(f"{n:,} {kind}" for kind, n in counts.items()))
+
+# ------------------------------------------------------------------ position bias
+st.subheader("Position bias")
+st.caption("How likely users examine each rank, estimated by intervention harvesting: the same result shown at "
+           "different ranks (random strategy subsets, other rankers) reveals how clicks fall with rank. Once "
+           "estimated, it replaces the prior 1/log2(rank+1) for the memory index and the ranker's IPS weights.")
+if st.button("Estimate from randomized traffic", key="bias_estimate"):
+    estimate = eng.estimate_position_bias()
+    if estimate.usable:
+        st.success(f"Estimated from {estimate.pairs:,} (query, result) pairs seen at two or more ranks; now in use.")
+    else:
+        st.warning(f"Not enough randomized traffic: {estimate.pairs:,} pairs were seen at two or more ranks "
+                   "(30 needed, and every rank observed); the prior stays in use.")
+curve = eng.examination_curve()
+st.line_chart(curve.set_index("rank")[["prior", "in_use"]], x_label="rank", y_label="P(examined)")
+st.caption(f"Curve in use: **{curve['source'].iloc[0]}**.")
+
+# ------------------------------------------------------------------ learning from the log
+st.subheader("Learn from the imported log")
+warm_col, train_col = st.columns(2)
+with warm_col:
+    st.caption("Replay every imported page through every strategy, so each arm's reward is known; `memory` is "
+               "replayed against its own past (what the log held before that page).")
+    if st.button("Warm-start the bandit by replay", key="warm_start", disabled=imports.empty):
+        with st.spinner("Replaying imported pages…"):
+            try:
+                summary = eng.warm_start()
+            except ValueError as exc:
+                st.error(str(exc))
+            else:
+                st.success(f"Replayed {summary['pages']:,} pages ({summary['rewarded_pages']:,} with a positive event).")
+                st.dataframe([{"arm": a, "mean_reward": m} for a, m in summary["arm_means"].items()],
+                             hide_index=True, key="warm_start_arms")
+with train_col:
+    debias = st.checkbox("Debias clicks by position (inverse examination weights)", value=True, key="train_debias")
+    if st.button("Train the ranker on imported clicks", key="train_from_logs", disabled=imports.empty):
+        with st.spinner("Training LambdaMART on imported clicks…"):
+            decision = eng.train_from_logs(debias=debias)
+        (st.success if decision.accepted else st.warning)(
+            f"{decision.reason} (held-out nDCG@10 {decision.candidate_ndcg10:.3f} vs {decision.previous_ndcg10:.3f}; "
+            f"{decision.train_groups} training pages)")
