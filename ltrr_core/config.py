@@ -12,6 +12,9 @@ from pathlib import Path
 
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
 DENSE_INDEXES = ("flat", "hnsw")
+# How the embedding model runs: sentence-transformers on torch (fp32), or the same weights
+# exported to ONNX Runtime, fp32 or dynamically quantized to int8.
+BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
 @dataclass(frozen=True)
@@ -23,8 +26,11 @@ class Settings:
     db_path: Path = Path(".ltrr_cache/feedback.db")
     model: str = BUNDLED_MODEL
     dense_index: str = "flat"
+    backend: str = "torch"
 
     def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend: {self.backend!r} is not one of {BACKENDS}")
         if self.dense_index not in DENSE_INDEXES:
             raise ValueError(f"dense_index: {self.dense_index!r} is not one of {DENSE_INDEXES}")
         object.__setattr__(self, "cache_dir", Path(self.cache_dir))

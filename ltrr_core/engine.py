@@ -147,11 +147,16 @@ class Engine:
     def policy(self) -> PolicyConfig:
         return self.state.bandit.config
 
-    def warm_up(self, progress: Callable[[str, float], None] | None = None) -> dict[str, float]:
-        """Build every index and model now (seconds per part); ``progress(label, fraction)``."""
+    def warm_up(self, progress: Callable[[str, float], None] | None = None,
+                background: bool = False) -> dict[str, float]:
+        """Build every index and model now (seconds per part); ``progress(label, fraction)``.
+        ``background``: build the semantic parts in a background thread and serve at once with
+        the other strategies (see :meth:`semantic_status`)."""
         if progress:
             self.pipeline.resources.progress = progress
-        seconds = self.pipeline.warm_up()
+        seconds = self.pipeline.warm_up(background)
+        if background:
+            self.pipeline.resources.warm_in_background(progress)
         start = time.perf_counter()
         self.search("warm up", Context(), log=False)
         seconds["first_search"] = time.perf_counter() - start
@@ -183,8 +188,9 @@ class Engine:
         if u.is_empty:
             return self._empty(query, context, u, timings, message or "Type a query to search.")
         x, key = timed(timings, "featurize", self.context_vector, u, context)
+        warming = self._warming_for(self.policy)
         with self.loop.lock:
-            selection = timed(timings, "select", self.state.bandit.select, x)
+            selection = timed(timings, "select", self.state.bandit.select, x, warming)
         ranker = self.rankers.current
         funnel = self.pipeline.run(u, context, arm_depths(selection.chosen), ranker, retrieved, timings)
         pool, ranked = funnel.pool, funnel.ranked
@@ -361,6 +367,35 @@ class Engine:
         return pd.DataFrame(
             [{"arm": a, "pulls": stats.pulls.get(a, 0), "mean_reward": stats.mean(a)} for a in self.state.bandit.arms])
 
+
+    # -- fast encoder: background warm-up --------------------------------------------
+    @property
+    def warming(self) -> tuple[str, ...]:
+        """Strategies whose indexes are still being built in the background (left out of the arms)."""
+        return ("semantic",) if "semantic" in self.strategy_names and self.pipeline.resources.semantic_warming else ()
+
+    def semantic_status(self) -> dict:
+        """The background build's ``state`` (``ready``, ``warming`` or ``failed``), step ``label``
+        (with rate and time left while embedding), ``fraction`` and ``error``."""
+        build = self.pipeline.resources.background
+        if build is None:
+            ready = "dense" in self.pipeline.resources.__dict__
+            return {"state": "ready" if ready else "not started", "label": "", "fraction": float(ready),
+                    "error": None, "seconds": {}}
+        return build.status()
+
+    def wait_until_ready(self, timeout: float | None = None) -> bool:
+        """Block until the background build finished (True) or ``timeout`` seconds passed (False)."""
+        build = self.pipeline.resources.background
+        return build is None or build.wait(timeout)
+
+    def _warming_for(self, policy: PolicyConfig) -> frozenset[str]:
+        """The strategies to leave out of this search; a policy fixed on a warming one waits for it."""
+        warming = frozenset(self.warming)
+        if policy.kind == "fixed" and policy.fixed_strategy in warming:
+            self.wait_until_ready()
+            return frozenset(self.warming)
+        return warming
 
 def _query_message(query: str) -> str | None:
     if len(query) > MAX_QUERY_CHARS:
