@@ -24,7 +24,7 @@ from ltrr_core.catalog.hard_cases import HARD_CASES
 from ltrr_core.catalog.loaders import ENTITY_FIELDS, REQUIRED_FIELDS
 from ltrr_core.catalog.schema import Catalog, CatalogError
 from ltrr_core.catalog.sources import load_catalog
-from ltrr_core.config import Settings
+from ltrr_core.config import BACKENDS, DENSE_INDEXES, Settings, env_overrides
 from ltrr_core.evaluation.labelling import evaluate_labels, labelling_queue
 from ltrr_core.evaluation.offpolicy import evaluate_policy
 from ltrr_core.feedback.exchange import LabelImport, export_labels, import_judgments
@@ -68,7 +68,7 @@ from ltrr_core.understanding.text import MAX_QUERY_CHARS, normalize
 
 # What pages and the CLI may use: the engine, its results, and the vocabulary they show.
 __all__ = [
-    "ENTITY_FIELDS", "GRADES", "HARD_CASES", "LABEL_FORMATS", "MAX_GRADE", "POLICIES", "REQUIRED_FIELDS",
+    "BACKENDS", "DENSE_INDEXES", "ENTITY_FIELDS", "GRADES", "HARD_CASES", "LABEL_FORMATS", "MAX_GRADE", "POLICIES", "REQUIRED_FIELDS",
     "CatalogError", "Engine", "LabelFileError", "LabelImport", "ModelNotFoundError", "PolicyConfig", "RetrainDecision",
     "SearchResult", "StoreError", "grade_label",
 ]
@@ -150,10 +150,12 @@ class Engine:
     def warm_up(self, progress: Callable[[str, float], None] | None = None,
                 background: bool = False) -> dict[str, float]:
         """Build every index and model now (seconds per part); ``progress(label, fraction)``.
-        ``background``: build the semantic parts in a background thread and serve at once with
-        the other strategies (see :meth:`semantic_status`)."""
+        ``background``: when the catalog's embeddings are not cached yet, build the semantic parts
+        in a background thread and serve at once with the other strategies (see
+        :meth:`semantic_status`); with cached embeddings everything loads now (a few seconds)."""
         if progress:
             self.pipeline.resources.progress = progress
+        background = background and not self.pipeline.resources.embeddings_file.exists()
         seconds = self.pipeline.warm_up(background)
         if background:
             self.pipeline.resources.warm_in_background(progress)
@@ -388,6 +390,17 @@ class Engine:
         """Block until the background build finished (True) or ``timeout`` seconds passed (False)."""
         build = self.pipeline.resources.background
         return build is None or build.wait(timeout)
+
+    @staticmethod
+    def save_settings(settings: Settings, **changes) -> Settings:
+        """Save the model, backend and/or dense index beside ``settings``' database (read on every
+        start, so the next open uses them); the new settings, or ValueError naming the field."""
+        return settings.save(**changes)
+
+    @staticmethod
+    def env_settings() -> dict[str, str]:
+        """Settings fixed by ``LTRR_*`` environment variables (they override the saved ones)."""
+        return env_overrides()
 
     def _warming_for(self, policy: PolicyConfig) -> frozenset[str]:
         """The strategies to leave out of this search; a policy fixed on a warming one waits for it."""

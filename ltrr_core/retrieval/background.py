@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Callable
-
-if TYPE_CHECKING:
-    from ltrr_core.retrieval.resources import Resources
+from typing import Callable
 
 Progress = Callable[[str, float], None]
 SEMANTIC_PARTS = ("embedder", "embeddings", "dense")
@@ -23,7 +20,8 @@ SEMANTIC_PARTS = ("embedder", "embeddings", "dense")
 class BackgroundBuild:
     """One daemon thread building :data:`SEMANTIC_PARTS`; :meth:`status` for the UI and CLI."""
 
-    def __init__(self, resources: "Resources", progress: Progress | None = None) -> None:
+    def __init__(self, resources: object, progress: Progress | None = None) -> None:
+        """``resources``: the :class:`~ltrr_core.retrieval.resources.Resources` whose parts to build."""
         self.resources = resources
         self.forward = progress
         self.label, self.fraction = "loading the embedding model", 0.0

@@ -111,11 +111,15 @@ class Resources:
     def embedder(self) -> Embedder:
         return Embedder(self.settings.model, backend=self.settings.backend, export_dir=self.settings.cache_dir / "onnx")
 
+    @property
+    def embeddings_file(self) -> Path:
+        return self.cache_dir / f"embeddings-{self.vectors_key}-t{ENTITY_TEXT_VERSION}.npy"
+
     @_built_once
     def embeddings(self) -> np.ndarray:
         """(n_entities, dim) float32 L2-normalized; computed once (resuming an interrupted run's
         chunks), then loaded from disk."""
-        path = self.cache_dir / f"embeddings-{self.vectors_key}-t{ENTITY_TEXT_VERSION}.npy"
+        path = self.embeddings_file
         if path.exists():
             vectors = np.load(path)
             if vectors.shape[0] == len(self.catalog):
