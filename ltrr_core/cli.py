@@ -249,7 +249,23 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, ensure_ascii=False, default=str))
     else:
         _print_human(result)
+    if argv is None:  # the real command line (not a caller passing its own arguments)
+        _exit_if_building()
     return 0
+
+
+def _exit_if_building() -> None:
+    """A background embedding still running: leave now (its finished chunks are on disk and the
+    next run resumes them) rather than let interpreter shutdown abort the native encoder thread."""
+    import os
+    import threading
+
+    from ltrr_core.retrieval.background import THREAD_NAME
+
+    if any(t.name == THREAD_NAME and t.is_alive() for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from typing import Callable
 
 Progress = Callable[[str, float], None]
 SEMANTIC_PARTS = ("embedder", "embeddings", "dense")
+THREAD_NAME = "ltrr-semantic-build"
 
 
 class BackgroundBuild:
@@ -28,7 +29,7 @@ class BackgroundBuild:
         self.error: str | None = None
         self.seconds: dict[str, float] = {}
         self.done = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ltrr-semantic-build", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
 
     def start(self) -> "BackgroundBuild":
         self._thread.start()
