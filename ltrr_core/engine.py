@@ -157,11 +157,12 @@ class Engine:
             self.pipeline.resources.progress = progress
         background = background and not self.pipeline.resources.embeddings_file.exists()
         seconds = self.pipeline.warm_up(background)
-        if background:
-            self.pipeline.resources.warm_in_background(progress)
+        build = self.pipeline.resources.warm_in_background(progress, start=False) if background else None
         start = time.perf_counter()
         self.search("warm up", Context(), log=False)
         seconds["first_search"] = time.perf_counter() - start
+        if build is not None:
+            build.start()  # after the first search: the model export and load would compete with it
         # The indexes just built live as long as the process: move their ~0.5 M objects out of
         # the cyclic collector's reach, or every full collection rescans them (~12% of a
         # simulated search's time).

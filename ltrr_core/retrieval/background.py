@@ -32,7 +32,9 @@ class BackgroundBuild:
         self._thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
 
     def start(self) -> "BackgroundBuild":
-        self._thread.start()
+        """Start the thread (once; later calls do nothing)."""
+        if not self._thread.is_alive() and not self.done.is_set():
+            self._thread.start()
         return self
 
     def progress(self, label: str, fraction: float) -> None:

@@ -165,14 +165,14 @@ class Resources:
         """True while a background build of the semantic parts runs (or after it failed)."""
         return self.background is not None and "dense" not in self.__dict__
 
-    def warm_in_background(self, progress: Progress | None = None) -> BackgroundBuild:
-        """Start building the semantic parts in a background thread (once); ``progress`` gets its steps."""
+    def warm_in_background(self, progress: Progress | None = None, start: bool = True) -> BackgroundBuild:
+        """Build the semantic parts in a background thread (once); ``progress`` gets its steps. From
+        this call on semantic counts as warming; ``start`` False leaves starting the thread to the caller."""
         with self._lock:
             if self.background is None:
                 self.background = BackgroundBuild(self, progress)
                 self.progress = self.background.progress
-                self.background.start()
-            return self.background
+            return self.background.start() if start else self.background
 
     def warm_up(self, background: bool = False) -> dict[str, float]:
         """Build everything now (``background``: all but the semantic parts, which

@@ -89,11 +89,17 @@ class _TorchEncoder:
 
 
 def _onnx_encoder(model: str, path: str, backend: str, export_dir: Path, corpus_threads: int, query_threads: int):
-    from ltrr_core.retrieval.indexes.onnx_encoder import OnnxEncoder, UnsupportedModelError, exported_model
+    from ltrr_core.retrieval.indexes.onnx_encoder import (
+        OnnxEncoder,
+        UnsupportedModelError,
+        exported_model,
+        model_config,
+    )
 
     if not Path(path).is_dir():
         raise ModelNotFoundError(_not_found(model))
     try:
+        model_config(path)  # before exporting: a folder the backend cannot run is named at once
         onnx_file = exported_model(path, export_dir / slug(model), quantized=backend == "onnx-int8")
         return OnnxEncoder(path, onnx_file, corpus_threads, query_threads)
     except UnsupportedModelError as exc:
