@@ -9,7 +9,8 @@ Corpus rate: the first ``--texts`` default-catalog entity texts through ``Embedd
 length-sorted chunked path), after a warm-up batch. Query encoding: distinct generated queries,
 one at a time, uncached. End-to-end: ``--searches`` generated queries (the ``ltrr bench search``
 mix) after 20 warm-up ones, for each backend whose default-catalog embeddings are in the cache
-(others are listed as skipped: embed them once with ``ltrr search x --backend B --wait``).
+(others are listed as skipped: embed them once with ``ltrr search x --backend B --wait``);
+``--searches 0`` skips it.
 """
 
 from __future__ import annotations
@@ -89,7 +90,9 @@ def main() -> None:
         row = {"load_s": round(time.perf_counter() - start, 2), "corpus_docs_per_s": round(corpus_rate(embedder, texts), 1),
                "query_ms": query_latency(embedder, queries)}
         settings = Settings(cache_dir=Path(args.cache_dir), backend=backend)
-        if Resources(catalog, settings).embeddings_file.exists():
+        if not args.searches:
+            row["end_to_end"] = "skipped: --searches 0"
+        elif Resources(catalog, settings).embeddings_file.exists():
             row["end_to_end"] = end_to_end(catalog, settings, intents)
         else:
             row["end_to_end"] = "skipped: no cached default-catalog embeddings for this backend"

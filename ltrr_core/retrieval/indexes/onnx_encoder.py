@@ -112,6 +112,9 @@ class OnnxEncoder:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            # no spin-waiting between ops: on a machine shared with busy processes spinning threads
+            # cost far more than they save (the same trade-off as LTRR_QUERY_THREADS for torch)
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._sessions[threads] = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
         session = next(iter(self._sessions.values()))
         self.dim = int(session.get_outputs()[0].shape[-1])
