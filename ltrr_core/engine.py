@@ -370,7 +370,6 @@ class Engine:
         return pd.DataFrame(
             [{"arm": a, "pulls": stats.pulls.get(a, 0), "mean_reward": stats.mean(a)} for a in self.state.bandit.arms])
 
-
     # -- fast encoder: background warm-up --------------------------------------------
     @property
     def warming(self) -> tuple[str, ...]:
@@ -410,6 +409,7 @@ class Engine:
             self.wait_until_ready()
             return frozenset(self.warming)
         return warming
+
 
 def _query_message(query: str) -> str | None:
     if len(query) > MAX_QUERY_CHARS:

@@ -8,7 +8,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ltrr_core.engine import BACKENDS, DENSE_INDEXES, ENTITY_FIELDS, POLICIES, REQUIRED_FIELDS, Engine, PolicyConfig
+from ltrr_core.engine import (
+    BACKENDS,
+    DENSE_INDEXES,
+    ENTITY_FIELDS,
+    POLICIES,
+    REQUIRED_FIELDS,
+    Engine,
+    PolicyConfig,
+)
 from ui import charts
 from ui.resources import (
     DEFAULT_SOURCE,

@@ -18,7 +18,6 @@ from ltrr_core.retrieval.indexes.embedder import Embedder
 from ltrr_core.selection.bandit import Bandit, PolicyConfig, split_arm
 from ltrr_core.selection.context import Context
 
-
 WAIT_S = 300  # a busy shared machine
 
 

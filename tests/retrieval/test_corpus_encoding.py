@@ -6,8 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltrr_core.catalog.sources import load_catalog
-from ltrr_core.retrieval.indexes.corpus_encoding import duration, encode_corpus, length_order
+from ltrr_core.retrieval.indexes.corpus_encoding import (
+    duration,
+    encode_corpus,
+    length_order,
+)
 from ltrr_core.retrieval.indexes.embedder import Embedder, entity_text
 
 CHUNK = 40
