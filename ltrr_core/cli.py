@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from ltrr_core.config import Settings
+from ltrr_core.config import BACKENDS, Settings
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], object]] = {}
 
@@ -27,7 +27,7 @@ def command(name: str):
 
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(db_path=getattr(args, "db", None), cache_dir=getattr(args, "cache_dir", None),
-                             model=getattr(args, "model", None))
+                             model=getattr(args, "model", None), backend=getattr(args, "backend", None))
 
 
 def _engine(args: argparse.Namespace, policy=None):
@@ -37,7 +37,8 @@ def _engine(args: argparse.Namespace, policy=None):
 
 
 def _progress_bar(enabled: bool):
-    """A tqdm-backed ``progress(label, fraction)`` on stderr, or None."""
+    """A tqdm-backed ``progress(label, fraction)`` on stderr, or None. A label's part after `` · ``
+    (e.g. the embedder's "412 docs/s · 1m 05s left") is shown beside its bar."""
     if not enabled:
         return None
     from tqdm import tqdm
@@ -45,7 +46,10 @@ def _progress_bar(enabled: bool):
     bars: dict[str, tqdm] = {}
 
     def progress(label: str, fraction: float) -> None:
-        bar = bars.setdefault(label, tqdm(total=100, desc=label, file=sys.stderr, leave=False))
+        name, _, detail = label.partition(" · ")
+        bar = bars.setdefault(name, tqdm(total=100, desc=name, file=sys.stderr, leave=False))
+        if detail:
+            bar.set_postfix_str(detail, refresh=False)
         bar.update(int(fraction * 100) - bar.n)
 
     return progress
@@ -63,6 +67,10 @@ def cmd_search(args):
     from ltrr_core.selection.context import Context
 
     engine = _engine(args)
+    engine.warm_up(_progress_bar(not args.json), background=True)  # the five other strategies serve at once
+    if args.wait:
+        engine.wait_until_ready()
+    _warming_note(engine)
     if args.queries_file:
         path = Path(args.queries_file)
         if not path.exists():
@@ -73,6 +81,16 @@ def cmd_search(args):
     if args.query is None:
         raise UserError('give a query: ltrr search "QUERY" (or --queries-file FILE)')
     return engine.search(args.query, Context(), k=args.k).to_json()
+
+
+def _warming_note(engine) -> None:
+    """On stderr: semantic is left out while the catalog embeds (a later run resumes its chunks)."""
+    status = engine.semantic_status()
+    if status["state"] == "warming":
+        print(f"semantic: warming up ({status['label']}, {status['fraction']:.0%}); these results come from the "
+              "other strategies; its saved chunks resume on the next run (or pass --wait)", file=sys.stderr)
+    elif status["state"] == "failed":
+        print(f"semantic: left out, its index could not be built: {status['error']}", file=sys.stderr)
 
 
 @command("bench-search")
@@ -262,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--db", help="feedback database path (default: LTRR_DB_PATH or .ltrr_cache/feedback.db)")
         p.add_argument("--cache-dir", help="index/model cache folder (default: LTRR_CACHE_DIR or .ltrr_cache)")
         p.add_argument("--model", help="embedding model: bundled:all-MiniLM-L6-v2 or a local folder")
+        p.add_argument("--backend", choices=BACKENDS, help="how the model runs (default: LTRR_BACKEND or the saved setting)")
         return p
 
     add("catalog", "summarize a catalog source")
@@ -269,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="?")
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--queries-file")
+    p.add_argument("--wait", action="store_true", help="wait for the semantic index instead of serving without it")
     p = add("bench", "benchmarks")
     p.add_argument("what", choices=["search"])
     p.add_argument("--queries", type=int, default=300)
@@ -363,7 +383,23 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, ensure_ascii=False, default=str))
     else:
         _print_human(result)
+    if argv is None:  # the real command line (not a caller passing its own arguments)
+        _exit_if_building()
     return 0
+
+
+def _exit_if_building() -> None:
+    """A background embedding still running: leave now (its finished chunks are on disk and the
+    next run resumes them) rather than let interpreter shutdown abort the native encoder thread."""
+    import os
+    import threading
+
+    from ltrr_core.retrieval.background import THREAD_NAME
+
+    if any(t.name == THREAD_NAME and t.is_alive() for t in threading.enumerate()):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,25 @@
 """Settings: where caches and the database live, which embedding model and index to use.
 
 Every field can be set from the environment (``LTRR_<FIELD>``), so the app, the CLI and
-CI agree without flags.
+CI agree without flags. The model, backend and dense index chosen on the Catalog & settings
+page are saved in a small JSON file beside the database (``<db>.settings.json``) and read on
+the next start; the environment and explicit flags override them.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from ltrr_core.retrieval.indexes.cache import write_atomic
+
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
 DENSE_INDEXES = ("flat", "hnsw")
+# How the embedding model runs: sentence-transformers on torch (fp32), or the same weights
+# exported to ONNX Runtime, fp32 or dynamically quantized to int8.
+BACKENDS = ("torch", "onnx", "onnx-int8")
 
 
 @dataclass(frozen=True)
@@ -23,8 +31,11 @@ class Settings:
     db_path: Path = Path(".ltrr_cache/feedback.db")
     model: str = BUNDLED_MODEL
     dense_index: str = "flat"
+    backend: str = "torch"
 
     def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend: {self.backend!r} is not one of {BACKENDS}")
         if self.dense_index not in DENSE_INDEXES:
             raise ValueError(f"dense_index: {self.dense_index!r} is not one of {DENSE_INDEXES}")
         object.__setattr__(self, "cache_dir", Path(self.cache_dir))
@@ -32,14 +43,66 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
-        """Defaults, then ``LTRR_*`` environment variables, then explicit overrides."""
-        values = {}
-        for f in fields(cls):
-            env = os.environ.get(f"LTRR_{f.name.upper()}")
-            if env:
-                values[f.name] = env
+        """Defaults, then the saved choices (:meth:`save`), then ``LTRR_*`` environment variables,
+        then explicit overrides."""
+        values = env_overrides()
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        saved = saved_settings(Path(values.get("db_path", cls.db_path)))
+        return cls(**{**saved, **values})
 
     def with_(self, **changes) -> "Settings":
         return replace(self, **changes)
+
+    @property
+    def settings_file(self) -> Path:
+        return settings_file(self.db_path)
+
+    def save(self, **changes) -> "Settings":
+        """These settings with ``changes`` (fields of :data:`SAVED_FIELDS`), checked, then saved beside
+        the database so the next start uses them; ValueError naming the field when one is wrong."""
+        unknown = sorted(set(changes) - set(SAVED_FIELDS))
+        if unknown:
+            raise ValueError(f"settings: {unknown} cannot be saved; only {list(SAVED_FIELDS)}")
+        new = self.with_(**changes)
+        if new.model != BUNDLED_MODEL and not Path(new.model).is_dir():
+            raise ValueError(f"model: {new.model} is not a folder; give a local sentence-transformers folder "
+                             f"or {BUNDLED_MODEL}")
+        text = json.dumps({name: getattr(new, name) for name in SAVED_FIELDS}, indent=1)
+        write_atomic(new.settings_file, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        return new
+
+
+SAVED_FIELDS = ("model", "backend", "dense_index")
+
+
+def env_overrides() -> dict[str, str]:
+    """The fields set by ``LTRR_<FIELD>`` environment variables (they win over saved settings)."""
+    values = {}
+    for f in fields(Settings):
+        env = os.environ.get(f"LTRR_{f.name.upper()}")
+        if env:
+            values[f.name] = env
+    return values
+
+
+def settings_file(db_path: Path) -> Path:
+    """``feedback.db`` -> ``feedback.db.settings.json`` beside it."""
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.name + ".settings.json")
+
+
+def saved_settings(db_path: Path) -> dict[str, str]:
+    """The saved :data:`SAVED_FIELDS` of the database at ``db_path`` ({} without a file); ValueError
+    naming the file when it is not valid."""
+    path = settings_file(db_path)
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        saved = {k: str(v) for k, v in data.items() if k in SAVED_FIELDS}
+        Settings(**saved)
+    except (ValueError, OSError) as exc:
+        raise ValueError(f"settings file {path}: {exc}; fix or delete it") from exc
+    return saved

@@ -25,7 +25,7 @@ from ltrr_core.catalog.hard_cases import HARD_CASES
 from ltrr_core.catalog.loaders import ENTITY_FIELDS, REQUIRED_FIELDS
 from ltrr_core.catalog.schema import Catalog, CatalogError
 from ltrr_core.catalog.sources import load_catalog
-from ltrr_core.config import Settings
+from ltrr_core.config import BACKENDS, DENSE_INDEXES, Settings, env_overrides
 from ltrr_core.evaluation.configurations import (
     Configuration,
     ConfigurationError,
@@ -89,11 +89,11 @@ from ltrr_core.understanding.text import MAX_QUERY_CHARS, normalize
 
 # What pages and the CLI may use: the engine, its results, and the vocabulary they show.
 __all__ = [
-    "ENTITY_FIELDS", "GRADES", "HARD_CASES", "LABEL_FORMATS", "MAX_GRADE", "POLICIES", "REQUIRED_FIELDS",
-    "CatalogError", "Configuration", "ConfigurationError", "Engine", "Experiment", "LabelFileError", "LabelImport",
-    "ModelNotFoundError", "PolicyConfig", "QuerySetError", "RetrainDecision", "SnapshotError",
-    "SearchResult", "StoreError", "grade_label",
-    "LOG_FORMATS", "LogFileError", "LogImport",
+    "BACKENDS", "DENSE_INDEXES", "ENTITY_FIELDS", "GRADES", "HARD_CASES", "LABEL_FORMATS", "LOG_FORMATS",
+    "MAX_GRADE", "POLICIES", "REQUIRED_FIELDS", "CatalogError", "Configuration", "ConfigurationError", "Engine",
+    "Experiment", "LabelFileError", "LabelImport", "LogFileError", "LogImport", "ModelNotFoundError",
+    "PolicyConfig", "QuerySetError", "RetrainDecision", "SearchResult", "SnapshotError", "StoreError",
+    "grade_label",
 ]
 
 SIMULATIONS_DIR = "simulations"  # sandboxed runs' databases, beside the live one
@@ -170,14 +170,22 @@ class Engine:
     def policy(self) -> PolicyConfig:
         return self.state.bandit.config
 
-    def warm_up(self, progress: Callable[[str, float], None] | None = None) -> dict[str, float]:
-        """Build every index and model now (seconds per part); ``progress(label, fraction)``."""
+    def warm_up(self, progress: Callable[[str, float], None] | None = None,
+                background: bool = False) -> dict[str, float]:
+        """Build every index and model now (seconds per part); ``progress(label, fraction)``.
+        ``background``: when the catalog's embeddings are not cached yet, build the semantic parts
+        in a background thread and serve at once with the other strategies (see
+        :meth:`semantic_status`); with cached embeddings everything loads now (a few seconds)."""
         if progress:
             self.pipeline.resources.progress = progress
-        seconds = self.pipeline.warm_up()
+        background = background and not self.pipeline.resources.embeddings_file.exists()
+        seconds = self.pipeline.warm_up(background)
+        build = self.pipeline.resources.warm_in_background(progress, start=False) if background else None
         start = time.perf_counter()
         self.search("warm up", Context(), log=False)
         seconds["first_search"] = time.perf_counter() - start
+        if build is not None:
+            build.start()  # after the first search: the model export and load would compete with it
         # The indexes just built live as long as the process: move their ~0.5 M objects out of
         # the cyclic collector's reach, or every full collection rescans them (~12% of a
         # simulated search's time).
@@ -206,8 +214,9 @@ class Engine:
         if u.is_empty:
             return self._empty(query, context, u, timings, message or "Type a query to search.")
         x, key = timed(timings, "featurize", self.context_vector, u, context)
+        warming = self._warming_for(self.policy)
         with self.loop.lock:
-            selection = timed(timings, "select", self.state.bandit.select, x)
+            selection = timed(timings, "select", self.state.bandit.select, x, warming)
         ranker = self.rankers.current
         funnel = self.pipeline.run(u, context, arm_depths(selection.chosen), ranker, retrieved, timings)
         pool, ranked = funnel.pool, funnel.ranked
@@ -464,6 +473,7 @@ class Engine:
                                 f"(hash {header['catalog_hash']}), not on this one ({self.catalog.source!r}, "
                                 f"hash {self.catalog.content_hash}); open that catalog to compare it")
         return Experiment.from_snapshot(snapshot_id, header, rows)
+
     # -- interleaving --
     def start_interleaving(self, configs: Sequence[Configuration], name: str | None = None) -> str:
         """Register an online experiment of ``configs`` (two: team-draft interleaving; three or more:
@@ -622,6 +632,45 @@ class Engine:
             if decision.accepted:
                 write_atomic(self.ranker_path, self.rankers.current.save)
         return decision
+    # -- fast encoder: background warm-up --------------------------------------------
+    @property
+    def warming(self) -> tuple[str, ...]:
+        """Strategies whose indexes are still being built in the background (left out of the arms)."""
+        return ("semantic",) if "semantic" in self.strategy_names and self.pipeline.resources.semantic_warming else ()
+
+    def semantic_status(self) -> dict:
+        """The background build's ``state`` (``ready``, ``warming`` or ``failed``), step ``label``
+        (with rate and time left while embedding), ``fraction`` and ``error``."""
+        build = self.pipeline.resources.background
+        if build is None:
+            ready = "dense" in self.pipeline.resources.__dict__
+            return {"state": "ready" if ready else "not started", "label": "", "fraction": float(ready),
+                    "error": None, "seconds": {}}
+        return build.status()
+
+    def wait_until_ready(self, timeout: float | None = None) -> bool:
+        """Block until the background build finished (True) or ``timeout`` seconds passed (False)."""
+        build = self.pipeline.resources.background
+        return build is None or build.wait(timeout)
+
+    @staticmethod
+    def save_settings(settings: Settings, **changes) -> Settings:
+        """Save the model, backend and/or dense index beside ``settings``' database (read on every
+        start, so the next open uses them); the new settings, or ValueError naming the field."""
+        return settings.save(**changes)
+
+    @staticmethod
+    def env_settings() -> dict[str, str]:
+        """Settings fixed by ``LTRR_*`` environment variables (they override the saved ones)."""
+        return env_overrides()
+
+    def _warming_for(self, policy: PolicyConfig) -> frozenset[str]:
+        """The strategies to leave out of this search; a policy fixed on a warming one waits for it."""
+        warming = frozenset(self.warming)
+        if policy.kind == "fixed" and policy.fixed_strategy in warming:
+            self.wait_until_ready()
+            return frozenset(self.warming)
+        return warming
 
 
 def _query_message(query: str) -> str | None:

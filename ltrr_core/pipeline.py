@@ -69,9 +69,10 @@ class Pipeline:
                 self._strategies[name] = REGISTRY[name](self.resources)
             return self._strategies[name]
 
-    def warm_up(self) -> dict[str, float]:
-        """Build every index, model and strategy now; seconds per part."""
-        seconds = self.resources.warm_up()
+    def warm_up(self, background: bool = False) -> dict[str, float]:
+        """Build every index, model and strategy now (``background``: all but the semantic parts,
+        see :meth:`Resources.warm_up`); seconds per part."""
+        seconds = self.resources.warm_up(background)
         start = time.perf_counter()
         for name in self.strategy_names:
             self.strategy(name)
@@ -97,10 +98,12 @@ class Pipeline:
         return [c.timed(ms) for c in found]
 
     def featurize(self, pool: CandidatePool, understanding: QueryUnderstanding) -> np.ndarray:
-        """The ranker's feature matrix for a pool (see :mod:`ltrr_core.ranking.features`)."""
+        """The ranker's feature matrix for a pool (see :mod:`ltrr_core.ranking.features`); while the
+        semantic parts warm up in the background the dense similarity is missing (NaN)."""
         if len(pool) == 0:
             return np.empty((0, len(FEATURE_NAMES)), np.float32)
-        vector = self.resources.embedder.encode_query(query_text(understanding))
+        warming = self.resources.semantic_warming
+        vector = None if warming else self.resources.embedder.encode_query(query_text(understanding))
         return build_features(pool, understanding, self.resources, vector)
 
     # -- the funnel --------------------------------------------------------------------

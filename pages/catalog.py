@@ -1,4 +1,5 @@
-"""Catalog & settings: pick the catalog source, see what it holds, tune the bandit, reset learning."""
+"""Catalog & settings: pick the catalog source, see what it holds, choose the embedding model,
+backend and dense index (saved), tune the bandit (saved), reset learning."""
 
 import hashlib
 import json
@@ -7,7 +8,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ltrr_core.engine import ENTITY_FIELDS, POLICIES, REQUIRED_FIELDS, PolicyConfig
+from ltrr_core.engine import (
+    BACKENDS,
+    DENSE_INDEXES,
+    ENTITY_FIELDS,
+    POLICIES,
+    REQUIRED_FIELDS,
+    Engine,
+    PolicyConfig,
+)
 from ui import charts
 from ui.resources import (
     DEFAULT_SOURCE,
@@ -137,14 +146,46 @@ right.plotly_chart(
 # ------------------------------------------------------------------ storage / model
 st.subheader("Embedding model and storage")
 current = settings()
+semantic = eng.semantic_status()
 st.table(
     pd.DataFrame(
         {
-            "setting": ["embedding model", "dense index", "cache dir", "feedback DB"],
-            "value": [current.model, current.dense_index, str(current.cache_dir.resolve()), str(current.db_path.resolve())],
+            "setting": ["embedding model", "backend", "dense index", "semantic index", "cache dir", "feedback DB",
+                        "saved settings"],
+            "value": [current.model, current.backend, current.dense_index,
+                      semantic["state"] + (f": {semantic['label']} ({semantic['fraction']:.0%})"
+                                           if semantic["state"] == "warming" else ""),
+                      str(current.cache_dir.resolve()), str(current.db_path.resolve()),
+                      str(current.settings_file.resolve())],
         }
     ).set_index("setting")
 )
+pinned = Engine.env_settings()
+with st.form("settings_form"):
+    st.caption("Saved beside the feedback database and used on every start. A new backend or model embeds the "
+               "catalog once (in the background: search keeps working meanwhile).")
+    cols = st.columns(3)
+    model = cols[0].text_input("Embedding model", current.model, key="setting_model",
+                               help="bundled:all-MiniLM-L6-v2, or a local sentence-transformers folder")
+    backend = cols[1].selectbox("Backend", BACKENDS, index=BACKENDS.index(current.backend), key="setting_backend",
+                                help="torch fp32, or the same weights on ONNX Runtime (fp32, or int8 quantized)")
+    dense = cols[2].selectbox("Dense index", DENSE_INDEXES, index=DENSE_INDEXES.index(current.dense_index),
+                              key="setting_dense_index", help="flat: exact; hnsw: approximate, for large catalogs")
+    if st.form_submit_button("Save settings", key="save_settings"):
+        try:
+            saved = Engine.save_settings(current, model=model.strip(), backend=backend, dense_index=dense)
+        except ValueError as exc:
+            st.error(f"Settings: {exc}")
+        else:
+            shadowed = [f"{k} (LTRR_{k.upper()}={v})" for k, v in pinned.items()
+                        if k in ("model", "backend", "dense_index") and getattr(saved, k) != v]
+            if shadowed:
+                st.warning("Saved, but the environment overrides " + ", ".join(shadowed) + " until it is unset.")
+            else:
+                st.session_state["settings_saved"] = True
+                st.rerun()
+if st.session_state.pop("settings_saved", False):
+    st.success(f"Settings saved: model {current.model}, backend {current.backend}, dense index {current.dense_index}.")
 report = st.session_state.get("load_report", {}).get(active_source())
 if report:
     st.caption("Load report (seconds): " + ", ".join(f"{k} {v:.2f}" for k, v in report.items()))

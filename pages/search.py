@@ -7,7 +7,7 @@ import streamlit as st
 
 from ltrr_core.engine import GRADES, HARD_CASES, grade_label
 from ui import charts
-from ui.resources import active_source, engine
+from ui.resources import active_source, engine, warming_banner
 from ui.sim_runner import simulate_user_turn
 from ui.widgets import arm_frame, context_picker, strategy_badges
 
@@ -20,6 +20,7 @@ EXAMPLES = (
 
 st.title("Search")
 eng = engine()
+warming_banner(eng)
 context = context_picker(active_source(), eng.catalog, key="ctx")
 
 
@@ -213,6 +214,8 @@ with arms_tab:
     st.caption(
         f"Chosen: {', '.join(res.selection.chosen)} · propensity of this subset **{res.selection.propensity:.3f}**"
         + (" · *explored (random subset)*" if res.selection.explored else "")
+        + (f" · **{', '.join(res.selection.warming)} warming up** (left out, not counted as a miss)"
+           if res.selection.warming else "")
     )
     st.container(key="arm_table").table(arms)
     st.plotly_chart(charts.arm_scores(arms.assign(picked=arms["picked"].eq("yes"))), key="arm_chart")

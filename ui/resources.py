@@ -45,15 +45,16 @@ def _warm(eng: Engine) -> dict[str, float]:
         state = states.setdefault(id(eng), {"lock": threading.Lock(), "timings": None, "opened_s": None})
     with state["lock"]:
         if state["timings"] is None:
-            bar = st.progress(0.0, text="Preparing indexes and the embedding model…")
+            bar = st.progress(0.0, text="Preparing indexes…")
             live = [True]  # the engine keeps the callback: silence it once this page's bar is gone
+            owner = threading.current_thread()  # the background embedding reports through warming_banner
 
             def progress(label: str, fraction: float) -> None:
-                if live[0]:
+                if live[0] and threading.current_thread() is owner:
                     bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{label} ({fraction:.0%})")
 
             try:
-                state["timings"] = eng.warm_up(progress=progress)
+                state["timings"] = eng.warm_up(progress=progress, background=True)
             finally:
                 live[0] = False
             bar.empty()
@@ -66,8 +67,8 @@ def engine() -> Engine:
     try:
         started = time.perf_counter()
         with st.spinner(
-            f"Loading catalog `{source}` and its indexes… the very first start embeds the catalog (about a minute);"
-            " later starts read the cache.",
+            f"Loading catalog `{source}` and its indexes… the very first start embeds the catalog in the background"
+            " (search works meanwhile); later starts read the cache.",
             show_time=True,
         ):
             eng = _open(source, settings())
@@ -83,6 +84,18 @@ def engine() -> Engine:
         st.stop()
     st.session_state.setdefault("load_report", {})[source] = {"open_s": opened_s, **timings}
     return eng
+
+
+@st.fragment(run_every=2)
+def warming_banner(eng: Engine) -> None:
+    """While the catalog embeds in the background: what is left out, the step, rate and time left."""
+    status = eng.semantic_status()
+    if status["state"] == "warming":
+        st.info(f"**semantic is warming up**: {status['label']} ({status['fraction']:.0%}). Searches use the other "
+                "strategies meanwhile; semantic joins the bandit's arms when its index is ready.",
+                icon=":material/hourglass_top:")
+    elif status["state"] == "failed":
+        st.warning(f"semantic is left out: its index could not be built ({status['error']}).")
 
 
 def try_open(source: str) -> str | None:

@@ -26,7 +26,7 @@ def _start_seconds(source: str, settings: Settings) -> float:
         "import time; t = time.perf_counter();"
         "from ltrr_core.engine import Engine; from ltrr_core.config import Settings;"
         f"Engine.open({source!r}, Settings(cache_dir={str(settings.cache_dir)!r}, db_path={str(settings.db_path)!r},"
-        f" model={settings.model!r})).warm_up();"
+        f" model={settings.model!r}, backend={settings.backend!r})).warm_up();"
         "print(time.perf_counter() - t)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

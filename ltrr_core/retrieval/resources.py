@@ -1,16 +1,20 @@
 """The heavy objects for one catalog, built lazily once per process and cached on disk.
 
 Cache layout (``settings.cache_dir / catalog.content_hash``): ``bm25/`` (weights.npz,
-vocab.json, meta.json), ``embeddings-<model>-t<text version>.npy``, ``hnsw-<model>.faiss``. Everything is
-keyed by the catalog's content hash and, for vectors, the model name.
+vocab.json, meta.json), ``embeddings-<vectors>-t<text version>.npy`` (its ``.parts/`` folder holds
+the chunks of an unfinished run), ``hnsw-<vectors>.faiss``. Everything is keyed by the catalog's
+content hash and, for vectors, the model and backend (``<vectors>`` is the model's slug, plus
+``-<backend>`` for the ONNX backends). ONNX exports live in ``settings.cache_dir / "onnx"``.
 
-Thread safety: lazy construction is guarded by one re-entrant lock (a property built by one
-session is shared by all); built objects are read-only for retrieval (the memory index
-locks its own updates).
+Thread safety: each part's lazy construction holds its own re-entrant lock (a part built by one
+session is shared by all, and a part being built, e.g. the embeddings in the background, does
+not hold up the others); built objects are read-only for retrieval (the memory index locks its
+own updates).
 """
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -20,6 +24,7 @@ import numpy as np
 
 from ltrr_core.catalog.schema import Catalog
 from ltrr_core.config import Settings
+from ltrr_core.retrieval.background import SEMANTIC_PARTS, BackgroundBuild
 from ltrr_core.retrieval.indexes.bm25 import BM25Index
 from ltrr_core.retrieval.indexes.cache import slug, write_atomic
 from ltrr_core.retrieval.indexes.dense import DenseIndex
@@ -49,6 +54,8 @@ class _built_once:
             return instance.__dict__[self.name]
         except KeyError:
             with instance._lock:
+                lock = instance._part_locks.setdefault(self.name, threading.RLock())
+            with lock:
                 if self.name not in instance.__dict__:
                     instance.__dict__[self.name] = self.build(instance)
                 return instance.__dict__[self.name]
@@ -65,7 +72,9 @@ class Resources:
         self.settings = settings or Settings.from_env()
         self.progress = progress or (lambda label, fraction: None)
         self.embeddings_source = ""  # "cache" or "computed", once embeddings exist
+        self.background: BackgroundBuild | None = None  # the semantic parts' build, once started
         self._lock = threading.RLock()
+        self._part_locks: dict[str, threading.RLock] = {}
 
     @property
     def cache_dir(self) -> Path:
@@ -92,29 +101,42 @@ class Resources:
         self.progress("BM25 index", 1.0)
         return index
 
+    @property
+    def vectors_key(self) -> str:
+        """The model and backend in cache file names (torch keeps the model's slug alone)."""
+        key = slug(self.settings.model)
+        return key if self.settings.backend == "torch" else f"{key}-{self.settings.backend}"
+
     @_built_once
     def embedder(self) -> Embedder:
-        return Embedder(self.settings.model)
+        return Embedder(self.settings.model, backend=self.settings.backend, export_dir=self.settings.cache_dir / "onnx")
+
+    @property
+    def embeddings_file(self) -> Path:
+        return self.cache_dir / f"embeddings-{self.vectors_key}-t{ENTITY_TEXT_VERSION}.npy"
 
     @_built_once
     def embeddings(self) -> np.ndarray:
-        """(n_entities, dim) float32 L2-normalized; computed once, then loaded from disk."""
-        path = self.cache_dir / f"embeddings-{slug(self.settings.model)}-t{ENTITY_TEXT_VERSION}.npy"
+        """(n_entities, dim) float32 L2-normalized; computed once (resuming an interrupted run's
+        chunks), then loaded from disk."""
+        path = self.embeddings_file
         if path.exists():
             vectors = np.load(path)
             if vectors.shape[0] == len(self.catalog):
                 self.embeddings_source = "cache"
                 return vectors
         texts = [entity_text(e) for e in self.catalog]
-        vectors = self.embedder.encode(texts, progress=self.progress, label="embedding catalog")
+        parts = path.with_suffix(".parts")
+        vectors = self.embedder.encode(texts, progress=self.progress, label="embedding catalog", parts_dir=parts)
         write_atomic(path, lambda p: np.save(p, vectors))
+        shutil.rmtree(parts, ignore_errors=True)
         self.embeddings_source = "computed"
         return vectors
 
     @_built_once
     def dense(self) -> DenseIndex:
         kind = self.settings.dense_index
-        cache_file = self.cache_dir / f"{kind}-{slug(self.settings.model)}.faiss"
+        cache_file = self.cache_dir / f"{kind}-{self.vectors_key}.faiss"
         return DenseIndex.build(self.embeddings, kind, cache_file)
 
     @_built_once
@@ -130,16 +152,34 @@ class Resources:
         """The same catalog, indexes and model (shared, already built ones included) with a memory
         index of its own: forked from this one's cold start, without its observations."""
         twin = Resources(self.catalog, self.settings, self.progress)
+        if self.background is not None:
+            self.background.wait()  # the twin shares the semantic parts, so they must exist first
         with self._lock:
             twin.__dict__.update({k: v for k, v in self.__dict__.items() if k in _SHARED_PARTS})
             twin.embeddings_source = self.embeddings_source
             twin.__dict__["memory"] = self.memory.fork()
         return twin
 
-    def warm_up(self) -> dict[str, float]:
-        """Build everything now; seconds per part (cache hits make a warm start fast)."""
+    @property
+    def semantic_warming(self) -> bool:
+        """True while a background build of the semantic parts runs (or after it failed)."""
+        return self.background is not None and "dense" not in self.__dict__
+
+    def warm_in_background(self, progress: Progress | None = None, start: bool = True) -> BackgroundBuild:
+        """Build the semantic parts in a background thread (once); ``progress`` gets its steps. From
+        this call on semantic counts as warming; ``start`` False leaves starting the thread to the caller."""
+        with self._lock:
+            if self.background is None:
+                self.background = BackgroundBuild(self, progress)
+                self.progress = self.background.progress
+            return self.background.start() if start else self.background
+
+    def warm_up(self, background: bool = False) -> dict[str, float]:
+        """Build everything now (``background``: all but the semantic parts, which
+        :meth:`warm_in_background` builds); seconds per part (cache hits make a warm start fast)."""
         seconds: dict[str, float] = {}
-        for part in ("understander", "bm25", "memory", "embedder", "embeddings", "dense"):
+        parts = ("understander", "bm25", "memory", "ids", "popularity", *SEMANTIC_PARTS)
+        for part in parts[:-len(SEMANTIC_PARTS)] if background else parts:
             start = time.perf_counter()
             getattr(self, part)
             seconds[part] = time.perf_counter() - start

@@ -118,6 +118,7 @@ class Selection:
     propensity: float
     explored: bool
     greedy: tuple[str, ...]
+    warming: tuple[str, ...] = ()  # strategies left out while their indexes are built
 
     def to_trace(self) -> dict:
         return {
@@ -125,6 +126,7 @@ class Selection:
             "chosen": list(self.chosen),
             "propensity": self.propensity,
             "explored": self.explored,
+            "warming": list(self.warming),
             "arms": [a.__dict__ for a in self.arms],
         }
 
@@ -187,6 +189,7 @@ class Bandit:
         self.config = config
         self.arms = [arm_name(s, d) for s in self.strategies for d in config.depths]
         self.subsets = self._enumerate_subsets()
+        self._available: dict[frozenset[str], list[tuple[str, ...]]] = {}
         self.stats = ArmStats()
         self.rng = np.random.default_rng(config.seed)
         self.mab = MAB(self.arms, _LEARNING[config.kind](config), seed=config.seed, n_jobs=1)
@@ -218,24 +221,37 @@ class Bandit:
             out[arm] = (mean, float(totals[arm]) - mean if self.config.kind in ("linucb", "lints") else 0.0)
         return out
 
-    def greedy_subset(self, scores: dict[str, tuple[float, float]]) -> tuple[tuple[str, ...], dict[str, str]]:
-        """The deterministic subset for these scores, and a reason for every arm left out."""
+    def available_subsets(self, warming: frozenset[str] = frozenset()) -> list[tuple[str, ...]]:
+        """The subsets exploration draws from: those without a ``warming`` strategy."""
+        if not warming:
+            return self.subsets
+        if warming not in self._available:
+            self._available[warming] = [s for s in self.subsets if not any(split_arm(a)[0] in warming for a in s)]
+        return self._available[warming]
+
+    def greedy_subset(self, scores: dict[str, tuple[float, float]],
+                      warming: frozenset[str] = frozenset()) -> tuple[tuple[str, ...], dict[str, str]]:
+        """The deterministic subset for these scores, and a reason for every arm left out; arms of a
+        ``warming`` strategy (its index is still being built) are left out as "warming up"."""
         cfg = self.config
-        why: dict[str, str] = {}
+        why: dict[str, str] = {a: "warming up" for a in self.arms if split_arm(a)[0] in warming}
+        if cfg.kind == "fixed" and cfg.fixed_strategy in warming:
+            raise ValueError(f"policy {cfg.name}: {cfg.fixed_strategy} is warming up; wait for it")
         if cfg.kind == "all":
             top = max(cfg.depths)
-            return tuple(arm_name(s, top) for s in self.strategies), {a: "policy 'all' uses full depth" for a in self.arms if split_arm(a)[1] != top}
+            return (tuple(arm_name(s, top) for s in self.strategies if s not in warming),
+                    why | {a: "policy 'all' uses full depth" for a in self.arms if split_arm(a)[1] != top and a not in why})
         if cfg.kind == "fixed":
             pick = arm_name(cfg.fixed_strategy, max(cfg.depths))
             return (pick,), {a: "fixed policy" for a in self.arms if a != pick}
         net = {a: sum(scores[a]) - cfg.depth_cost * split_arm(a)[1] for a in self.arms}
         best_per_strategy = {}
-        for arm in self.arms:
+        for arm in (a for a in self.arms if a not in why):
             s = split_arm(arm)[0]
             if s not in best_per_strategy or net[arm] > net[best_per_strategy[s]]:
                 best_per_strategy[s] = arm
         for arm in self.arms:
-            if best_per_strategy[split_arm(arm)[0]] != arm:
+            if arm not in why and best_per_strategy[split_arm(arm)[0]] != arm:
                 why[arm] = "other depth scores higher"
         order = {s: i for i, s in enumerate(self.strategies)}  # ties (a cold start) keep the strategies' order
         ranked = sorted(best_per_strategy.values(), key=lambda a: (-net[a], order[split_arm(a)[0]]))
@@ -249,25 +265,30 @@ class Bandit:
                 chosen.append(arm)
         return tuple(chosen), why
 
-    def select(self, x: np.ndarray) -> Selection:
+    def select(self, x: np.ndarray, warming: frozenset[str] = frozenset()) -> Selection:
+        """Score every arm and pick a subset; ``warming`` strategies are not available (never picked,
+        so never rewarded or counted as a miss) and the propensity is over the subsets without them."""
         scores = self.score(x)
-        greedy, why = self.greedy_subset(scores)
+        greedy, why = self.greedy_subset(scores, warming)
+        subsets = self.available_subsets(warming)
         eps = self.config.effective_epsilon
         explored = bool(eps > 0 and self.rng.random() < eps)
-        chosen = self.subsets[int(self.rng.integers(len(self.subsets)))] if explored else greedy
-        p = eps / len(self.subsets) + (1 - eps) * (tuple(sorted(chosen)) == tuple(sorted(greedy)))
+        chosen = subsets[int(self.rng.integers(len(subsets)))] if explored else greedy
+        p = eps / len(subsets) + (1 - eps) * (tuple(sorted(chosen)) == tuple(sorted(greedy)))
         arms = []
         for arm in self.arms:
             mean, bonus = scores[arm]
             picked = arm in chosen
-            reason = "picked" if picked else ("exploration draw" if explored else why.get(arm, "not picked"))
+            strategy, depth = split_arm(arm)
+            reason = "picked" if picked else "warming up" if strategy in warming else (
+                "exploration draw" if explored else why.get(arm, "not picked"))
             if picked and explored:
                 reason = "picked by exploration draw"
-            strategy, depth = split_arm(arm)
             arms.append(ArmScore(arm, strategy, depth, mean, bonus, mean + bonus,
                                  mean + bonus - self.config.depth_cost * depth, picked, reason,
                                  self.stats.pulls.get(arm, 0), self.stats.mean(arm)))
-        return Selection(self.config.name, tuple(arms), tuple(chosen), float(p), explored, greedy)
+        return Selection(self.config.name, tuple(arms), tuple(chosen), float(p), explored, greedy,
+                         tuple(s for s in self.strategies if s in warming))
 
     def action_distribution(self, x: np.ndarray) -> np.ndarray:
         """This policy's probability of every subset in :attr:`subsets` for context ``x``.

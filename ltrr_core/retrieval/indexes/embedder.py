@@ -1,17 +1,21 @@
-"""Sentence embeddings (sentence-transformers, CPU, offline): batched corpus encoding with
-progress, and an LRU-cached query encoder."""
+"""Sentence embeddings (CPU, offline) on one of three backends: sentence-transformers on torch
+fp32, or the same weights on ONNX Runtime fp32 / int8 (:mod:`.onnx_encoder`). Batched corpus
+encoding with progress, and an LRU-cached query encoder."""
 
 from __future__ import annotations
 
 import os
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
 from ltrr_core.catalog.schema import Entity
-from ltrr_core.config import BUNDLED_MODEL
+from ltrr_core.config import BACKENDS, BUNDLED_MODEL
+from ltrr_core.retrieval.indexes.cache import slug
+from ltrr_core.retrieval.indexes.corpus_encoding import encode_corpus
 
 Progress = Callable[[str, float], None]
 DESCRIPTION_CHARS = 200
@@ -58,61 +62,95 @@ def _not_found(model: str) -> str:
     )
 
 
-class Embedder:
-    """L2-normalized float32 embeddings. ``encoded_texts`` counts texts run through the model."""
+class _TorchEncoder:
+    """sentence-transformers on torch (fp32): ``encode(texts, batch_size, threads)``."""
 
-    def __init__(self, model: str = BUNDLED_MODEL, threads: int | None = None, query_cache: int = 32_768) -> None:
-        """``threads`` torch threads for corpus encoding (default: up to 4 cores); queries use
-        ``LTRR_QUERY_THREADS`` (default 2): on an idle 2-core machine one query takes 9 ms with
-        two threads and 14 ms with one, but on a machine shared with other busy processes
-        spin-waiting threads cost 10x (16 ms vs 138 ms measured), so set it to 1 there."""
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before the import: never reach for the hub
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    def __init__(self, model: str, path: str) -> None:
         import torch
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()  # progress is reported through our callback
-
         self._torch = torch
-        self._corpus_threads = threads or max(1, min(4, os.cpu_count() or 1))
-        self._query_threads = int(os.environ.get("LTRR_QUERY_THREADS") or min(2, os.cpu_count() or 1))
-        torch.set_num_threads(self._query_threads)
-        path = resolve_model_path(model)
         try:
             self._model = SentenceTransformer(path, device="cpu")
         except Exception as exc:  # any loading failure (missing folder, offline hub miss, bad files)
             raise ModelNotFoundError(f"{_not_found(model)} ({type(exc).__name__}: {exc})") from exc
-        self.model_name = model
         self.dim = int(self._model.get_embedding_dimension())
+
+    def encode(self, texts: Sequence[str], batch_size: int, threads: int) -> np.ndarray:
+        previous = self._torch.get_num_threads()
+        self._torch.set_num_threads(threads)
+        try:
+            return self._model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                                      convert_to_numpy=True, show_progress_bar=False)
+        finally:
+            self._torch.set_num_threads(previous)
+
+
+def _onnx_encoder(model: str, path: str, backend: str, export_dir: Path, corpus_threads: int, query_threads: int):
+    from ltrr_core.retrieval.indexes.onnx_encoder import (
+        OnnxEncoder,
+        UnsupportedModelError,
+        exported_model,
+        model_config,
+    )
+
+    if not Path(path).is_dir():
+        raise ModelNotFoundError(_not_found(model))
+    try:
+        model_config(path)  # before exporting: a folder the backend cannot run is named at once
+        onnx_file = exported_model(path, export_dir / slug(model), quantized=backend == "onnx-int8")
+        return OnnxEncoder(path, onnx_file, corpus_threads, query_threads)
+    except UnsupportedModelError as exc:
+        raise ModelNotFoundError(str(exc)) from exc
+
+
+class Embedder:
+    """L2-normalized float32 embeddings. ``encoded_texts`` counts texts run through the model."""
+
+    def __init__(self, model: str = BUNDLED_MODEL, threads: int | None = None, query_cache: int = 32_768,
+                 backend: str = "torch", export_dir: Path | None = None) -> None:
+        """``backend`` is one of :data:`BACKENDS`; the ONNX ones export (and quantize) the model once
+        into ``export_dir`` (default ``.ltrr_cache/onnx``). ``threads`` for corpus encoding (default:
+        up to 4 cores); queries use ``LTRR_QUERY_THREADS`` (default 2): on an idle 2-core machine one
+        query takes 9 ms with two torch threads and 14 ms with one, but on a machine shared with other
+        busy processes spin-waiting threads cost 10x (16 ms vs 138 ms measured), so set it to 1 there."""
+        if backend not in BACKENDS:
+            raise ValueError(f"backend: {backend!r} is not one of {BACKENDS}")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before the import: never reach for the hub
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        self._corpus_threads = threads or max(1, min(4, os.cpu_count() or 1))
+        self._query_threads = int(os.environ.get("LTRR_QUERY_THREADS") or min(2, os.cpu_count() or 1))
+        path = resolve_model_path(model)
+        if backend == "torch":
+            self._encoder = _TorchEncoder(model, path)
+        else:
+            self._encoder = _onnx_encoder(model, path, backend, export_dir or Path(".ltrr_cache/onnx"),
+                                          self._corpus_threads, self._query_threads)
+        self.model_name = model
+        self.backend = backend
+        self.dim = int(self._encoder.dim)
         self.encoded_texts = 0
         self._lock = threading.Lock()
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._query_cache_size = query_cache
 
     def _run(self, texts: Sequence[str], batch_size: int, threads: int | None = None) -> np.ndarray:
-        with self._lock:  # torch modules are not guaranteed re-entrant across threads
+        with self._lock:  # neither torch modules nor ONNX sessions are shared across threads here
             self.encoded_texts += len(texts)
-            self._torch.set_num_threads(threads or self._query_threads)
-            try:
-                vectors = self._model.encode(
-                    list(texts), batch_size=batch_size, normalize_embeddings=True,
-                    convert_to_numpy=True, show_progress_bar=False,
-                )
-            finally:
-                self._torch.set_num_threads(self._query_threads)
+            vectors = self._encoder.encode(texts, batch_size, threads or self._query_threads)
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
     def encode(self, texts: Sequence[str], batch_size: int = 64, progress: Progress | None = None,
-               label: str = "embedding") -> np.ndarray:
-        """Encode ``texts`` in chunks, calling ``progress(label, fraction)`` after each."""
-        chunk = batch_size * 8
-        parts = []
-        for start in range(0, len(texts), chunk):
-            parts.append(self._run(texts[start : start + chunk], batch_size, self._corpus_threads))
-            if progress:
-                progress(label, min(1.0, (start + chunk) / len(texts)))
-        return np.concatenate(parts) if parts else np.empty((0, self.dim), np.float32)
+               label: str = "embedding", parts_dir: Path | None = None) -> np.ndarray:
+        """Corpus vectors of ``texts`` (in order), encoded in length-sorted chunks; with ``parts_dir``
+        each chunk is written as it is done and an interrupted run resumes (:mod:`.corpus_encoding`).
+        ``progress(label with rate and time left, fraction)`` after each chunk."""
+        if not len(texts):
+            return np.empty((0, self.dim), np.float32)
+        return encode_corpus(lambda batch: self._run(batch, batch_size, self._corpus_threads), texts, parts_dir,
+                             progress=progress, label=label)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Encode many queries with one model call for the uncached ones; results fill the LRU cache."""

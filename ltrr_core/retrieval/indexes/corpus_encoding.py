@@ -1,0 +1,120 @@
+"""Corpus encoding that survives an interruption: texts in length-sorted batches, written in chunks.
+
+Texts are ordered by length (so a padded batch wastes little), cut into chunks of
+``CHUNK_TEXTS``, and each chunk's vectors are written atomically to ``parts_dir`` as soon as
+they exist. A run that stops (killed, closed app, Ctrl-C) leaves its finished chunks; the next
+run loads them and encodes only the rest. ``manifest.json`` names the texts (a hash) and the
+chunk size: chunks of other texts are never reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ltrr_core.retrieval.indexes.cache import write_atomic
+
+Progress = Callable[[str, float], None]
+Encode = Callable[[Sequence[str]], np.ndarray]
+CHUNK_TEXTS = 1024
+
+
+def length_order(texts: Sequence[str]) -> np.ndarray:
+    """Positions of ``texts`` by length, shortest first (ties keep their order)."""
+    return np.argsort(np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)), kind="stable")
+
+
+def duration(seconds: float) -> str:
+    """``95`` -> ``1m 35s``; ``4000`` -> ``1h 06m``."""
+    seconds = max(0, int(round(seconds)))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m {seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+class _Rate:
+    """Texts per second and time left; time left goes by characters (later chunks are longer)."""
+
+    def __init__(self, total_chars: int) -> None:
+        self.started = time.perf_counter()
+        self.total_chars = total_chars
+        self.texts = self.chars = 0
+
+    def add(self, texts: int, chars: int) -> None:
+        self.texts += texts
+        self.chars += chars
+
+    def describe(self) -> str:
+        elapsed = max(time.perf_counter() - self.started, 1e-9)
+        if not self.texts:
+            return "starting"
+        left = (self.total_chars - self.chars) * elapsed / max(self.chars, 1)
+        return f"{self.texts / elapsed:,.0f} docs/s · {duration(left)} left"
+
+
+def _manifest(texts: Sequence[str], chunk: int) -> dict:
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(text.encode("utf-8", "surrogatepass") + b"\x00")
+    return {"texts": len(texts), "texts_sha256": digest.hexdigest(), "chunk": chunk}
+
+
+def _prepare(parts_dir: Path, manifest: dict) -> None:
+    """Keep ``parts_dir``'s chunks if they are of these texts, else start it afresh."""
+    path = parts_dir / "manifest.json"
+    try:
+        same = json.loads(path.read_text(encoding="utf-8")) == manifest
+    except (OSError, ValueError):
+        same = False
+    if not same:
+        shutil.rmtree(parts_dir, ignore_errors=True)
+        write_atomic(path, lambda tmp: tmp.write_text(json.dumps(manifest), encoding="utf-8"))
+
+
+def encode_corpus(encode: Encode, texts: Sequence[str], parts_dir: Path | None = None, chunk: int = CHUNK_TEXTS,
+                  progress: Progress | None = None, label: str = "embedding") -> np.ndarray:
+    """Vectors of ``texts`` (in their order) from ``encode`` over length-sorted chunks.
+
+    With ``parts_dir`` each chunk is saved as it is done and a rerun resumes from the saved ones.
+    ``progress(f"{label} · N docs/s · T left", fraction)`` after each chunk."""
+    order = length_order(texts)
+    if parts_dir is not None:
+        _prepare(parts_dir, _manifest(texts, chunk))
+    rate = _Rate(sum(len(t) for t in texts))
+    parts: list[np.ndarray] = []
+    for number, start in enumerate(range(0, len(texts), chunk)):
+        positions = order[start : start + chunk]
+        batch = [texts[i] for i in positions]
+        file = parts_dir / f"chunk-{number:05d}.npy" if parts_dir is not None else None
+        vectors = _load_chunk(file, len(batch))
+        if vectors is None:
+            vectors = np.asarray(encode(batch), dtype=np.float32)
+            if file is not None:
+                write_atomic(file, lambda tmp: np.save(tmp, vectors))
+            rate.add(len(batch), sum(len(t) for t in batch))
+        else:
+            rate.total_chars -= sum(len(t) for t in batch)  # resumed: not part of this run's work
+        parts.append(vectors)
+        if progress:
+            progress(f"{label} · {rate.describe()}", min(1.0, (start + len(batch)) / len(texts)))
+    if not parts:
+        return np.empty((0, 0), np.float32)
+    out = np.empty((len(texts), parts[0].shape[1]), np.float32)
+    out[order] = np.concatenate(parts)
+    return out
+
+
+def _load_chunk(file: Path | None, rows: int) -> np.ndarray | None:
+    if file is None or not file.exists():
+        return None
+    try:
+        vectors = np.load(file)
+    except (OSError, ValueError):
+        return None
+    return vectors if vectors.ndim == 2 and vectors.shape[0] == rows else None

@@ -1,0 +1,80 @@
+"""The Catalog & settings page saves the model, backend and dense index (a JSON file beside the
+database) and the bandit policy; a restart (fresh caches, new engine) shows and uses them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from ltrr_core.catalog.demo import to_jsonl_gz
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 300
+
+
+@pytest.fixture()
+def app_env(app_cache_dir, default_catalog, tmp_path, monkeypatch):
+    """The app on a 60-entity catalog (cheap to embed with a new backend) and its own database."""
+    catalog = tmp_path / "small.jsonl.gz"
+    catalog.write_bytes(to_jsonl_gz(list(default_catalog)[:60]))
+    db = tmp_path / "feedback.db"
+    monkeypatch.setenv("LTRR_CACHE_DIR", str(app_cache_dir))
+    monkeypatch.setenv("LTRR_DB_PATH", str(db))
+    for name in ("LTRR_MODEL", "LTRR_BACKEND", "LTRR_DENSE_INDEX"):
+        monkeypatch.delenv(name, raising=False)
+    return f"jsonl:{catalog}", db
+
+
+def catalog_page(source: str) -> AppTest:
+    """A new session (after clearing every cached engine: what a restart sees) on the settings page."""
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.session_state["active_source"] = source
+    at.run()
+    at.switch_page("pages/catalog.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def shown(at: AppTest) -> dict[str, str]:
+    for element in at.table:
+        frame = element.value
+        if "value" in frame.columns and "backend" in frame.index:
+            return frame["value"].to_dict()
+    raise AssertionError("no settings table on the page")
+
+
+def test_model_backend_dense_index_and_policy_survive_a_restart(app_env):
+    source, db = app_env
+    at = catalog_page(source)
+    assert shown(at)["backend"] == "torch" and shown(at)["dense index"] == "flat"
+    at.selectbox(key="setting_backend").set_value("onnx")
+    at.selectbox(key="setting_dense_index").set_value("hnsw")
+    at.button(key="save_settings").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    saved = json.loads(db.with_name("feedback.db.settings.json").read_text(encoding="utf-8"))
+    assert saved == {"model": "bundled:all-MiniLM-L6-v2", "backend": "onnx", "dense_index": "hnsw"}
+    assert shown(at)["backend"] == "onnx"  # the page shows what it changed, at once
+    at.selectbox(key="policy_name").set_value("lints")
+    at.button(key="apply_policy").click().run()
+    assert not at.exception
+
+    again = catalog_page(source)
+    assert shown(again)["backend"] == "onnx" and shown(again)["dense index"] == "hnsw"
+    assert again.selectbox(key="setting_backend").value == "onnx"
+    assert again.selectbox(key="setting_dense_index").value == "hnsw"
+    assert again.selectbox(key="policy_name").value == "lints"
+
+
+def test_a_model_folder_that_does_not_exist_is_a_message_and_nothing_is_saved(app_env, tmp_path):
+    source, db = app_env
+    at = catalog_page(source)
+    at.text_input(key="setting_model").set_value(str(tmp_path / "no-such-model"))
+    at.button(key="save_settings").click().run()
+    assert not at.exception
+    assert any("is not a folder" in e.value for e in at.error)
+    assert not db.with_name("feedback.db.settings.json").exists()

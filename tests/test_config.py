@@ -1,0 +1,31 @@
+"""Settings: saved choices beside the database, the environment over them, bad files named."""
+
+from __future__ import annotations
+
+import pytest
+
+from ltrr_core.config import Settings
+
+
+def test_saved_settings_are_read_back_and_the_environment_wins(tmp_path, monkeypatch):
+    for name in ("LTRR_MODEL", "LTRR_BACKEND", "LTRR_DENSE_INDEX", "LTRR_DB_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    db = tmp_path / "feedback.db"
+    Settings.from_env(db_path=db).save(backend="onnx-int8", dense_index="hnsw")
+    restarted = Settings.from_env(db_path=db)
+    assert (restarted.backend, restarted.dense_index) == ("onnx-int8", "hnsw")
+    monkeypatch.setenv("LTRR_BACKEND", "torch")
+    assert Settings.from_env(db_path=db).backend == "torch"
+    assert Settings.from_env(db_path=tmp_path / "other.db").backend == "torch"  # one file per database
+
+
+def test_bad_saved_files_and_values_are_one_line_messages(tmp_path):
+    db = tmp_path / "feedback.db"
+    with pytest.raises(ValueError, match="backend: 'cuda' is not one of"):
+        Settings(db_path=db).save(backend="cuda")
+    with pytest.raises(ValueError, match="cannot be saved"):
+        Settings(db_path=db).save(cache_dir="elsewhere")
+    assert not (tmp_path / "feedback.db.settings.json").exists()
+    (tmp_path / "feedback.db.settings.json").write_text('{"dense_index": "annoy"}', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"settings file .*feedback.db.settings.json: dense_index: 'annoy'.*delete it"):
+        Settings.from_env(db_path=db)
