@@ -136,6 +136,17 @@ class Resources:
             twin.__dict__["memory"] = self.memory.fork()
         return twin
 
+    def with_parts(self, share: tuple[str, ...] = _SHARED_PARTS, **parts: Any) -> "Resources":
+        """A twin over the same catalog and settings holding this one's built ``share`` parts and
+        the given ``parts`` in their place (sharded indexes); the rest (the memory index, unless
+        shared) builds on its own, so a run over the twin is independent of this one's."""
+        twin = Resources(self.catalog, self.settings, self.progress)
+        with self._lock:
+            twin.__dict__.update({k: v for k, v in self.__dict__.items() if k in share})
+            twin.embeddings_source = self.embeddings_source
+        twin.__dict__.update(parts)
+        return twin
+
     def warm_up(self) -> dict[str, float]:
         """Build everything now; seconds per part (cache hits make a warm start fast)."""
         seconds: dict[str, float] = {}
