@@ -16,6 +16,7 @@ from ltrr_core.retrieval.indexes.bm25 import BM25Params
 from ltrr_core.retrieval.indexes.dense import DenseIndex
 from ltrr_core.retrieval.shards.statistics import CollectionStats, shard_bm25
 
+
 class ShardError(RuntimeError):
     """A shard cannot answer (its actor died and could not be restarted)."""
 

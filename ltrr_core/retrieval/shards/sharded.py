@@ -88,5 +88,6 @@ def shard_resources(resources: Resources, shards: int, backend: str = "threads",
     opened = open_backend(backend, specs, address)
     parts: dict = {"bm25": ShardedBM25(opened, len(resources.catalog))}
     if dense:
+        resources.embedder  # built now, so the twin shares it: queries are encoded once, here
         parts["dense"] = ShardedDense(opened, len(resources.catalog), resources.settings.dense_index)
     return resources.with_parts(**parts)
