@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import os
 import socket
-from pathlib import Path
 from types import ModuleType
 
 RAY_EXTRA = "pip install -e '.[ray]'"
 CONNECT_TIMEOUT_S = 3.0
 DEFAULT_PORT = 6379
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 class ClusterError(RuntimeError):
@@ -50,17 +48,15 @@ def _check_reachable(address: str) -> None:
 
 def connect(address: str | None = None, num_cpus: int | None = None) -> ModuleType:
     """Ray, initialized: already (reused), at ``address`` / ``RAY_ADDRESS``, or a local cluster
-    of ``num_cpus`` (default: all cores). Workers of a local cluster import this checkout."""
+    of ``num_cpus`` (default: all cores)."""
     ray = ray_module()
     if ray.is_initialized():
         return ray
     address = address or os.environ.get("RAY_ADDRESS") or None
     if address and address != "auto":
         _check_reachable(address)
-    runtime_env = None if address else {"env_vars": {"PYTHONPATH": str(PROJECT_ROOT)}}
     try:
-        ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False,
-                 log_to_driver=False, runtime_env=runtime_env)
+        ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False, log_to_driver=False)
     except ConnectionError as exc:
         raise ClusterError(f"Ray cluster at {address}: {exc}") from exc
     return ray

@@ -11,7 +11,11 @@ from ltrr_core.retrieval.indexes.bm25 import BM25Index, build_okapi
 from ltrr_core.retrieval.resources import Resources
 from ltrr_core.retrieval.shards.backends import ThreadBackend, open_backend
 from ltrr_core.retrieval.shards.shard import ShardSpec, shard_ranges
-from ltrr_core.retrieval.shards.sharded import SHARDED_STRATEGIES, ShardedBM25, shard_resources
+from ltrr_core.retrieval.shards.sharded import (
+    SHARDED_STRATEGIES,
+    ShardedBM25,
+    shard_resources,
+)
 from ltrr_core.retrieval.shards.statistics import CollectionStats, shard_bm25
 from ltrr_core.selection.context import Context
 from ltrr_core.simulation.traffic import TrafficGenerator
