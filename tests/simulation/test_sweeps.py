@@ -79,3 +79,16 @@ def test_the_engine_lists_and_loads_saved_sweeps(local_sweep, default_catalog, t
     assert engine.load_sweep(config.name)["curves"].keys() == {"linucb", "random"}
     with pytest.raises(KeyError, match="ltrr sweep"):
         engine.load_sweep("nosuch")
+
+
+def test_bad_sweep_input_is_one_line_naming_it(tmp_path, capsys):
+    from ltrr_core.cli import main
+
+    base = ["sweep", "--db", str(tmp_path / "f.db"), "--rounds", "5"]
+    assert main([*base, "--seeds", "3-1"]) == 2
+    assert "seeds: '3-1'" in capsys.readouterr().err
+    assert main([*base, "--policies", "linucb,bogus"]) == 2
+    assert "bogus" in capsys.readouterr().err
+    assert main([*base, "--backend", "ray", "--ray-address", "127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and ("127.0.0.1:1 is unreachable" in err or ".[ray]" in err)

@@ -35,7 +35,9 @@ class RayBackend:
     def __init__(self, specs: Sequence[ShardSpec], address: str | None = None) -> None:
         connect(address)
         self.ranges = [(s.offset, s.offset + len(s.tokens)) for s in specs]
-        self.actors = [ShardActor.remote(spec) for spec in specs]
+        # The specs stay in the object store while the backend lives: a restarting actor rebuilds from them.
+        self.specs = [ray.put(spec) for spec in specs]
+        self.actors = [ShardActor.remote(spec) for spec in self.specs]
         self.call("ping")  # built (or failed) before the first search
 
     def call(self, method: str, *args: Any) -> list[Any]:
@@ -51,6 +53,7 @@ class RayBackend:
     def close(self) -> None:
         for actor in self.actors:
             ray.kill(actor, no_restart=True)
+        self.specs = []
 
 
 def _failed(ref: "ray.ObjectRef") -> bool:
