@@ -245,6 +245,6 @@ def test_live_page_shows_a_finished_sweep_with_its_bands(db_path):
     save_report(report(config, runs, "local", 2, 1.0), db_path.parent / "sweeps" / f"{config.name}.json")
     at = started("pages/live.py")
     assert at.selectbox(key="sweep_name").value == config.name
-    table = at.dataframe[-1].value
+    table = next(d.value for d in at.dataframe if "policy" in d.value.columns)
     assert list(table["policy"]) == ["linucb", "random"] and table["cumulative_regret"].iloc[0].startswith("1.500 [")
     assert not at.error, texts(at.error)
