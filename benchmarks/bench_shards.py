@@ -57,7 +57,10 @@ def main() -> None:
     parser.add_argument("--cache-dir", default=".ltrr_cache")
     parser.add_argument("--embed-texts", type=int, default=1000)
     parser.add_argument("--no-ray", action="store_true")
+    parser.add_argument("--parts", default="search,overlap,memory,embedding",
+                        help="comma-separated subset of search,overlap,memory,embedding")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
 
     catalog = load_catalog("default")
     single = Resources(catalog, Settings(cache_dir=Path(args.cache_dir)))
@@ -67,8 +70,27 @@ def main() -> None:
     vectors = single.embedder.encode_queries([query_text(u) for u in understood if not u.is_empty])
     report: dict = {"entities": len(catalog), "queries": len(terms), "k": K}
 
+    if "search" in parts:
+        report["search_ms"] = search_figures(single, terms, vectors, ray=not args.no_ray)
+    if "overlap" in parts:
+        report["lexical_top100_overlap"] = overlap_figures(single, terms)
+    if "memory" in parts:
+        weights = single.bm25.weights
+        report["bytes_per_entity"] = {
+            "bm25": round((weights.data.nbytes + weights.indices.nbytes + weights.indptr.nbytes) / len(catalog), 1),
+            "vectors_fp32": single.embeddings.shape[1] * 4,
+            "postings_per_entity": round(weights.nnz / len(catalog), 1),
+        }
+    if "embedding" in parts:
+        report["embedding_docs_per_s"] = embedding_figures([entity_text(e) for e in catalog.entities[: args.embed_texts]],
+                                                           ray=not args.no_ray)
+    print(json.dumps(report, indent=1))
+
+
+def search_figures(single: Resources, terms, vectors, ray: bool) -> dict:
+    """Median and p95 ms of top-100 BM25 and dense search: one index vs shards (threads, Ray)."""
     setups = {"single": single, **{f"threads x{n}": shard_resources(single, n) for n in (1, 2, 4)}}
-    if not args.no_ray:
+    if ray:
         from ltrr_core.cluster import connect
 
         connect(num_cpus=2)
@@ -82,40 +104,40 @@ def main() -> None:
             backend = resources.bm25.backend
             row["ping_p50"] = med(timed_ms(lambda _, b=backend: b.call("ping"), range(200)))
         search[name] = row
-    report["search_ms"] = search
+        print(f"search {name}: {row}", file=sys.stderr)
+    return search
 
+
+def overlap_figures(single: Resources, terms) -> dict:
+    """Mean top-100 lexical overlap with the single index (queries with at least one match)."""
     overlap = {}
-    whole = [set(single.bm25.search(t, K)[0].tolist()) for t in terms]
+    matched = [(t, set(single.bm25.search(t, K)[0].tolist())) for t in terms]
+    matched = [(t, w) for t, w in matched if w]
     for n in (2, 4, 8):
         local = shard_resources(single, n, statistics="local", dense=False)
         glob = shard_resources(single, n, dense=False)
         overlap[f"{n} shards"] = {
-            kind: round(float(np.mean([len(set(r.bm25.search(t, K)[0].tolist()) & w) / max(1, len(w))
-                                       for t, w in zip(terms, whole)])), 4)
+            kind: round(float(np.mean([len(set(r.bm25.search(t, K)[0].tolist()) & w) / len(w) for t, w in matched])), 4)
             for kind, r in (("per-shard statistics", local), ("collection statistics", glob))}
-    report["lexical_top100_overlap"] = overlap
+        overlap[f"{n} shards"]["queries"] = len(matched)
+        print(f"overlap {n} shards: {overlap[f'{n} shards']}", file=sys.stderr)
+    return overlap
 
-    weights = single.bm25.weights
-    report["bytes_per_entity"] = {
-        "bm25": round((weights.data.nbytes + weights.indices.nbytes + weights.indptr.nbytes) / len(catalog), 1),
-        "vectors_fp32": single.embeddings.shape[1] * 4,
-        "postings_per_entity": round(weights.nnz / len(catalog), 1),
-    }
 
-    texts = [entity_text(e) for e in catalog.entities[: args.embed_texts]]
+def embedding_figures(texts: list[str], ray: bool) -> dict:
+    """Corpus encoding docs/s: in-process (2 torch threads) vs Ray Data on 2 one-thread actors."""
     embedder = Embedder(threads=2)
     start = time.perf_counter()
     embedder.encode(texts)
     rates = {"in-process (2 torch threads)": round(len(texts) / (time.perf_counter() - start), 1)}
-    if not args.no_ray:
+    if ray:
         from ltrr_core.retrieval.indexes.distributed_embedding import encode_distributed
 
         encode_distributed(texts[:100], workers=2, batch_size=50)  # actors started and models loaded
         start = time.perf_counter()
         encode_distributed(texts, workers=2, batch_size=64)
         rates["ray data, 2 actors x 1 thread (incl. actor start)"] = round(len(texts) / (time.perf_counter() - start), 1)
-    report["embedding_docs_per_s"] = rates
-    print(json.dumps(report, indent=1))
+    return rates
 
 
 if __name__ == "__main__":
