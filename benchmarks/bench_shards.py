@@ -5,7 +5,7 @@
 Side by side in one run on the default catalog: single-index vs scatter-gather search
 (threads, 1/2/4 shards; Ray actors, 2 shards), the backends' bare round trip (``ping``),
 top-100 lexical overlap with per-shard vs collection-wide BM25 statistics, index memory per
-entity, and corpus embedding docs/s in-process vs Ray Data on 2 actors.
+entity, the gather step for 10 and 100 shards, and corpus embedding docs/s in-process vs Ray Data on 2 actors.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from ltrr_core.catalog.sources import load_catalog  # noqa: E402
 from ltrr_core.config import Settings  # noqa: E402
 from ltrr_core.retrieval.indexes.embedder import Embedder, entity_text  # noqa: E402
 from ltrr_core.retrieval.resources import Resources  # noqa: E402
-from ltrr_core.retrieval.shards.sharded import shard_resources  # noqa: E402
+from ltrr_core.retrieval.shards.sharded import merge, shard_resources  # noqa: E402
 from ltrr_core.retrieval.strategies.lexical import query_terms  # noqa: E402
 from ltrr_core.retrieval.strategies.semantic import query_text  # noqa: E402
 
@@ -57,20 +57,20 @@ def main() -> None:
     parser.add_argument("--cache-dir", default=".ltrr_cache")
     parser.add_argument("--embed-texts", type=int, default=1000)
     parser.add_argument("--no-ray", action="store_true")
-    parser.add_argument("--parts", default="search,overlap,memory,embedding",
-                        help="comma-separated subset of search,overlap,memory,embedding")
+    parser.add_argument("--parts", default="search,overlap,memory,merge,embedding",
+                        help="comma-separated subset of search,overlap,memory,merge,embedding")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
 
     catalog = load_catalog("default")
     single = Resources(catalog, Settings(cache_dir=Path(args.cache_dir)))
-    single.bm25, single.dense, single.embedder  # noqa: B018 - built before the clock
     understood = [single.understander.understand(q) for q in sample_queries(catalog, args.queries)]
     terms = [query_terms(u) for u in understood if not u.is_empty]
-    vectors = single.embedder.encode_queries([query_text(u) for u in understood if not u.is_empty])
     report: dict = {"entities": len(catalog), "queries": len(terms), "k": K}
 
     if "search" in parts:
+        single.bm25, single.dense  # noqa: B018 - built before the clock
+        vectors = single.embedder.encode_queries([query_text(u) for u in understood if not u.is_empty])
         report["search_ms"] = search_figures(single, terms, vectors, ray=not args.no_ray)
     if "overlap" in parts:
         report["lexical_top100_overlap"] = overlap_figures(single, terms)
@@ -81,6 +81,8 @@ def main() -> None:
             "vectors_fp32": single.embeddings.shape[1] * 4,
             "postings_per_entity": round(weights.nnz / len(catalog), 1),
         }
+    if "merge" in parts:
+        report["merge_top100_p50_ms"] = merge_figures()
     if "embedding" in parts:
         report["embedding_docs_per_s"] = embedding_figures([entity_text(e) for e in catalog.entities[: args.embed_texts]],
                                                            ray=not args.no_ray)
@@ -122,6 +124,16 @@ def overlap_figures(single: Resources, terms) -> dict:
         overlap[f"{n} shards"]["queries"] = len(matched)
         print(f"overlap {n} shards: {overlap[f'{n} shards']}", file=sys.stderr)
     return overlap
+
+
+def merge_figures() -> dict:
+    """The gather step alone: merging S shards' top-100 lists (random scores) into one top-100."""
+    rng = np.random.default_rng(0)
+    figures = {}
+    for shards in (10, 100):
+        parts = [(np.sort(rng.choice(10**8, K, replace=False)), np.sort(rng.random(K))[::-1]) for _ in range(shards)]
+        figures[f"{shards} shards"] = med(timed_ms(lambda _: merge(parts, K), range(300)))
+    return figures
 
 
 def embedding_figures(texts: list[str], ray: bool) -> dict:
