@@ -17,10 +17,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m ltrr_core.catalog.demo --write   # the built-in catalog, generated deterministically
 	touch $(STAMP)
 
+RAY_STAMP := $(VENV)/.installed-ray
+
+$(RAY_STAMP): $(STAMP)
+	$(PIP) install -q -e '.[test,ray]'   # the Ray extra: CI tests the distributed backends too
+	touch $(RAY_STAMP)
+
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT) --browser.gatherUsageStats false
 
-test: setup
+test: setup $(RAY_STAMP)
 	bash scripts/browser-deps.sh
 	$(PY) -m pytest -q
 

@@ -140,6 +140,29 @@ def cmd_interleave(args):
     return run.summary()
 
 
+@command("sweep")
+def cmd_sweep(args):
+    from ltrr_core.cluster import ClusterError
+    from ltrr_core.simulation.sweep_reports import save_report, sweeps_dir
+    from ltrr_core.simulation.sweep_runs import SweepConfig, SweepError, parse_seeds
+    from ltrr_core.simulation.sweeps import run_sweep
+
+    policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
+    config = SweepConfig(policies, parse_seeds(args.seeds), args.rounds, args.source)
+    settings = _settings(args)
+    try:
+        sweep = run_sweep(config, settings, args.backend, args.workers, args.ray_address, _progress_bar(not args.json))
+    except (SweepError, ClusterError) as exc:
+        raise UserError(str(exc)) from exc
+    path = save_report(sweep, Path(args.out) if args.out else sweeps_dir(settings) / f"{config.name}.json")
+    if args.json:
+        return sweep | {"file": str(path)}
+    rows = {policy: " · ".join(f"{figure} {v['mean']:.3f} [{v['low']:.3f}, {v['high']:.3f}]"
+                               for figure, v in figures.items() if figure != "seeds")
+            for policy, figures in sweep["policies"].items()}
+    return rows | {"seconds": sweep["seconds"], "backend": f"{sweep['backend']} x {sweep['workers']}", "file": str(path)}
+
+
 @command("eval")
 def cmd_eval(args):
     from ltrr_core.evaluation.beir import evaluate_beir
@@ -306,6 +329,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--alpha", type=float, default=0.05, help="the sequential test's level (family of pairs)")
     p.add_argument("--no-stop", action="store_true", help="run every round even after a winner is significant")
+    p = add("sweep", "many seeded simulations per policy in parallel: mean and 95% interval")
+    p.add_argument("--policies", default="linucb,lints,random", help="comma-separated, e.g. linucb,lints,random")
+    p.add_argument("--seeds", default="1-8", help="a range and/or list: 1-8, 1,3,5")
+    p.add_argument("--rounds", type=int, default=300)
+    p.add_argument("--backend", choices=["local", "ray"], default="local",
+                   help="local: a process pool; ray: Ray tasks (the ray extra; RAY_ADDRESS or --ray-address)")
+    p.add_argument("--workers", type=int, help="parallel runs (default: the cores)")
+    p.add_argument("--ray-address", help="an existing Ray cluster (default: RAY_ADDRESS, else a local cluster)")
+    p.add_argument("--out", help="report file (default: sweeps/<name>.json beside --db)")
     p = add("eval", "offline evaluation on a BEIR dataset, or on the stored labels (--db)")
     p.add_argument("--dataset", help="beir:DIR; without it, evaluate the labels stored in --db")
     p.add_argument("--split", default="test")

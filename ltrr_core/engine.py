@@ -84,6 +84,7 @@ from ltrr_core.selection.context import (
     context_feature_names,
     featurize,
 )
+from ltrr_core.simulation.sweep_reports import load_report, saved_reports, sweeps_dir
 from ltrr_core.understanding.query import QueryUnderstanding
 from ltrr_core.understanding.text import MAX_QUERY_CHARS, normalize
 
@@ -671,6 +672,17 @@ class Engine:
             self.wait_until_ready()
             return frozenset(self.warming)
         return warming
+    # -- sweeps --
+    def saved_sweeps(self) -> list[str]:
+        """Names of the finished sweeps (``ltrr sweep``) saved beside this database, newest first."""
+        return [path.stem for path in saved_reports(self.settings)]
+
+    def load_sweep(self, name: str) -> dict:
+        """A saved sweep report: per policy the mean and 95% interval of regret, hit rate and
+        candidates, and the per-round regret band (:mod:`ltrr_core.simulation.sweeps`)."""
+        if name not in self.saved_sweeps():
+            raise KeyError(f"sweep {name!r}: not saved beside {self.settings.db_path}; run `ltrr sweep` first")
+        return load_report(sweeps_dir(self.settings) / f"{name}.json")
 
 
 def _query_message(query: str) -> str | None:

@@ -209,6 +209,28 @@ def live_panel() -> None:
 live_panel()
 
 
+# ------------------------------------------------------------------ finished sweeps
+st.subheader("Finished sweeps")
+saved_sweeps = eng.saved_sweeps()
+if not saved_sweeps:
+    st.caption("Compare policies over many seeds with `ltrr sweep --policies linucb,lints,random --seeds 1-8 "
+               "--rounds 300` (add `--backend ray` for a Ray cluster); a finished sweep shows here.")
+else:
+    chosen_sweep = st.selectbox("Sweep", saved_sweeps, key="sweep_name")
+    try:
+        sweep = eng.load_sweep(chosen_sweep)
+    except ValueError as exc:
+        st.error(str(exc))
+    else:
+        st.plotly_chart(charts.bands(charts.sweep_curves(sweep), "round", "mean", "low", "high", "policy",
+                                     f"Cumulative regret: mean and {sweep['level']:.0%} interval over seeds", "round",
+                                     "cumulative regret"), key="chart_sweep")
+        st.dataframe(charts.sweep_table(sweep), hide_index=True, key="sweep_table")
+        st.caption(f"{len(sweep['config']['seeds'])} seeds x {sweep['config']['rounds']} rounds per policy on "
+                   f"`{sweep['config']['source']}`, {sweep['backend']} backend with {sweep['workers']} workers, "
+                   f"{sweep['seconds']:.0f} s.")
+
+
 # ------------------------------------------------------------------ the engine's own learning
 st.subheader("This engine's learning")
 st.caption("Every search you (or a simulated user on the Search page) made, once its reward window closed: the "

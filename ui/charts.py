@@ -180,3 +180,42 @@ def simulation_figures(history: pd.DataFrame, run: str, log_x: bool = False, win
         "candidates": lines(thin, "round", "candidates_avg", "run", f"Candidates per search (rolling mean of {window})",
                             "round", "candidates"),
     }
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def bands(df: pd.DataFrame, x: str, y: str, low: str, high: str, series: str, title: str, x_title: str,
+          y_title: str) -> go.Figure:
+    """One line per value of ``series`` with its ``low``..``high`` interval as a shaded band
+    (a finished sweep's mean cumulative regret and 95% interval per policy)."""
+    fig = go.Figure()
+    for name, part in df.groupby(series, sort=False):
+        color = color_for(name)
+        fig.add_trace(go.Scatter(x=part[x], y=part[high], mode="lines", line=dict(width=0), showlegend=False,
+                                 hoverinfo="skip", legendgroup=str(name)))
+        fig.add_trace(go.Scatter(x=part[x], y=part[low], mode="lines", line=dict(width=0), fill="tonexty",
+                                 fillcolor=_rgba(color, 0.18), showlegend=False, hoverinfo="skip", legendgroup=str(name)))
+        fig.add_trace(go.Scatter(x=part[x], y=part[y], mode="lines", name=str(name), line=dict(color=color),
+                                 legendgroup=str(name)))
+    return _finish(fig, title, x_title, y_title)
+
+
+def sweep_curves(sweep: dict) -> pd.DataFrame:
+    """A sweep report's per-round bands in long format: policy, round, mean, low, high."""
+    return pd.concat([pd.DataFrame(curve).assign(policy=policy) for policy, curve in sweep["curves"].items()],
+                     ignore_index=True)
+
+
+def sweep_table(sweep: dict) -> pd.DataFrame:
+    """One row per policy: each figure as ``mean [low, high]`` over the sweep's seeds."""
+    rows = []
+    for policy, figures in sweep["policies"].items():
+        row = {"policy": policy, "seeds": len(figures["seeds"])}
+        for figure, value in figures.items():
+            if figure != "seeds":
+                row[figure] = f"{value['mean']:.3f} [{value['low']:.3f}, {value['high']:.3f}]"
+        rows.append(row)
+    return pd.DataFrame(rows)

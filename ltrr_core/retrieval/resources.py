@@ -151,14 +151,7 @@ class Resources:
     def sandboxed(self) -> "Resources":
         """The same catalog, indexes and model (shared, already built ones included) with a memory
         index of its own: forked from this one's cold start, without its observations."""
-        twin = Resources(self.catalog, self.settings, self.progress)
-        if self.background is not None:
-            self.background.wait()  # the twin shares the semantic parts, so they must exist first
-        with self._lock:
-            twin.__dict__.update({k: v for k, v in self.__dict__.items() if k in _SHARED_PARTS})
-            twin.embeddings_source = self.embeddings_source
-            twin.__dict__["memory"] = self.memory.fork()
-        return twin
+        return self.with_parts(memory=self.memory.fork())
 
     @property
     def semantic_warming(self) -> bool:
@@ -173,6 +166,19 @@ class Resources:
                 self.background = BackgroundBuild(self, progress)
                 self.progress = self.background.progress
             return self.background.start() if start else self.background
+
+    def with_parts(self, share: tuple[str, ...] = _SHARED_PARTS, **parts: Any) -> "Resources":
+        """A twin over the same catalog and settings holding this one's built ``share`` parts and
+        the given ``parts`` in their place (sharded indexes); the rest (the memory index, unless
+        shared) builds on its own, so a run over the twin is independent of this one's."""
+        twin = Resources(self.catalog, self.settings, self.progress)
+        if self.background is not None:
+            self.background.wait()  # the twin shares the semantic parts, so they must exist first
+        with self._lock:
+            twin.__dict__.update({k: v for k, v in self.__dict__.items() if k in share})
+            twin.embeddings_source = self.embeddings_source
+        twin.__dict__.update(parts)
+        return twin
 
     def warm_up(self, background: bool = False) -> dict[str, float]:
         """Build everything now (``background``: all but the semantic parts, which

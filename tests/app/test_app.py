@@ -284,3 +284,18 @@ def test_interleaving_page_names_a_bad_configuration(db_path):
     at.text_input(key="il_configs").set_value("lexcal/rrf,lexical/rrf").run()
     assert not at.exception
     assert "'lexcal'" in texts(at.error)
+def test_live_page_shows_a_finished_sweep_with_its_bands(db_path):
+    from ltrr_core.simulation.sweep_reports import save_report
+    from ltrr_core.simulation.sweep_runs import SweepConfig
+    from ltrr_core.simulation.sweeps import report
+
+    config = SweepConfig(("linucb", "random"), (1, 2), 3)
+    runs = [{"policy": p, "seed": s, "regret": [0, s % 2, 1], "hit": [1, 1, 0], "candidates": [90, 95, 100],
+             "figures": {"cumulative_regret": 1 + s % 2, "hit_rate": 2 / 3, "candidates_per_search": 95.0}}
+            for p in config.policies for s in config.seeds]
+    save_report(report(config, runs, "local", 2, 1.0), db_path.parent / "sweeps" / f"{config.name}.json")
+    at = started("pages/live.py")
+    assert at.selectbox(key="sweep_name").value == config.name
+    table = next(d.value for d in at.dataframe if "policy" in d.value.columns)
+    assert list(table["policy"]) == ["linucb", "random"] and table["cumulative_regret"].iloc[0].startswith("1.500 [")
+    assert not at.error, texts(at.error)

@@ -48,3 +48,15 @@ def test_simulation_figures_title_axes_and_colour_lines_by_run():
     assert regret.layout.xaxis.type == "log" and regret.layout.yaxis.title.text == "cumulative regret"
     assert regret.data[0].line.color == charts.color_for("linucb")
     assert list(figures["candidates"].data[0].y) == [25, 75, pytest.approx(200 / 3)]
+
+
+def test_sweep_bands_draw_one_line_and_one_band_per_policy():
+    sweep = {"curves": {p: {"round": [1, 2], "mean": [0.5, 1.0], "low": [0.0, 0.2], "high": [1.0, 1.8]}
+                        for p in ("linucb", "random")}}
+    curves = charts.sweep_curves(sweep)
+    assert list(curves.columns) == ["round", "mean", "low", "high", "policy"] and len(curves) == 4
+    fig = charts.bands(curves, "round", "mean", "low", "high", "policy", "t", "x", "y")
+    lines = [t for t in fig.data if t.showlegend is not False]
+    assert [t.name for t in lines] == ["linucb", "random"]
+    assert [t.fill for t in fig.data].count("tonexty") == 2
+    assert lines[0].line.color == charts.color_for("linucb")

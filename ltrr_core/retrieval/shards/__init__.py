@@ -1,0 +1,1 @@
+"""Sharded retrieval: the catalog split into contiguous shards, searched scatter-gather."""

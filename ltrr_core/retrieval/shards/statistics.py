@@ -1,0 +1,97 @@
+"""Collection-wide BM25 statistics, so a shard scores its documents as the single index would.
+
+A shard that computes idf and the average length from its own documents alone disagrees
+with the single index (see ``benchmarks/bench_shards.py``: top-100 overlap well below 1).
+Each shard therefore reports its :class:`CollectionStats` (document frequencies in order of
+first occurrence, document count, total length); the merge, in shard order, is exactly the
+single corpus's, and :meth:`CollectionStats.idf` is rank-bm25's Okapi idf term for term (same
+order of summation, so the same floats).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from ltrr_core.retrieval.indexes.bm25 import BM25Index, BM25Params
+
+
+@dataclass(frozen=True)
+class CollectionStats:
+    """What BM25 needs from the whole collection: df per term (first-occurrence order), N, total length."""
+
+    doc_freq: dict[str, int]
+    n_docs: int
+    total_length: int
+
+    @classmethod
+    def of(cls, corpus: Sequence[Sequence[str]]) -> "CollectionStats":
+        """One shard's statistics."""
+        doc_freq: dict[str, int] = {}
+        for doc in corpus:
+            for word in dict.fromkeys(doc):
+                doc_freq[word] = doc_freq.get(word, 0) + 1
+        return cls(doc_freq, len(corpus), sum(len(doc) for doc in corpus))
+
+    @classmethod
+    def merge(cls, parts: Sequence["CollectionStats"]) -> "CollectionStats":
+        """The collection's statistics from its shards' (in shard order)."""
+        doc_freq: dict[str, int] = {}
+        for part in parts:
+            for word, df in part.doc_freq.items():
+                doc_freq[word] = doc_freq.get(word, 0) + df
+        return cls(doc_freq, sum(p.n_docs for p in parts), sum(p.total_length for p in parts))
+
+    @property
+    def avgdl(self) -> float:
+        return self.total_length / self.n_docs if self.n_docs else 0.0
+
+    def idf(self, epsilon: float) -> dict[str, float]:
+        """rank-bm25's Okapi idf: ``log(N - df + 0.5) - log(df + 0.5)``, negative ones floored at
+        ``epsilon`` x the average idf."""
+        idf: dict[str, float] = {}
+        total, negative = 0.0, []
+        for word, df in self.doc_freq.items():
+            value = math.log(self.n_docs - df + 0.5) - math.log(df + 0.5)
+            idf[word] = value
+            total += value
+            if value < 0:
+                negative.append(word)
+        floor = epsilon * (total / len(idf)) if idf else 0.0
+        for word in negative:
+            idf[word] = floor
+        return idf
+
+
+def shard_bm25(corpus: Sequence[Sequence[str]], stats: CollectionStats, params: BM25Params = BM25Params()) -> BM25Index:
+    """A BM25 index over one shard's documents scored with the collection's ``stats``
+    (``BM25Index.from_okapi``'s weights, element for element)."""
+    if stats.total_length == 0 or not any(corpus):
+        return BM25Index(sp.csc_matrix((len(corpus), 0)), {}, params)
+    idf_by_word = stats.idf(params.epsilon)
+    vocab: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    tfs: list[int] = []
+    for doc, words in enumerate(corpus):
+        freqs: dict[str, int] = {}
+        for word in words:
+            freqs[word] = freqs.get(word, 0) + 1
+        for word, tf in freqs.items():
+            rows.append(doc)
+            cols.append(vocab.setdefault(word, len(vocab)))
+            tfs.append(tf)
+    row = np.asarray(rows, dtype=np.int64)
+    col = np.asarray(cols, dtype=np.int64)
+    tf = np.asarray(tfs, dtype=np.float64)
+    idf = np.zeros(len(vocab))
+    for word, j in vocab.items():
+        idf[j] = idf_by_word[word]
+    doc_len = np.asarray([len(doc) for doc in corpus], dtype=np.float64)
+    norm = params.k1 * (1 - params.b + params.b * doc_len / stats.avgdl)
+    data = idf[col] * tf * (params.k1 + 1) / (tf + norm[row])
+    return BM25Index(sp.csc_matrix((data, (row, col)), shape=(len(corpus), len(vocab))), vocab, params)

@@ -1,0 +1,35 @@
+"""Sweep runs as Ray remote tasks (the ``ray`` extra). A task whose worker dies is retried
+(:data:`RETRIES` times) by Ray; past that the sweep fails naming the run. Ray reuses worker
+processes, so each loads the catalog, indexes and model once (``sweeps._base``)."""
+
+from __future__ import annotations
+
+import ray
+from ray.exceptions import RayError
+
+from ltrr_core.cluster import connect
+from ltrr_core.config import Settings
+from ltrr_core.simulation.sweep_runs import Progress, SweepConfig, SweepError, run_seed
+
+RETRIES = 2
+
+
+def run_on_ray(config: SweepConfig, settings: Settings, workers: int, address: str | None,
+               progress: Progress | None) -> list[dict]:
+    """Every run of ``config`` as a task; at most ``workers`` at once on a local cluster."""
+    connect(address, num_cpus=workers)
+    task = ray.remote(num_cpus=1, max_retries=RETRIES)(run_seed)
+    pending = {task.remote(config.source, settings, p, s, config.rounds): (p, s) for p, s in config.runs}
+    results: list[dict] = []
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        for ref in ready:
+            policy, seed = pending.pop(ref)
+            try:
+                results.append(ray.get(ref))
+            except RayError as exc:
+                raise SweepError(f"sweep run {policy} seed {seed} failed on Ray after {RETRIES} retries: "
+                                 f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from exc
+        if progress:
+            progress("sweep", len(results) / len(config.runs))
+    return results

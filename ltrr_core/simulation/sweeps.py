@@ -1,0 +1,110 @@
+"""Sweeps: many seeded simulations per policy, run in parallel, summarized with 95% intervals.
+
+Each (policy, seed) run is the sequential ``ltrr simulate`` run (:mod:`ltrr_core.simulation.sweep_runs`).
+Backends: ``local`` (a process pool) and ``ray`` (remote
+tasks on a local or existing cluster, :mod:`ltrr_core.simulation.ray_sweeps`). The report has,
+per policy, the mean and 95% t-interval over seeds of cumulative regret, hit rate and
+candidates per search, and the per-round mean cumulative regret with its band; it is saved as
+JSON (:mod:`ltrr_core.simulation.sweep_reports`) for the Live learning page.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, replace
+from typing import Sequence
+
+import numpy as np
+from scipy import stats
+
+from ltrr_core.config import Settings
+from ltrr_core.simulation.sweep_reports import SWEEPS_DIR
+from ltrr_core.simulation.sweep_runs import (
+    FIGURES,
+    Progress,
+    SweepConfig,
+    SweepError,
+    run_seed,
+)
+
+BACKENDS = ("local", "ray")
+LEVEL = 0.95
+
+
+# -- summaries -------------------------------------------------------------------------
+def mean_interval(values: Sequence[float], level: float = LEVEL) -> dict[str, float]:
+    """Mean and Student-t ``level`` interval over seeds (one seed: a zero-width interval)."""
+    x = np.asarray(values, dtype=np.float64)
+    mean = float(x.mean())
+    half = float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))) if len(x) > 1 else 0.0
+    return {"mean": mean, "low": mean - half, "high": mean + half}
+
+
+def _band(series: list[list[int]]) -> dict[str, list[float]]:
+    """Per round: the mean cumulative series over seeds and its interval."""
+    cumulative = np.cumsum(np.asarray(series, dtype=np.float64), axis=1)
+    n = cumulative.shape[0]
+    mean = cumulative.mean(axis=0)
+    half = (stats.t.ppf(0.5 + LEVEL / 2, n - 1) * cumulative.std(axis=0, ddof=1) / np.sqrt(n)
+            if n > 1 else np.zeros_like(mean))
+    return {"round": list(range(1, cumulative.shape[1] + 1)), "mean": mean.round(4).tolist(),
+            "low": (mean - half).round(4).tolist(), "high": (mean + half).round(4).tolist()}
+
+
+def report(config: SweepConfig, results: Sequence[dict], backend: str, workers: int, seconds: float) -> dict:
+    """The sweep's JSON report (see the module docstring)."""
+    by_policy: dict[str, list[dict]] = {p: [] for p in config.policies}
+    for result in sorted(results, key=lambda r: (config.policies.index(r["policy"]), r["seed"])):
+        by_policy[result["policy"]].append(result)
+    return {
+        "name": config.name, "config": asdict(config), "backend": backend, "workers": workers,
+        "seconds": round(seconds, 3), "level": LEVEL,
+        "policies": {policy: {
+            **{figure: mean_interval([r["figures"][figure] for r in runs]) for figure in FIGURES},
+            "seeds": {str(r["seed"]): r["figures"] for r in runs},
+        } for policy, runs in by_policy.items()},
+        "curves": {policy: _band([r["regret"] for r in runs]) for policy, runs in by_policy.items()},
+    }
+
+
+# -- backends --------------------------------------------------------------------------
+def _run_local(config: SweepConfig, settings: Settings, workers: int, progress: Progress | None) -> list[dict]:
+    results: list[dict] = []
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked torch or faiss threads
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(run_seed, config.source, settings, p, s, config.rounds): (p, s) for p, s in config.runs}
+        try:
+            for future in as_completed(futures):
+                results.append(future.result())
+                if progress:
+                    progress("sweep", len(results) / len(futures))
+        except BrokenProcessPool as exc:
+            done = {(r["policy"], r["seed"]) for r in results}
+            lost = ", ".join(f"{p} seed {s}" for p, s in config.runs if (p, s) not in done)
+            raise SweepError(f"a sweep worker process died; unfinished runs: {lost} (rerun the sweep)") from exc
+    return results
+
+
+def run_sweep(config: SweepConfig, settings: Settings, backend: str = "local", workers: int | None = None,
+              address: str | None = None, progress: Progress | None = None) -> dict:
+    """Every run of ``config`` on ``backend`` with ``workers`` parallel workers (default: the
+    cores); the report. ``settings.db_path``'s folder gets a ``sweeps/<name>/`` work folder."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend: {backend!r} is not one of {BACKENDS}")
+    workers = workers or os.cpu_count() or 1
+    if workers < 1:
+        raise ValueError(f"workers: {workers} must be >= 1")
+    work = replace(settings, db_path=settings.db_path.parent / SWEEPS_DIR / config.name / "base.db")
+    work.db_path.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    if backend == "ray":
+        from ltrr_core.simulation.ray_sweeps import run_on_ray
+
+        results = run_on_ray(config, work, workers, address, progress)
+    else:
+        results = _run_local(config, work, workers, progress)
+    return report(config, results, backend, workers, time.perf_counter() - start)

@@ -1,0 +1,29 @@
+"""Distributed embedding (Ray Data over an actor pool) gives the in-process vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install -e '.[ray]')")
+
+from ltrr_core.retrieval.indexes.distributed_embedding import encode_distributed  # noqa: E402
+from ltrr_core.retrieval.indexes.embedder import Embedder, entity_text  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def test_distributed_vectors_equal_the_in_process_ones(cluster, default_catalog):
+    texts = [entity_text(e) for e in default_catalog.entities[:300:]]
+    seen = []
+    distributed = encode_distributed(texts, workers=2, batch_size=40, progress=lambda label, f: seen.append(f))
+    local = Embedder().encode(texts)
+    assert distributed.shape == local.shape == (300, 384)
+    np.testing.assert_allclose(distributed, local, atol=2e-5)
+    assert np.min(np.sum(distributed * local, axis=1)) > 0.99999
+    assert seen[-1] == 1.0 and len(seen) >= 300 // 40

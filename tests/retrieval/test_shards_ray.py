@@ -1,0 +1,43 @@
+"""Sharded retrieval on Ray: one actor per shard, the same top-k as one process; a killed actor restarts."""
+
+from __future__ import annotations
+
+import pytest
+
+ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install -e '.[ray]')")
+
+from ltrr_core.cluster import ClusterError, connect  # noqa: E402
+from ltrr_core.config import Settings  # noqa: E402
+from ltrr_core.pipeline import Pipeline  # noqa: E402
+from ltrr_core.retrieval.resources import Resources  # noqa: E402
+from ltrr_core.retrieval.shards.sharded import SHARDED_STRATEGIES, shard_resources  # noqa: E402
+from ltrr_core.selection.context import Context  # noqa: E402
+from ltrr_core.simulation.traffic import TrafficGenerator  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def test_ray_shards_equal_the_single_process_top_k_and_survive_a_killed_actor(cluster, default_catalog, app_cache_dir):
+    single = Resources(default_catalog, Settings(cache_dir=app_cache_dir))
+    queries = [single.understander.understand(i.query) for i in TrafficGenerator(default_catalog, seed=8).draw(15)]
+    sharded = shard_resources(single, 2, backend="ray")
+    one, many = Pipeline(single), Pipeline(sharded)
+    for name in SHARDED_STRATEGIES:
+        for u in queries:
+            assert many.retrieve(name, u, Context(), 50).ids == one.retrieve(name, u, Context(), 50).ids, name
+    backend = sharded.bm25.backend
+    ray.kill(backend.actors[0], no_restart=False)  # the actor dies; Ray restarts it from its spec
+    u = queries[0]
+    assert many.retrieve("lexical", u, Context(), 50).ids == one.retrieve("lexical", u, Context(), 50).ids
+    backend.close()
+
+
+def test_an_unreachable_cluster_fails_fast_with_its_address(monkeypatch):
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    with pytest.raises(ClusterError, match="127.0.0.1:1 is unreachable"):
+        connect("127.0.0.1:1")
