@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
-DENSE_INDEXES = ("flat", "hnsw")
+DENSE_INDEXES = ("auto", "flat", "hnsw", "ivf")
 
 
 @dataclass(frozen=True)
@@ -22,11 +22,16 @@ class Settings:
     cache_dir: Path = Path(".ltrr_cache")
     db_path: Path = Path(".ltrr_cache/feedback.db")
     model: str = BUNDLED_MODEL
-    dense_index: str = "flat"
+    dense_index: str = "auto"  # auto: exact (flat) below dense_exact_below vectors, ivf above
+    dense_exact_below: int = 100_000
 
     def __post_init__(self) -> None:
         if self.dense_index not in DENSE_INDEXES:
             raise ValueError(f"dense_index: {self.dense_index!r} is not one of {DENSE_INDEXES}")
+        try:
+            object.__setattr__(self, "dense_exact_below", int(self.dense_exact_below))
+        except ValueError:
+            raise ValueError(f"dense_exact_below: {self.dense_exact_below!r} is not a whole number of vectors") from None
         object.__setattr__(self, "cache_dir", Path(self.cache_dir))
         object.__setattr__(self, "db_path", Path(self.db_path))
 

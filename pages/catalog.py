@@ -108,8 +108,15 @@ def path_source(prefix: str, label: str, placeholder: str) -> str | None:
     return f"{prefix}:{path}"
 
 
+def default_source() -> str:
+    """``default``, or ``default:N`` (the generator scaled to about N entities, same hard cases)."""
+    size = st.text_input("Size in entities (empty: the built-in ~24k catalog)", key="default_size",
+                         placeholder="e.g. 100000 or 1m")
+    return f"default:{size.strip()}" if size.strip() else DEFAULT_SOURCE
+
+
 SOURCE_INPUTS = {
-    "default": lambda: DEFAULT_SOURCE,
+    "default": default_source,
     "csv": csv_source,
     "beir": lambda: path_source("beir", "BEIR folder", "/path/to/scifact"),
     "spotify": lambda: path_source("spotify", "Spotify CSV path", "/path/to/spotify_songs.csv.gz"),

@@ -1,7 +1,8 @@
 """The heavy objects for one catalog, built lazily once per process and cached on disk.
 
 Cache layout (``settings.cache_dir / catalog.content_hash``): ``bm25/`` (weights.npz,
-vocab.json, meta.json), ``embeddings-<model>-t<text version>.npy``, ``hnsw-<model>.faiss``. Everything is
+vocab.json, meta.json), ``embeddings-<model>-t<text version>.npy``, ``hnsw-<model>.faiss`` /
+``ivf-<model>.faiss``. Everything is
 keyed by the catalog's content hash and, for vectors, the model name.
 
 Thread safety: lazy construction is guarded by one re-entrant lock (a property built by one
@@ -22,7 +23,7 @@ from ltrr_core.catalog.schema import Catalog
 from ltrr_core.config import Settings
 from ltrr_core.retrieval.indexes.bm25 import BM25Index
 from ltrr_core.retrieval.indexes.cache import slug, write_atomic
-from ltrr_core.retrieval.indexes.dense import DenseIndex
+from ltrr_core.retrieval.indexes.dense import DenseIndex, resolve_kind
 from ltrr_core.retrieval.indexes.embedder import (
     ENTITY_TEXT_VERSION,
     Embedder,
@@ -113,7 +114,8 @@ class Resources:
 
     @_built_once
     def dense(self) -> DenseIndex:
-        kind = self.settings.dense_index
+        """Exact below ``settings.dense_exact_below`` entities, approximate (IVF) above (``auto``)."""
+        kind = resolve_kind(self.settings.dense_index, len(self.catalog), self.settings.dense_exact_below)
         cache_file = self.cache_dir / f"{kind}-{slug(self.settings.model)}.faiss"
         return DenseIndex.build(self.embeddings, kind, cache_file)
 
