@@ -97,10 +97,16 @@ class Resources:
     def embedder(self) -> Embedder:
         return Embedder(self.settings.model)
 
+    @property
+    def embeddings_file(self) -> Path:
+        """Where the catalog's vectors are cached (an (n, dim) float32 ``.npy``): a file written
+        here in that format is loaded instead of encoding (how benchmarks inject vectors)."""
+        return self.cache_dir / f"embeddings-{slug(self.settings.model)}-t{ENTITY_TEXT_VERSION}.npy"
+
     @_built_once
     def embeddings(self) -> np.ndarray:
         """(n_entities, dim) float32 L2-normalized; computed once, then loaded from disk."""
-        path = self.cache_dir / f"embeddings-{slug(self.settings.model)}-t{ENTITY_TEXT_VERSION}.npy"
+        path = self.embeddings_file
         if path.exists():
             vectors = np.load(path)
             if vectors.shape[0] == len(self.catalog):
