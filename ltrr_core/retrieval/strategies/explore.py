@@ -31,6 +31,7 @@ from ltrr_core.retrieval.strategies.structured import (
     attribute_readings,
     best_rows,
     metadata_index,
+    union_rows,
 )
 from ltrr_core.understanding.understander import normalize_name
 
@@ -68,7 +69,7 @@ class Explore:
         field_parts, scopes = self._scope_fields(query)
         attributes = [(name, idx.attribute_rows(readings)) for name, readings in attribute_readings(query, min_likelihood=0.0).items()]
         touched = [rows for rows, _ in field_parts] + [rows for _, (rows, _) in attributes]
-        match = RowScores(np.unique(np.concatenate(touched)) if touched else NO_ROWS)
+        match = RowScores(union_rows(touched, idx.n), idx.n)
         for rows, likelihood in field_parts:
             np.maximum.at(match.values, match.at(rows), likelihood)
         for name, (rows, values) in attributes:
@@ -119,7 +120,7 @@ class Explore:
         parts = [rows for token in dict.fromkeys(query.content_tokens[:MAX_QUERY_TOKENS])
                  for field_name in ("artist", "title", "album", "description")
                  if (rows := self.index.postings[field_name].get(token)) is not None]
-        match = RowScores(np.unique(np.concatenate(parts)) if parts else NO_ROWS)
+        match = RowScores(union_rows(parts, self.index.n), self.index.n)
         for rows in parts:
             match.add(rows, TOKEN_MATCH)
         return match

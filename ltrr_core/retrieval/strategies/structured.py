@@ -53,6 +53,7 @@ ATTRIBUTE_DAMPING = 0.75  # violating a confident attribute: score x (1 - ATTRIB
 TYPE_DAMPING_POWER = 2.0  # another entity type than the wanted one: score x (1 - likelihood) ** power
 CONSTRAINT_BASE = 0.1  # score of an entity that merely satisfies a constraint (x (0.5 + popularity))
 POPULARITY_TIEBREAK = 0.01
+UNION_MASK_RATIO = 32  # union by mask when the rows touched exceed n / this
 
 
 @dataclass(frozen=True)
@@ -185,11 +186,10 @@ class MetadataIndex:
                     continue
                 rows, weights = postings.positions, postings.weights
             parts.append((rows, reading.likelihood * weights))
-        rows = np.unique(np.concatenate([r for r, _ in parts])) if parts else NO_ROWS
-        match = np.zeros(len(rows))
+        match = RowScores(union_rows([r for r, _ in parts], self.n), self.n)
         for part_rows, values in parts:
-            np.maximum.at(match, np.searchsorted(rows, part_rows), values)
-        return rows, match
+            np.maximum.at(match.values, match.at(part_rows), values)
+        return match.rows, match.values
 
 
 _INDEXES: "weakref.WeakKeyDictionary[Catalog, MetadataIndex]" = weakref.WeakKeyDictionary()
@@ -225,6 +225,20 @@ def best_rows(orders: dict[int, np.ndarray], codes: list[int], key: np.ndarray, 
     return rows[~_contains(skip, rows)][:k]
 
 
+def union_rows(parts: list[np.ndarray], n: int) -> np.ndarray:
+    """The ascending union of row arrays: sorted unique for a few rows, a mask over ``n`` when
+    they are many (a byte per entity, ~10x faster than sorting a large share of the catalog)."""
+    total = sum(len(p) for p in parts)
+    if total == 0:
+        return NO_ROWS
+    if total * UNION_MASK_RATIO < n:
+        return np.unique(np.concatenate(parts))
+    mask = np.zeros(n, dtype=bool)
+    for rows in parts:
+        mask[rows] = True
+    return np.flatnonzero(mask)
+
+
 def _contains(sorted_rows: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """For each of ``rows``: is it in the ascending ``sorted_rows``?"""
     if len(sorted_rows) == 0:
@@ -235,14 +249,20 @@ def _contains(sorted_rows: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 class RowScores:
     """Scores over a sorted set of rows (compact, instead of one slot per catalog entity):
-    ``add(rows, values)`` adds to those rows, which must all be in the set."""
+    ``add(rows, values)`` adds to those rows, which must all be in the set. Rows are found by
+    binary search, or, for a set above ``n / UNION_MASK_RATIO`` rows, through an inverse map
+    (an uninitialized array over ``n``, written only at the set's rows)."""
 
-    def __init__(self, rows: np.ndarray) -> None:
+    def __init__(self, rows: np.ndarray, n: int) -> None:
         self.rows = rows
         self.values = np.zeros(len(rows))
+        self._inverse: np.ndarray | None = None
+        if len(rows) * UNION_MASK_RATIO >= n:
+            self._inverse = np.empty(n, dtype=np.int64)
+            self._inverse[rows] = np.arange(len(rows))
 
     def at(self, rows: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.rows, rows)
+        return np.searchsorted(self.rows, rows) if self._inverse is None else self._inverse[rows]
 
     def add(self, rows: np.ndarray, values: np.ndarray | float) -> None:
         self.values[self.at(rows)] += values
@@ -291,7 +311,7 @@ class Structured:
         constraints = attribute_readings(query)
         attributes = {name: idx.attribute_rows(readings) for name, readings in constraints.items()}
         touched = [rows for rows, _ in token_parts + field_parts] + [rows for rows, _ in attributes.values()]
-        score = RowScores(np.unique(np.concatenate(touched)) if touched else NO_ROWS)
+        score = RowScores(union_rows(touched, idx.n), idx.n)
         for rows, values in token_parts:  # field-weighted token matches, scaled to [0, 1] (1 = the best match)
             score.add(rows, values)
         best = score.values.max() if len(score.rows) else 0.0
