@@ -2,6 +2,7 @@
 
     nice -n 10 .venv/bin/python benchmarks/bench_scale.py [--sizes default,100000,1000000]
         [--sample 3000] [--queries 200] [--cache-dir /tmp/ltrr_scale_cache] [--json]
+    nice -n 10 .venv/bin/python benchmarks/bench_scale.py --dense-only --sizes 1000000
 
 Per size, in a process of its own (so peak RSS is that size's): generation time; embedding
 rate of the real encoder on ``--sample`` entities of that catalog (and the extrapolated time
@@ -42,6 +43,7 @@ from ltrr_core.config import Settings  # noqa: E402
 from ltrr_core.engine import Engine  # noqa: E402
 from ltrr_core.evaluation.latency import BENCH_MIX, WARM_UP_QUERIES  # noqa: E402
 from ltrr_core.retrieval.indexes.cache import write_atomic  # noqa: E402
+from ltrr_core.retrieval.indexes.dense import DenseIndex, resolve_kind  # noqa: E402
 from ltrr_core.retrieval.indexes.embedder import entity_text  # noqa: E402
 from ltrr_core.retrieval.registry import STRATEGY_ORDER  # noqa: E402
 from ltrr_core.retrieval.resources import Resources  # noqa: E402
@@ -113,14 +115,13 @@ def _inject_vectors(res: Resources, sample: int, vectors_file: Path | None, real
     return {**info, "vectors": f"{len(rows)} encoded + synthetic fill (sigma {FILL_SIGMA})"}
 
 
-def _recall(res: Resources, queries: list[str]) -> float:
-    """Dense recall@100 of the index in use against exact inner-product search."""
-    vectors = res.embedder.encode_queries(queries)
-    found = res.dense.search_many(vectors, RECALL_K)
+def _recall(dense: DenseIndex, embeddings: np.ndarray, vectors: np.ndarray) -> float:
+    """Recall@100 of ``dense`` for the query ``vectors`` against exact inner-product search."""
+    found = dense.search_many(vectors, RECALL_K)
     exact = np.full((len(vectors), RECALL_K), -1, dtype=np.int64)
     best = np.full((len(vectors), RECALL_K), -np.inf, dtype=np.float32)
-    for begin in range(0, len(res.embeddings), 200_000):
-        scores = np.asarray(res.embeddings[begin:begin + 200_000]) @ vectors.T  # (chunk, q)
+    for begin in range(0, len(embeddings), 200_000):
+        scores = np.asarray(embeddings[begin:begin + 200_000]) @ vectors.T  # (chunk, q)
         top = np.argpartition(-scores, min(RECALL_K, len(scores) - 1), axis=0)[:RECALL_K]
         merged_scores = np.concatenate([best, np.take_along_axis(scores, top, 0).T], axis=1)
         merged_rows = np.concatenate([exact, top.T + begin], axis=1)
@@ -149,7 +150,8 @@ def run_size(size: str, cache_dir: Path, sample: int, n_queries: int, vectors_fi
         resources = engine.pipeline.resources
         out["dense_index"] = resources.dense.kind
         intents = TrafficGenerator(catalog, seed=7).draw(n_queries + WARM_UP_QUERIES, BENCH_MIX)
-        out["dense_recall_at_100"] = _recall(resources, [i.query for i in intents[:RECALL_QUERIES]])
+        query_vectors = resources.embedder.encode_queries([i.query for i in intents[:RECALL_QUERIES]])
+        out["dense_recall_at_100"] = _recall(resources.dense, resources.embeddings, query_vectors)
         for intent in intents[:WARM_UP_QUERIES]:
             engine.search(intent.query, intent.context)
         totals, stages = [], {}
@@ -172,6 +174,49 @@ def run_size(size: str, cache_dir: Path, sample: int, n_queries: int, vectors_fi
     return out
 
 
+def run_dense(size: str, real_dir: Path | None, n_queries: int) -> dict:
+    """``--dense-only``: generation, then the approximate index alone at this size over the real
+    vectors of the default catalog (from ``real_dir``) plus the synthetic fill: build time,
+    recall@100 against exact, query encoding + search p50/p95, peak RSS."""
+    start = time.perf_counter()
+    catalog = load_catalog(_source(size))
+    out: dict = {"source": _source(size), "entities": len(catalog), "generate_or_load_s": round(time.perf_counter() - start, 1)}
+    default = Resources(load_catalog("default"), Settings(cache_dir=real_dir or Path("/nonexistent")))
+    real_file = default.embeddings_file
+    if not real_file.exists():
+        raise SystemExit(f"--dense-only: {real_file} is missing; pass --real-vectors-from a cache dir holding the default catalog's embeddings")
+    real = np.load(real_file)
+    n, rng = len(catalog), np.random.default_rng(FILL_SEED)
+    vectors = np.empty((n, real.shape[1]), dtype=np.float32)
+    for begin in range(0, n, 100_000):
+        end = min(n, begin + 100_000)
+        chunk = real[rng.integers(0, len(real), end - begin)] + rng.normal(0, FILL_SIGMA, (end - begin, real.shape[1]))
+        vectors[begin:end] = chunk / np.linalg.norm(chunk, axis=1, keepdims=True)
+    kept = min(n, len(real))
+    vectors[:kept] = real[:kept]
+    out["vectors"] = f"{kept} real (default catalog's) + {n - kept} synthetic fill (sigma {FILL_SIGMA})"
+    kind = resolve_kind("auto", n, Settings().dense_exact_below)
+    start = time.perf_counter()
+    dense = DenseIndex.build(vectors, kind)
+    out["dense_index"], out["dense_build_s"] = kind, round(time.perf_counter() - start, 1)
+    drawn = TrafficGenerator(default.catalog, seed=7).draw(2 * n_queries + WARM_UP_QUERIES, BENCH_MIX)
+    queries = list(dict.fromkeys(i.query for i in drawn))[: n_queries + WARM_UP_QUERIES]  # distinct: uncached encodes
+    encode, search = [], []
+    for text in queries[:WARM_UP_QUERIES]:
+        dense.search(default.embedder.encode_query(text), RECALL_K)
+    for text in queries[WARM_UP_QUERIES:]:
+        t = time.perf_counter()
+        vector = default.embedder.encode_query(text)
+        t2 = time.perf_counter()
+        dense.search(vector, RECALL_K)
+        encode.append((t2 - t) * 1000)
+        search.append((time.perf_counter() - t2) * 1000)
+    out["query_encode_ms"], out["dense_search_ms"] = _pcts(encode), _pcts(search)
+    out["dense_recall_at_100"] = _recall(dense, vectors, default.embedder.encode_queries(queries[:RECALL_QUERIES]))
+    out["peak_rss_gib"] = round(_peak_rss_gib(), 2)
+    return out
+
+
 def _print(result: dict) -> None:
     print(f"\n== {result['source']}: {result['entities']:,} entities", flush=True)
     for key, value in result.items():
@@ -188,6 +233,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--vectors", type=Path, default=None, help="precomputed (N, dim) float32 .npy for the one size given")
     parser.add_argument("--real-vectors-from", type=Path, default=os.environ.get("LTRR_TEST_CACHE_DIR") or None,
                         help="a warm cache dir whose real embeddings are copied when it has them for a size")
+    parser.add_argument("--dense-only", action="store_true",
+                        help="only generation and the dense index (real default-catalog vectors + fill): the 1M figure on 2 cores")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
@@ -195,8 +242,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.vectors and len(sizes) != 1:
         parser.error("--vectors: give exactly one size in --sizes")
     if args.worker:
-        print(json.dumps(run_size(sizes[0], args.cache_dir, args.sample, args.queries, args.vectors,
-                                  args.real_vectors_from)))
+        if args.dense_only:
+            print(json.dumps(run_dense(sizes[0], args.real_vectors_from, args.queries)))
+        else:
+            print(json.dumps(run_size(sizes[0], args.cache_dir, args.sample, args.queries, args.vectors,
+                                      args.real_vectors_from)))
         return
     results = []
     for size in sizes:
@@ -204,6 +254,7 @@ def main(argv: list[str] | None = None) -> None:
                    "--queries", str(args.queries), "--cache-dir", str(args.cache_dir)]
         command += ["--vectors", str(args.vectors)] if args.vectors else []
         command += ["--real-vectors-from", str(args.real_vectors_from)] if args.real_vectors_from else []
+        command += ["--dense-only"] if args.dense_only else []
         start = time.perf_counter()
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         if done.returncode:
