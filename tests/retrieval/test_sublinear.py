@@ -122,3 +122,16 @@ def test_best_rows_reads_types_in_popularity_order_and_skips_rows(setup):
     skip = np.sort(top[:3])
     got = st.best_rows(idx.type_by_popularity, [podcast], idx.popularity, skip, 5)
     assert got.tolist() == top[3:8].tolist()
+
+
+def test_bm25_search_sums_the_same_either_way(setup, monkeypatch):
+    from ltrr_core.retrieval.indexes import bm25
+
+    res, queries = setup
+    token_lists = [q.corrected for q in queries[:150]]
+    sorted_way = [res.bm25.search(tokens, K) for tokens in token_lists]
+    monkeypatch.setattr(bm25, "DENSE_SUM_RATIO", 10**9)  # every query takes the slot-per-document path
+    for tokens, (positions, scores) in zip(token_lists, sorted_way):
+        again = res.bm25.search(tokens, K)
+        assert again[0].tolist() == positions.tolist()
+        np.testing.assert_array_equal(again[1], scores)
