@@ -16,7 +16,7 @@ from pathlib import Path
 from ltrr_core.retrieval.indexes.cache import write_atomic
 
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
-DENSE_INDEXES = ("flat", "hnsw")
+DENSE_INDEXES = ("auto", "flat", "hnsw", "ivf")
 # How the embedding model runs: sentence-transformers on torch (fp32), or the same weights
 # exported to ONNX Runtime, fp32 or dynamically quantized to int8.
 BACKENDS = ("torch", "onnx", "onnx-int8")
@@ -30,7 +30,8 @@ class Settings:
     cache_dir: Path = Path(".ltrr_cache")
     db_path: Path = Path(".ltrr_cache/feedback.db")
     model: str = BUNDLED_MODEL
-    dense_index: str = "flat"
+    dense_index: str = "auto"  # auto: exact (flat) below dense_exact_below vectors, ivf above
+    dense_exact_below: int = 100_000
     backend: str = "torch"
 
     def __post_init__(self) -> None:
@@ -38,6 +39,10 @@ class Settings:
             raise ValueError(f"backend: {self.backend!r} is not one of {BACKENDS}")
         if self.dense_index not in DENSE_INDEXES:
             raise ValueError(f"dense_index: {self.dense_index!r} is not one of {DENSE_INDEXES}")
+        try:
+            object.__setattr__(self, "dense_exact_below", int(self.dense_exact_below))
+        except ValueError:
+            raise ValueError(f"dense_exact_below: {self.dense_exact_below!r} is not a whole number of vectors") from None
         object.__setattr__(self, "cache_dir", Path(self.cache_dir))
         object.__setattr__(self, "db_path", Path(self.db_path))
 

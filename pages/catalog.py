@@ -117,8 +117,15 @@ def path_source(prefix: str, label: str, placeholder: str) -> str | None:
     return f"{prefix}:{path}"
 
 
+def default_source() -> str:
+    """``default``, or ``default:N`` (the generator scaled to about N entities, same hard cases)."""
+    size = st.text_input("Size in entities (empty: the built-in ~24k catalog)", key="default_size",
+                         placeholder="e.g. 100000 or 1m")
+    return f"default:{size.strip()}" if size.strip() else DEFAULT_SOURCE
+
+
 SOURCE_INPUTS = {
-    "default": lambda: DEFAULT_SOURCE,
+    "default": default_source,
     "csv": csv_source,
     "beir": lambda: path_source("beir", "BEIR folder", "/path/to/scifact"),
     "spotify": lambda: path_source("spotify", "Spotify CSV path", "/path/to/spotify_songs.csv.gz"),
@@ -170,7 +177,7 @@ with st.form("settings_form"):
     backend = cols[1].selectbox("Backend", BACKENDS, index=BACKENDS.index(current.backend), key="setting_backend",
                                 help="torch fp32, or the same weights on ONNX Runtime (fp32, or int8 quantized)")
     dense = cols[2].selectbox("Dense index", DENSE_INDEXES, index=DENSE_INDEXES.index(current.dense_index),
-                              key="setting_dense_index", help="flat: exact; hnsw: approximate, for large catalogs")
+                              key="setting_dense_index", help="auto: exact below the size threshold, IVF above; flat: exact; hnsw, ivf: approximate")
     if st.form_submit_button("Save settings", key="save_settings"):
         try:
             saved = Engine.save_settings(current, model=model.strip(), backend=backend, dense_index=dense)

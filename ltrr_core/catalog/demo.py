@@ -6,16 +6,28 @@ All dates are relative to :data:`REFERENCE_DATE`, never to today.
 
 ``python -m ltrr_core.catalog.demo --write`` writes ``data/default_catalog.jsonl.gz``
 (byte-deterministic); the ``default`` source loads it, or generates when it is absent.
+
+``generate(seed, size=N)`` scales the generic part (artists, albums, playlists, podcasts) by
+``N / DEFAULT_SIZE`` around the same planted hard cases: the ``default:N`` source (about N
+entities, within 3%; same N and seed -> identical entities). Large pools are subsampled
+before the popularity-weighted draws, so generation stays linear in N.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import io
 import json
+import math
+import sys
+import time
 from collections import defaultdict
 from datetime import date, timedelta
+from pathlib import Path
+
+from ltrr_core.catalog import demo_builder, demo_words, hard_cases
 
 from ltrr_core.catalog.demo_builder import (
     CATALOG_START,
@@ -41,7 +53,13 @@ from ltrr_core.catalog.demo_words import (
 )
 from ltrr_core.catalog.hard_cases import HARD_CASES, HARD_PODCASTS
 from ltrr_core.catalog.loaders import load_jsonl
-from ltrr_core.catalog.schema import Catalog, Entity
+from ltrr_core.catalog.schema import Catalog, CatalogError, Entity
+
+
+DEFAULT_SIZE = 24_249  # entities of generate() at scale 1 (the committed default catalog)
+SIZE_RANGE = (1_000, 5_000_000)
+POOL_SAMPLE = 300  # above scale 1, a playlist's pool is first cut to this many tracks (uniformly)
+FIXED_ENTITIES = 330  # hard cases and stations that do not scale (so size N lands near N)
 
 
 def _generic_music(b: Builder, n_artists: int) -> None:
@@ -81,7 +99,7 @@ def _hard_music(b: Builder) -> None:
         info = b.new_artist(artist_id, name, popularity=round(b.rng.uniform(0.2, 0.6), 4))
         b.album_with_tracks(info, f"alb_{artist_id[4:]}_1", [f"trk_{artist_id[4:]}_{i + 1}" for i in range(4)])
 
-    ranked = sorted((a for a in b.artists.values() if a["id"].startswith("art_0")), key=lambda a: -a["popularity"])
+    ranked = sorted((a for a in b.artists.values() if a["id"][4:].isdigit()), key=lambda a: -a["popularity"])
     popular, obscure = ranked[:40], ranked[-400:]
     titles: dict[str, list[str]] = defaultdict(list)
     for title, hit, low in HARD_CASES["same_title"]:
@@ -105,14 +123,19 @@ def _playlist_entity(b: Builder, pl_id: str, title: str, description: str, track
 
 
 def _sample_tracks(b: Builder, pool: list[Entity], n: int) -> list[Entity]:
-    """Popularity-weighted sample without replacement (Efraimidis-Spirakis keys)."""
+    """Popularity-weighted sample without replacement (Efraimidis-Spirakis keys), from at most
+    ``b.pool_cap`` uniformly drawn tracks of ``pool`` when the builder has a cap."""
+    if b.pool_cap and len(pool) > b.pool_cap:
+        pool = b.rng.sample(pool, b.pool_cap)
     if len(pool) <= n:
         return sorted(pool, key=lambda t: -t.popularity)
     keyed = sorted(pool, key=lambda t: -(b.rng.random() ** (1.0 / (t.popularity + 0.01))))
     return keyed[:n]
 
 
-def _playlists_and_stations(b: Builder, n_playlists: int) -> None:
+def _playlists_and_stations(b: Builder, n_playlists: int, rounds: int = 1, n_artist_stations: int = 40) -> None:
+    """Playlists from genre/mood/decade/activity specs (round r > 1 of the specs titles them
+    "Vol. r", for scaled catalogs), then decade, mood and top-artist stations."""
     by_genre: dict[str, list[Entity]] = defaultdict(list)
     by_genre_mood: dict[tuple[str, str], list[Entity]] = defaultdict(list)
     by_genre_decade: dict[tuple[str, int], list[Entity]] = defaultdict(list)
@@ -140,10 +163,10 @@ def _playlists_and_stations(b: Builder, n_playlists: int) -> None:
     b.rng.shuffle(specs)
     seen: set[str] = set()
     count = 0
-    for title, description, pool, genres, moods in specs:
+    for round_no, (title, description, pool, genres, moods) in ((r, spec) for r in range(1, rounds + 1) for spec in specs):
         if count >= n_playlists:
             break
-        title = title + b.pick(PLAYLIST_SUFFIXES)
+        title = title + b.pick(PLAYLIST_SUFFIXES) + (f" Vol. {round_no}" if round_no > 1 else "")
         if title in seen or len(pool) < 10:
             continue
         seen.add(title)
@@ -168,7 +191,7 @@ def _playlists_and_stations(b: Builder, n_playlists: int) -> None:
             related={"tracks": tuple(t.id for t in _sample_tracks(b, by_mood[m], 10))},
         ))
         st += 1
-    for info in sorted(b.artists.values(), key=lambda a: -a["popularity"])[:40]:
+    for info in sorted(b.artists.values(), key=lambda a: -a["popularity"])[:n_artist_stations]:
         b.add(Entity(
             id=f"st_{st:04d}", type="station", title=f"{info['name']} Radio", creator=info["name"], genres=dict(info["genres"]),
             date_added=b.date_in(CATALOG_START, LATEST_ESTABLISHED).isoformat(), popularity=b.long_tail(2.0),
@@ -245,7 +268,7 @@ def _hard_podcasts(b: Builder) -> None:
 def _fresh_releases(b: Builder) -> None:
     """Added within FRESH_DAYS of REFERENCE_DATE with popularity 0: nobody has played them yet."""
     fresh = [REFERENCE_DATE - timedelta(days=d) for d in (3, 5, 9)]
-    star = max((a for a in b.artists.values() if a["id"].startswith("art_0")), key=lambda a: a["popularity"])
+    star = max((a for a in b.artists.values() if a["id"][4:].isdigit()), key=lambda a: a["popularity"])
     b.album_with_tracks(star, "alb_fresh_existing_artist", ["trk_fresh_existing_artist"], album_title="First Light - Single",
                         titles=["First Light"], release=fresh[0], added=fresh[0], popularity=[0.0])
     debut = b.new_artist("art_fresh_debut", "Nova Quartermaine", {"indie": 0.7, "pop": 0.3}, "en", 0.0)
@@ -263,14 +286,18 @@ def _fresh_releases(b: Builder) -> None:
                      {"indie": 0.5, "pop": 0.5}, ("uplifting",), popularity=0.0, added=fresh[2])
 
 
-def generate(seed: int = DEFAULT_SEED) -> list[Entity]:
-    """The full demo catalog for ``seed`` (same seed -> identical entities)."""
+def generate(seed: int = DEFAULT_SEED, size: int | None = None) -> list[Entity]:
+    """The demo catalog for ``seed`` (same seed -> identical entities): the default one, or
+    about ``size`` entities with the same hard cases (see the module docstring)."""
+    scale = 1.0 if size is None else (size - FIXED_ENTITIES) / (DEFAULT_SIZE - FIXED_ENTITIES)
     b = Builder(seed)
-    _generic_music(b, n_artists=1900)
+    b.pool_cap = POOL_SAMPLE if scale > 1 else None
+    _generic_music(b, n_artists=round(1900 * scale))
     _hard_music(b)
-    _playlists_and_stations(b, n_playlists=600)
+    _playlists_and_stations(b, n_playlists=round(383 * scale), rounds=1 if scale <= 1 else math.ceil(2 * scale),
+                            n_artist_stations=max(40, round(40 * scale)))
     _hard_playlists(b)
-    _podcasts(b, n_podcasts=220)
+    _podcasts(b, n_podcasts=round(220 * scale))
     _hard_podcasts(b)
     _fresh_releases(b)
     return [b.artist_entity(info) for info in b.artists.values()] + b.entities
@@ -290,8 +317,33 @@ def to_jsonl_gz(entities: list[Entity]) -> bytes:
     return buffer.getvalue()
 
 
-def load_default(_argument: str = "") -> Catalog:
-    """The demo catalog: the committed ``data/default_catalog.jsonl.gz`` if present, else generated."""
+def parse_size(argument: str) -> int:
+    """N of ``default:N`` (``100000``, ``100_000`` or ``100k``/``1m``), within :data:`SIZE_RANGE`."""
+    text = argument.strip().lower().replace("_", "").replace(",", "")
+    factor = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
+    digits = text[:-1] if factor > 1 else text
+    if not digits.isdigit() or not SIZE_RANGE[0] <= int(digits) * factor <= SIZE_RANGE[1]:
+        raise CatalogError(f"default:{argument}: N must be a whole number of entities from {SIZE_RANGE[0]:,} to "
+                           f"{SIZE_RANGE[1]:,}, e.g. default:100000 or default:1m")
+    return int(digits) * factor
+
+
+def _generator_fingerprint() -> str:
+    """A hash of the generator's code: a generated catalog's cache key changes when the code does."""
+    digest = hashlib.sha256()
+    for module in (demo_builder, demo_words, hard_cases, sys.modules[__name__]):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def load_default(argument: str = "") -> Catalog:
+    """``default``: the committed ``data/default_catalog.jsonl.gz`` if present, else generated;
+    ``default:N``: generated at about N entities, keyed by generator code, seed and N (no
+    content hash of a million entities)."""
+    if argument:
+        size = parse_size(argument)
+        key = f"default:{size}:seed={DEFAULT_SEED}:generator={_generator_fingerprint()}"
+        return Catalog(generate(size=size), source=f"default:{size}", content_key=key)
     if DATA_FILE.exists():
         return load_jsonl(DATA_FILE, source="default")
     return Catalog(generate(), source="default")
@@ -301,8 +353,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help=f"write {DATA_FILE}")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--size", type=parse_size, default=None, help="about N entities (default: the 24k catalog)")
     args = parser.parse_args(argv)
-    entities = generate(args.seed)
+    if args.write and args.size:
+        parser.error("--write writes the default catalog only; default:N is generated on load")
+    start = time.perf_counter()
+    entities = generate(args.seed, args.size)
+    print(f"generated in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     catalog = Catalog(entities, source="default")
     print(json.dumps(catalog.summary()["by_type"]), len(catalog))
     if args.write:

@@ -51,6 +51,7 @@ class Builder:
         self.artists: dict[str, dict] = {}
         self.tracks: list[Entity] = []
         self.used_names: set[str] = set()
+        self.pool_cap: int | None = None  # playlists draw from at most this many tracks of a pool
 
     # -- primitives ---------------------------------------------------------
     def pick(self, options, weights=None):

@@ -79,11 +79,15 @@ class Entity:
 
 
 class Catalog:
-    """An ordered, id-unique collection of entities; positions are the index row numbers."""
+    """An ordered, id-unique collection of entities; positions are the index row numbers.
 
-    def __init__(self, entities: Iterable[Entity], source: str = "memory") -> None:
+    ``content_key`` stands in for :attr:`content_hash` when the content is a pure function of
+    something cheaper to hash (a generated catalog: its generator's code, seed and size)."""
+
+    def __init__(self, entities: Iterable[Entity], source: str = "memory", content_key: str | None = None) -> None:
         self.entities: list[Entity] = list(entities)
         self.source = source
+        self._content_key = content_key
         self.position: dict[str, int] = {}
         for i, entity in enumerate(self.entities):
             if entity.id in self.position:
@@ -112,6 +116,8 @@ class Catalog:
     @cached_property
     def content_hash(self) -> str:
         """A short hash of the content: the key of every on-disk cache built from it."""
+        if self._content_key is not None:
+            return hashlib.sha256(self._content_key.encode()).hexdigest()[:16]
         digest = hashlib.sha256()
         for entity in self.entities:
             digest.update(json.dumps(entity.to_json(), sort_keys=True).encode())

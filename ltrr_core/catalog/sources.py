@@ -1,4 +1,4 @@
-"""Catalog sources: a source string (``default``, ``jsonl:PATH``, ``csv:PATH#MAPPING.json``,
+"""Catalog sources: a source string (``default``, ``default:N``, ``jsonl:PATH``, ``csv:PATH#MAPPING.json``,
 ``spotify:PATH``, ``beir:DIR``) picks a loader from the one loader registry, :data:`LOADERS`."""
 
 from __future__ import annotations
@@ -26,6 +26,6 @@ def load_catalog(source: str) -> Catalog:
     if prefix not in LOADERS:
         raise CatalogError(
             f"unknown catalog source {source!r}; use one of: "
-            + ", ".join(f"{p}:PATH" if p != "default" else p for p in LOADERS)
+            + ", ".join(f"{p}:PATH" if p != "default" else "default, default:N" for p in LOADERS)
         )
     return LOADERS[prefix](argument)

@@ -2,9 +2,9 @@
 
 Cache layout (``settings.cache_dir / catalog.content_hash``): ``bm25/`` (weights.npz,
 vocab.json, meta.json), ``embeddings-<vectors>-t<text version>.npy`` (its ``.parts/`` folder holds
-the chunks of an unfinished run), ``hnsw-<vectors>.faiss``. Everything is keyed by the catalog's
-content hash and, for vectors, the model and backend (``<vectors>`` is the model's slug, plus
-``-<backend>`` for the ONNX backends). ONNX exports live in ``settings.cache_dir / "onnx"``.
+the chunks of an unfinished run), ``hnsw-<vectors>.faiss`` / ``ivf-<vectors>.faiss``. Everything is
+keyed by the catalog's content key and, for vectors, the model and backend (``<vectors>`` is the
+model's slug, plus ``-<backend>`` for the ONNX backends). ONNX exports live in ``settings.cache_dir / "onnx"``.
 
 Thread safety: each part's lazy construction holds its own re-entrant lock (a part built by one
 session is shared by all, and a part being built, e.g. the embeddings in the background, does
@@ -27,7 +27,7 @@ from ltrr_core.config import Settings
 from ltrr_core.retrieval.background import SEMANTIC_PARTS, BackgroundBuild
 from ltrr_core.retrieval.indexes.bm25 import BM25Index
 from ltrr_core.retrieval.indexes.cache import slug, write_atomic
-from ltrr_core.retrieval.indexes.dense import DenseIndex
+from ltrr_core.retrieval.indexes.dense import DenseIndex, resolve_kind
 from ltrr_core.retrieval.indexes.embedder import (
     ENTITY_TEXT_VERSION,
     Embedder,
@@ -113,6 +113,8 @@ class Resources:
 
     @property
     def embeddings_file(self) -> Path:
+        """Where the catalog's vectors are cached (an (n, dim) float32 ``.npy``): a file written
+        here in that format is loaded instead of encoding (how benchmarks inject vectors)."""
         return self.cache_dir / f"embeddings-{self.vectors_key}-t{ENTITY_TEXT_VERSION}.npy"
 
     @_built_once
@@ -135,7 +137,8 @@ class Resources:
 
     @_built_once
     def dense(self) -> DenseIndex:
-        kind = self.settings.dense_index
+        """Exact below ``settings.dense_exact_below`` entities, approximate (IVF) above (``auto``)."""
+        kind = resolve_kind(self.settings.dense_index, len(self.catalog), self.settings.dense_exact_below)
         cache_file = self.cache_dir / f"{kind}-{self.vectors_key}.faiss"
         return DenseIndex.build(self.embeddings, kind, cache_file)
 

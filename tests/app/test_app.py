@@ -194,6 +194,14 @@ def test_catalog_bad_csv_inputs_are_messages(db_path, tmp_path):
     assert "line 3" in message and "popularity" in message
 
 
+def test_catalog_default_size_bad_input_is_a_message(db_path):
+    at = started("pages/catalog.py")
+    at.text_input(key="default_size").set_value("lots").run()
+    at.button(key="apply_source").click().run()
+    assert not at.exception
+    assert "default:lots: N must be a whole number of entities" in texts(at.error)
+
+
 def test_labelling_page_grades_and_rejects_a_malformed_file(db_path):
     at = search(started(), "love")
     at.switch_page("pages/labelling.py").run()

@@ -125,7 +125,7 @@ def test_hnsw_index_is_loaded_from_its_cache_file(tmp_path):
 
 def test_dense_index_rejects_an_unknown_kind():
     with pytest.raises(ValueError, match="dense_index"):
-        DenseIndex.build(np.zeros((2, 4), np.float32), "ivf")
+        DenseIndex.build(np.zeros((2, 4), np.float32), "annoy")
 
 
 # -- Q2E memory ---------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from ltrr_core.retrieval.indexes.cache import write_atomic
 from ltrr_core.understanding.text import tokenize
 
 FORMAT_VERSION = 1
+DENSE_SUM_RATIO = 16  # search sums postings over a slot per document when they exceed n_docs / this
 FIELD_WEIGHTS: dict[str, int] = {"title": 3, "creator": 2, "album": 1, "tags": 1, "description": 1}
 
 
@@ -136,8 +137,12 @@ class BM25Index:
         docs, weights = self._postings(tokens)
         if len(docs) == 0 or k <= 0:
             return np.empty(0, np.int64), np.empty(0)
-        matched, inverse = np.unique(docs, return_inverse=True)
-        totals = np.bincount(inverse, weights=weights)
+        if len(docs) * DENSE_SUM_RATIO < self.n_docs:  # few postings: sort them
+            matched, inverse = np.unique(docs, return_inverse=True)
+            totals = np.bincount(inverse, weights=weights)
+        else:  # many (a common word in a large catalog): one pass over a slot per document beats sorting
+            matched = np.flatnonzero(np.bincount(docs, minlength=self.n_docs))
+            totals = np.bincount(docs, weights=weights, minlength=self.n_docs)[matched]
         best = top_k(totals, matched, k)
         return matched[best].astype(np.int64), totals[best]
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from ltrr_core.retrieval.candidates import top_k
 from ltrr_core.retrieval.indexes.bm25 import entity_tokens
+from ltrr_core.retrieval.indexes.dense import resolve_kind
 from ltrr_core.retrieval.resources import Resources
 from ltrr_core.retrieval.shards.backends import ShardBackend, open_backend
 from ltrr_core.retrieval.shards.shard import Hits, ShardSpec, shard_ranges
@@ -76,7 +77,8 @@ def shard_specs(resources: Resources, shards: int, statistics: str = "global", d
     whole = CollectionStats.merge(own)
     vectors = resources.embeddings if dense else None
     return [ShardSpec(a, tokens[a:b], whole if statistics == "global" else own[i],
-                      None if vectors is None else np.ascontiguousarray(vectors[a:b]), resources.settings.dense_index)
+                      None if vectors is None else np.ascontiguousarray(vectors[a:b]),
+                      resolve_kind(resources.settings.dense_index, b - a, resources.settings.dense_exact_below))
             for i, (a, b) in enumerate(ranges)]
 
 
@@ -89,5 +91,6 @@ def shard_resources(resources: Resources, shards: int, backend: str = "threads",
     parts: dict = {"bm25": ShardedBM25(opened, len(resources.catalog))}
     if dense:
         resources.embedder  # built now, so the twin shares it: queries are encoded once, here
-        parts["dense"] = ShardedDense(opened, len(resources.catalog), resources.settings.dense_index)
+        kind = resolve_kind(resources.settings.dense_index, len(resources.catalog), resources.settings.dense_exact_below)
+        parts["dense"] = ShardedDense(opened, len(resources.catalog), kind)
     return resources.with_parts(**parts)

@@ -10,6 +10,10 @@ else was understood) and scores each in-scope entity
 where ``match`` in (0, 1] is relative to the best in-scope match and ``freshness`` halves
 every ``HALF_LIFE_DAYS`` before the catalog's newest date (not today: the result is a pure
 function of the query and catalog). It is deterministic: the bandit supplies the randomness.
+
+A query touches only the rows in its scope (a compact score array over them); a scope of
+only entity types scores every row of those types by its prior, so it reads the types' rows
+pre-sorted by prior, k at a time.
 """
 
 from __future__ import annotations
@@ -21,9 +25,13 @@ import numpy as np
 
 from ltrr_core.retrieval.candidates import Candidates
 from ltrr_core.retrieval.strategies.structured import (
+    NO_ROWS,
     MAX_QUERY_TOKENS,
+    RowScores,
     attribute_readings,
+    best_rows,
     metadata_index,
+    union_rows,
 )
 from ltrr_core.understanding.understander import normalize_name
 
@@ -52,39 +60,50 @@ class Explore:
         age = np.where(np.isfinite(days), newest - days, np.inf)
         self.freshness = np.exp(-math.log(2.0) * np.maximum(age, 0.0) / HALF_LIFE_DAYS)
         self.prior = (1.0 + FRESHNESS * self.freshness + LONG_TAIL * (1.0 - self.index.popularity)) / (1.0 + FRESHNESS + LONG_TAIL)
+        self.type_by_prior = {t: rows[np.lexsort((rows, -self.prior[rows]))] for t, rows in self.index.type_rows.items()}
 
     def retrieve(self, query: "QueryUnderstanding", context: "Context", k: int) -> Candidates:
         if query.is_empty:
             return Candidates.empty(self.name)
         idx = self.index
-        match = np.zeros(idx.n)
-        scopes = self._scope_fields(query, match)
-        for name, readings in attribute_readings(query, min_likelihood=0.0).items():
-            match += idx.attribute_match(readings)
+        field_parts, scopes = self._scope_fields(query)
+        attributes = [(name, idx.attribute_rows(readings)) for name, readings in attribute_readings(query, min_likelihood=0.0).items()]
+        touched = [rows for rows, _ in field_parts] + [rows for _, (rows, _) in attributes]
+        match = RowScores(union_rows(touched, idx.n), idx.n)
+        for rows, likelihood in field_parts:
+            np.maximum.at(match.values, match.at(rows), likelihood)
+        for name, (rows, values) in attributes:
+            attribute = np.zeros(len(match.rows))
+            attribute[match.at(rows)] = values
+            match.values += attribute
             scopes.append(name)
         wanted = {t: p for t, p in query.entity_types.items() if t in idx.type_names}
         if wanted:
-            type_ok = idx.type_mask(wanted)
-            if match.any():
-                match *= np.where(type_ok, 1.0, 1.0 - TYPE_DAMPING * max(wanted.values()))
-            else:
-                match[type_ok] = max(wanted.values())
             scopes.append("entity_type")
-        if not match.any():
-            self._scope_tokens(query, match)
+            if match.values.any():
+                match.values *= np.where(idx.type_mask(wanted, match.rows), 1.0, 1.0 - TYPE_DAMPING * max(wanted.values()))
+            elif max(wanted.values()) > 0:  # every row of the wanted types, each with match 1: the best priors
+                rows = best_rows(self.type_by_prior, idx.type_codes(wanted), self.prior, NO_ROWS, k)
+                return self._candidates(rows, np.ones(len(rows)), k, scopes)
+        if not match.values.any():
+            match = self._scope_tokens(query)
             scopes.append("tokens")
-        positions = np.flatnonzero(match > 0)
-        if len(positions) == 0:
+        kept = match.values > 0
+        if not kept.any():
             return Candidates.empty(self.name, reason="nothing in scope")
-        relative = match[positions] / match[positions].max()
+        return self._candidates(match.rows[kept], match.values[kept] / match.values[kept].max(), k, scopes)
+
+    def _candidates(self, positions: np.ndarray, relative: np.ndarray, k: int, scopes: list[str]) -> Candidates:
         return Candidates.from_scores(
-            self.name, idx.ids, positions, relative * self.prior[positions], k,
+            self.name, self.index.ids, positions, relative * self.prior[positions], k,
             scope=scopes, half_life_days=HALF_LIFE_DAYS,
         )
 
-    def _scope_fields(self, query: "QueryUnderstanding", match: np.ndarray) -> list[str]:
-        """Matched artists bring all their works, matched albums their tracks (title words do not scope)."""
+    def _scope_fields(self, query: "QueryUnderstanding") -> tuple[list[tuple[np.ndarray, float]], list[str]]:
+        """Matched artists bring all their works, matched albums their tracks (title words do not
+        scope): (rows, likelihood) parts, and the scopes that matched."""
         names = self.index.names
+        parts: list[tuple[np.ndarray, float]] = []
         scopes: list[str] = []
         for reading in query.interpretations:
             if reading.kind != "field" or reading.name == "title":
@@ -93,13 +112,15 @@ class Explore:
             own_key, works_key = ("artist", "creator") if reading.name == "artist" else ("album", "album_of")
             for rows in (names[own_key].get(key), names[works_key].get(key)):
                 if rows is not None:
-                    np.maximum.at(match, rows, reading.likelihood)
+                    parts.append((rows, reading.likelihood))
                     scopes.append(reading.name)
-        return sorted(set(scopes))
+        return parts, sorted(set(scopes))
 
-    def _scope_tokens(self, query: "QueryUnderstanding", match: np.ndarray) -> None:
-        for token in dict.fromkeys(query.content_tokens[:MAX_QUERY_TOKENS]):
-            for field_name in ("artist", "title", "album", "description"):
-                rows = self.index.postings[field_name].get(token)
-                if rows is not None:
-                    match[rows] += TOKEN_MATCH
+    def _scope_tokens(self, query: "QueryUnderstanding") -> RowScores:
+        parts = [rows for token in dict.fromkeys(query.content_tokens[:MAX_QUERY_TOKENS])
+                 for field_name in ("artist", "title", "album", "description")
+                 if (rows := self.index.postings[field_name].get(token)) is not None]
+        match = RowScores(union_rows(parts, self.index.n), self.index.n)
+        for rows in parts:
+            match.add(rows, TOKEN_MATCH)
+        return match
