@@ -31,7 +31,8 @@ from ltrr_core.engine import Engine
 from ltrr_core.feedback.records import BanditLogRecord
 from ltrr_core.simulation.runs import SimulationConfig, SimulationRun
 
-TARGETS = ("fixed:lexical", "fixed:semantic", "fixed:structured", "fixed:lexical+semantic", "all")
+SUPPORTED = ("fixed:lexical", "fixed:semantic", "fixed:structured", "fixed:lexical+semantic")
+TARGETS = SUPPORTED + ("all",)  # all: six strategies, beyond the logging policy's max_arms
 LOGGING = "random"
 
 
@@ -85,7 +86,7 @@ def simulate_logs(engine: Engine, seeds: list[int], rounds: int, params: dict, w
 
 def simulate_truths(engine: Engine, rounds: int, params: dict, work: Path, seed: int = 1000) -> dict[str, float]:
     truths = {}
-    for target in TARGETS:
+    for target in SUPPORTED:
         path = work / f"truth-{target.replace(':', '_')}-n{rounds}.json"
         if not path.exists():
             config = SimulationConfig(rounds=rounds, seed=seed, policy=target, policy_params=params)

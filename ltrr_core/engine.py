@@ -338,7 +338,7 @@ class Engine:
         return self.store.bandit_log(source=source)
 
     def evaluate_policy(self, target: str, n_bootstrap: int = 200, seed: int = 7, source: str | None = None) -> dict:
-        """Off-policy estimates (IPS, SNIPS, DM, DR) of ``target`` from the logged searches."""
+        """Off-policy estimates (IPS, SNIPS, DM, DR, SNDR, Switch-DR) of ``target`` from the logged searches, its support, and which estimator the validation table says to trust."""
         return evaluate_policy(self.state.bandit, self.bandit_log(source), target, n_bootstrap, seed)
 
     def reset_learning(self) -> dict[str, int]:
