@@ -27,8 +27,14 @@ from pathlib import Path
 
 import numpy as np
 
+from ltrr_core.config import Settings
 from ltrr_core.engine import Engine
+from ltrr_core.evaluation.estimators import ESTIMATORS
+from ltrr_core.evaluation.offpolicy import evaluate_policies
 from ltrr_core.feedback.records import BanditLogRecord
+from ltrr_core.retrieval.registry import STRATEGY_ORDER
+from ltrr_core.selection.bandit import Bandit, PolicyConfig
+from ltrr_core.selection.context import context_feature_names
 from ltrr_core.simulation.runs import SimulationConfig, SimulationRun
 
 SUPPORTED = ("fixed:lexical", "fixed:semantic", "fixed:structured", "fixed:lexical+semantic")
@@ -95,3 +101,103 @@ def simulate_truths(engine: Engine, rounds: int, params: dict, work: Path, seed:
             path.write_text(json.dumps({"value": float(np.mean(values)), "n": len(values)}))
         truths[target] = json.loads(path.read_text())["value"]
     return truths
+
+
+def logging_bandit(params: dict) -> Bandit:
+    strategies = list(STRATEGY_ORDER)
+    return Bandit(strategies, len(context_feature_names(strategies)), PolicyConfig(name=LOGGING, **params))
+
+
+def grade(work: Path, rounds: int, sizes: list[int], params: dict, truths: dict[str, float],
+          n_bootstrap: int) -> tuple[list[dict], list[dict]]:
+    """Every cached log cut into disjoint blocks of each size: one estimate per block, target and estimator."""
+    runs, bandit = [], logging_bandit(params)
+    paths = sorted(work.glob(f"log-{LOGGING}-n{rounds}-seed*.npz"))
+    for path in paths:
+        log = load_log(path)
+        for size in sizes:
+            for block in range(len(log) // size):
+                start = time.perf_counter()
+                out = evaluate_policies(bandit, log[block * size:(block + 1) * size], list(TARGETS), n_bootstrap,
+                                        seed=block)
+                for target, result in out.items():
+                    for name, row in result["estimates"].items():
+                        runs.append({"log": path.stem, "block": block, "n_logged": size, "target": target,
+                                     "estimator": name, **row, "truth": truths[target]})
+                    if result["no_support"]:
+                        runs.append({"log": path.stem, "block": block, "n_logged": size, "target": target,
+                                     "estimator": None, "no_support": result["no_support"]})
+                print(f"{path.stem} block {block} ({size:,}): {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    rows = []
+    graded = [r for r in runs if r["estimator"]]
+    for key in sorted({(r["n_logged"], r["target"], r["estimator"]) for r in graded}):
+        mine = [r for r in graded if (r["n_logged"], r["target"], r["estimator"]) == key]
+        truth = mine[0]["truth"]
+        errors = [abs(r["value"] - truth) / truth for r in mine]
+        covered = [r["ci_low"] <= truth <= r["ci_high"] for r in mine]
+        rows.append({"n_logged": key[0], "target": key[1], "estimator": key[2], "truth": round(truth, 4),
+                     "replicates": len(mine), "median_relative_error": round(float(np.median(errors)), 4),
+                     "coverage": round(float(np.mean(covered)), 3),
+                     "mean_interval_width": round(float(np.mean([r["ci_high"] - r["ci_low"] for r in mine])), 4)})
+    unsupported = sorted({(r["target"], r["no_support"]) for r in runs if not r["estimator"]})
+    return rows, [{"target": t, "no_support": why} for t, why in unsupported]
+
+
+def table(rows: list[dict]) -> str:
+    """Markdown: one line per (log size, estimator), one column per target: median rel. error / coverage."""
+    targets = sorted({r["target"] for r in rows})
+    lines = ["| logged | estimator | " + " | ".join(targets) + " |", "| --- | --- |" + " --- |" * len(targets)]
+    for size in sorted({r["n_logged"] for r in rows}):
+        for name in ESTIMATORS:
+            cells = {r["target"]: f"{r['median_relative_error']:.3f} / {r['coverage']:.0%}"
+                     for r in rows if r["n_logged"] == size and r["estimator"] == name}
+            if cells:
+                lines.append(f"| {size:,} | {name} | " + " | ".join(cells.get(t, "-") for t in targets) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", default="0-9", help="logging seeds: 0-9 or 0,3,5")
+    parser.add_argument("--rounds", type=int, default=20_000, help="logged searches per seed")
+    parser.add_argument("--sizes", default="5000,20000", help="log sizes graded (disjoint blocks of each log)")
+    parser.add_argument("--truth-rounds", type=int, default=5_000, help="on-policy searches per target's truth")
+    parser.add_argument("--max-arms", type=int, default=2)
+    parser.add_argument("--bootstrap", type=int, default=200)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/ope_bench"))
+    parser.add_argument("--out", type=Path, default=None, help="write the table as JSON (benchmarks/ope_validation.json)")
+    parser.add_argument("--no-simulate", action="store_true", help="grade the cached logs only")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    params = {"max_arms": args.max_arms, "depths": (100,)}
+    if not args.no_simulate:
+        engine = Engine.open("default", Settings.from_env(db_path=args.work / "live.db"))
+        engine.warm_up()
+        simulate_logs(engine, _seeds(args.seeds), args.rounds, params, args.work)
+        truths = simulate_truths(engine, args.truth_rounds, params, args.work)
+    else:
+        truths = {t: json.loads((args.work / f"truth-{t.replace(':', '_')}-n{args.truth_rounds}.json").read_text())["value"]
+                  for t in SUPPORTED}
+    truths["all"] = float("nan")
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows, unsupported = grade(args.work, args.rounds, sizes, params, truths, args.bootstrap)
+    seeds = sorted({p.stem for p in args.work.glob(f"log-{LOGGING}-n{args.rounds}-seed*.npz")})
+    result = {
+        "command": " ".join(["benchmarks/bench_ope_validation.py", *sys.argv[1:]]),
+        "setup": (f"{len(seeds)} logs of {args.rounds:,} searches by the uniformly random policy over "
+                  f"{len(logging_bandit(params).subsets)} subsets (max_arms {args.max_arms}, depth 100) on the default "
+                  f"catalog; a log size's replicates are the disjoint blocks of that size; truths: each target run "
+                  f"on-policy for {args.truth_rounds:,} searches; {args.bootstrap} bootstrap replicates, reward model "
+                  "refitted in each"),
+        "logs": seeds, "truths": {t: v for t, v in truths.items() if t in SUPPORTED},
+        "rows": rows, "unsupported": unsupported,
+    }
+    print(table(rows))
+    for row in unsupported:
+        print(f"{row['target']}: {row['no_support']}")
+    if args.out:
+        args.out.write_text(json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

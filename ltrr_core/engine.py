@@ -26,7 +26,7 @@ from ltrr_core.catalog.schema import Catalog, CatalogError
 from ltrr_core.catalog.sources import load_catalog
 from ltrr_core.config import Settings
 from ltrr_core.evaluation.labelling import evaluate_labels, labelling_queue
-from ltrr_core.evaluation.offpolicy import evaluate_policy
+from ltrr_core.evaluation.offpolicy import evaluate_policies, evaluate_policy
 from ltrr_core.feedback.exchange import LabelImport, export_labels, import_judgments
 from ltrr_core.feedback.grades import GRADES, MAX_GRADE, grade_label
 from ltrr_core.feedback.labels import FORMATS as LABEL_FORMATS
@@ -338,7 +338,8 @@ class Engine:
         return self.store.bandit_log(source=source)
 
     def evaluate_policy(self, target: str, n_bootstrap: int = 200, seed: int = 7, source: str | None = None) -> dict:
-        """Off-policy estimates (IPS, SNIPS, DM, DR, SNDR, Switch-DR) of ``target`` from the logged searches, its support, and which estimator the validation table says to trust."""
+        """Off-policy estimates (IPS, SNIPS, DM, DR, SNDR, Switch-DR) of ``target`` from the logged
+        searches, its support, and which estimator the validation table says to trust."""
         return evaluate_policy(self.state.bandit, self.bandit_log(source), target, n_bootstrap, seed)
 
     def reset_learning(self) -> dict[str, int]:
@@ -360,6 +361,13 @@ class Engine:
         stats = self.state.bandit.stats
         return pd.DataFrame(
             [{"arm": a, "pulls": stats.pulls.get(a, 0), "mean_reward": stats.mean(a)} for a in self.state.bandit.arms])
+
+    # -- off-policy evaluation --
+    def evaluate_policies(self, targets: list[str], n_bootstrap: int = 200, seed: int = 7,
+                          source: str | None = None) -> dict[str, dict]:
+        """:meth:`evaluate_policy` for several targets sharing one reward model and its bootstrap refits;
+        each result carries ``support``, ``no_support`` and the validation table's ``recommendation``."""
+        return evaluate_policies(self.state.bandit, self.bandit_log(source), targets, n_bootstrap, seed)
 
 
 def _query_message(query: str) -> str | None:

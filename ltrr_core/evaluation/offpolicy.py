@@ -143,28 +143,44 @@ def _no_support_message(target: str, log: SubsetLog, dist: np.ndarray, cover: di
             "log with more exploration (a larger epsilon, or the random policy)")
 
 
+def evaluate_policies(current: Bandit, logged: list[BanditLogRecord], targets: list[str], n_bootstrap: int = 200,
+                      seed: int = 7) -> dict[str, dict]:
+    """IPS, SNIPS, DM, DR, SNDR and Switch-DR estimates of every target from ``logged`` searches of
+    the ``current`` bandit, sharing one cross-fitted reward model and its bootstrap refits, with
+    the validation table's recommendation for a log of this size.
+
+    A target shares the logging configuration (depths, max arms). A learning target (linucb,
+    ...) is evaluated as the policy it becomes after replaying the log: a greedy snapshot, an
+    optimistic reading for policies that still learn. A target the logs cannot support gets
+    ``estimates = {}`` and ``no_support`` saying why."""
+    log = SubsetLog.of(current, logged)
+    dists, results = {}, {}
+    for target in targets:
+        target_bandit = current.with_config(replace(current.config, name=target))
+        if target_bandit.config.kind in LEARNING_KINDS:
+            for x, rewards in zip(log.context, log.arm_rewards):
+                target_bandit.update(x, {a: float(v) for a, v in zip(log.arms, rewards) if not np.isnan(v)})
+        dists[target] = _target_distribution(target_bandit, log)
+    advice = recommend(log.n)
+    for target in targets:
+        dist = np.pad(dists[target], ((0, 0), (0, len(log.actions) - dists[target].shape[1])))
+        dists[target] = dist
+        cover = support(log, dist)
+        results[target] = {"target": target, "n": log.n, "logged_policy_value": float(log.reward.mean()),
+                           "logged_policies": log.policies, "support": cover, "no_support": None, "estimates": {},
+                           "recommendation": advice}
+        if cover["share"] < 1.0 - 1e-9 or cover["matched"] == 0:
+            results[target]["no_support"] = _no_support_message(target, log, dist, cover, current.config.max_arms)
+    supported = {t: dists[t] for t in targets if results[t]["no_support"] is None}
+    if supported:
+        estimates = estimate_targets(log.feedback(), supported, ArmRidgeSubsets(log), n_bootstrap_samples=n_bootstrap,
+                                     random_state=seed)
+        for target, rows in estimates.items():
+            results[target]["estimates"] = rows
+    return results
+
+
 def evaluate_policy(current: Bandit, logged: list[BanditLogRecord], target: str, n_bootstrap: int = 200,
                     seed: int = 7) -> dict:
-    """IPS, SNIPS, DM, DR, SNDR and Switch-DR estimates of ``target`` from ``logged`` searches of the
-    ``current`` bandit, with the validation table's recommendation for a log of this size.
-
-    The target shares the logging configuration (depths, max arms). A learning target (linucb,
-    ...) is evaluated as the policy it becomes after replaying the log: a greedy snapshot, an
-    optimistic reading for policies that still learn. A target the logs cannot support returns
-    ``estimates = {}`` and ``no_support`` saying why."""
-    target_bandit = current.with_config(replace(current.config, name=target))
-    log = SubsetLog.of(current, logged)
-    if target_bandit.config.kind in LEARNING_KINDS:
-        for x, rewards in zip(log.context, log.arm_rewards):
-            target_bandit.update(x, {a: float(v) for a, v in zip(log.arms, rewards) if not np.isnan(v)})
-    dist = _target_distribution(target_bandit, log)
-    cover = support(log, dist)
-    out = {"target": target, "n": log.n, "logged_policy_value": float(log.reward.mean()),
-           "logged_policies": log.policies, "support": cover, "no_support": None, "estimates": {},
-           "recommendation": recommend(log.n)}
-    if cover["share"] < 1.0 - 1e-9 or cover["matched"] == 0:
-        out["no_support"] = _no_support_message(target, log, dist, cover, current.config.max_arms)
-        return out
-    out["estimates"] = estimate_targets(log.feedback(), {target: dist}, ArmRidgeSubsets(log),
-                                        n_bootstrap_samples=n_bootstrap, random_state=seed)[target]
-    return out
+    """:func:`evaluate_policies` for one target."""
+    return evaluate_policies(current, logged, [target], n_bootstrap, seed)[target]

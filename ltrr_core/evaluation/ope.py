@@ -69,7 +69,7 @@ def estimate_targets(
     folds = assign_folds(n, n_folds, random_state) if reward_model is not None else None
     fitted = cross_fitted_rewards(reward_model, folds) if reward_model is not None else None
     rounds = {target: check_rounds(feedback["reward"], feedback["action"], feedback["pscore"], dist,
-                                   feedback.get("position"), fitted)
+                                   feedback.get("position"), _per_slot(fitted, dist))
               for target, dist in action_dists.items()}
     point = {t: {name: est.value_of_terms(est.terms(r)) for name, est in built.items()} for t, r in rounds.items()}
     samples = {t: {name: np.empty(n_bootstrap_samples) for name in built} for t in rounds}
@@ -82,7 +82,8 @@ def estimate_targets(
             refitted = cross_fitted_rewards(reward_model, folds, rows) if reward_model is not None else None
             for t, r in rounds.items():
                 for name, est in built.items():
-                    terms = est.terms(r._replace(estimated_rewards=refitted)) if est.needs_reg_model \
+                    terms = est.terms(r._replace(estimated_rewards=_per_slot(refitted, r.action_dist))) \
+                        if est.needs_reg_model \
                         else fixed_terms[t][name]
                     samples[t][name][b] = est.combine(*(term[rows].mean() for term in terms))
     lower, upper = f"{100 * (1 - alpha)}% CI (lower)", f"{100 * (1 - alpha)}% CI (upper)"
@@ -94,6 +95,13 @@ def estimate_targets(
             out[t][name] = {"value": point[t][name], "ci_low": interval.get(lower, np.nan),
                             "ci_high": interval.get(upper, np.nan)}
     return out
+
+
+def _per_slot(fitted: np.ndarray | None, action_dist: np.ndarray) -> np.ndarray | None:
+    """The reward model's (n, n_actions, 1) predictions repeated for every slot of ``action_dist``."""
+    if fitted is None or np.ndim(action_dist) < 3 or np.shape(action_dist)[2] == 1:
+        return fitted
+    return np.repeat(fitted, np.shape(action_dist)[2], axis=2)
 
 
 @dataclass
