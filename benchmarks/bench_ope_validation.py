@@ -108,39 +108,51 @@ def logging_bandit(params: dict) -> Bandit:
     return Bandit(strategies, len(context_feature_names(strategies)), PolicyConfig(name=LOGGING, **params))
 
 
-def grade(work: Path, rounds: int, sizes: list[int], params: dict, truths: dict[str, float],
-          n_bootstrap: int) -> tuple[list[dict], list[dict]]:
-    """Every cached log cut into disjoint blocks of each size: one estimate per block, target and estimator."""
-    runs, bandit = [], logging_bandit(params)
-    paths = sorted(work.glob(f"log-{LOGGING}-n{rounds}-seed*.npz"))
-    for path in paths:
-        log = load_log(path)
+def estimate_blocks(work: Path, rounds: int, sizes: list[int], params: dict, n_bootstrap: int) -> list[dict]:
+    """Every cached log cut into disjoint blocks of each size: every target's estimates per block
+    (cached in ``work`` as json, so a later run only estimates new logs)."""
+    bandit, blocks = logging_bandit(params), []
+    for path in sorted(work.glob(f"log-{LOGGING}-n{rounds}-seed*.npz")):
+        log = None
         for size in sizes:
-            for block in range(len(log) // size):
-                start = time.perf_counter()
-                out = evaluate_policies(bandit, log[block * size:(block + 1) * size], list(TARGETS), n_bootstrap,
-                                        seed=block)
-                for target, result in out.items():
-                    for name, row in result["estimates"].items():
-                        runs.append({"log": path.stem, "block": block, "n_logged": size, "target": target,
-                                     "estimator": name, **row, "truth": truths[target]})
-                    if result["no_support"]:
-                        runs.append({"log": path.stem, "block": block, "n_logged": size, "target": target,
-                                     "estimator": None, "no_support": result["no_support"]})
-                print(f"{path.stem} block {block} ({size:,}): {time.perf_counter() - start:.1f} s", file=sys.stderr)
-    rows = []
-    graded = [r for r in runs if r["estimator"]]
-    for key in sorted({(r["n_logged"], r["target"], r["estimator"]) for r in graded}):
-        mine = [r for r in graded if (r["n_logged"], r["target"], r["estimator"]) == key]
-        truth = mine[0]["truth"]
-        errors = [abs(r["value"] - truth) / truth for r in mine]
-        covered = [r["ci_low"] <= truth <= r["ci_high"] for r in mine]
-        rows.append({"n_logged": key[0], "target": key[1], "estimator": key[2], "truth": round(truth, 4),
-                     "replicates": len(mine), "median_relative_error": round(float(np.median(errors)), 4),
-                     "coverage": round(float(np.mean(covered)), 3),
-                     "mean_interval_width": round(float(np.mean([r["ci_high"] - r["ci_low"] for r in mine])), 4)})
-    unsupported = sorted({(r["target"], r["no_support"]) for r in runs if not r["estimator"]})
-    return rows, [{"target": t, "no_support": why} for t, why in unsupported]
+            for block in range(rounds // size):
+                cached = work / f"est-{path.stem}-n{size}-b{block}-B{n_bootstrap}.json"
+                if not cached.exists():
+                    log = log or load_log(path)
+                    start = time.perf_counter()
+                    out = evaluate_policies(bandit, log[block * size:(block + 1) * size], list(TARGETS), n_bootstrap,
+                                            seed=block)
+                    cached.write_text(json.dumps({t: {"estimates": r["estimates"], "no_support": r["no_support"]}
+                                                  for t, r in out.items()}))
+                    print(f"{path.stem} block {block} ({size:,}): {time.perf_counter() - start:.1f} s", file=sys.stderr)
+                blocks.append({"log": path.stem, "n_logged": size, "block": block,
+                               "targets": json.loads(cached.read_text())})
+    return blocks
+
+
+def grade(blocks: list[dict], truths: dict[str, float]) -> tuple[list[dict], list[dict]]:
+    """Per log size, target and estimator: median relative error over blocks and 95% interval coverage."""
+    rows, unsupported = [], {}
+    sizes = sorted({b["n_logged"] for b in blocks})
+    for size in sizes:
+        mine = [b for b in blocks if b["n_logged"] == size]
+        for target in TARGETS:
+            for block in mine:
+                if block["targets"][target]["no_support"]:
+                    unsupported[target] = block["targets"][target]["no_support"]
+            if target not in truths:
+                continue
+            truth = truths[target]
+            for name in ESTIMATORS:
+                found = [b["targets"][target]["estimates"][name] for b in mine if b["targets"][target]["estimates"]]
+                if not found:
+                    continue
+                errors = [abs(r["value"] - truth) / truth for r in found]
+                rows.append({"n_logged": size, "target": target, "estimator": name, "truth": round(truth, 4),
+                             "replicates": len(found), "median_relative_error": round(float(np.median(errors)), 4),
+                             "coverage": round(float(np.mean([r["ci_low"] <= truth <= r["ci_high"] for r in found])), 3),
+                             "mean_interval_width": round(float(np.mean([r["ci_high"] - r["ci_low"] for r in found])), 4)})
+    return rows, [{"target": t, "no_support": why} for t, why in sorted(unsupported.items())]
 
 
 def table(rows: list[dict]) -> str:
@@ -163,10 +175,10 @@ def main() -> None:
     parser.add_argument("--sizes", default="5000,20000", help="log sizes graded (disjoint blocks of each log)")
     parser.add_argument("--truth-rounds", type=int, default=5_000, help="on-policy searches per target's truth")
     parser.add_argument("--max-arms", type=int, default=2)
-    parser.add_argument("--bootstrap", type=int, default=200)
+    parser.add_argument("--bootstrap", type=int, default=100, help="bootstrap replicates (each refits the reward model)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/ope_bench"))
     parser.add_argument("--out", type=Path, default=None, help="write the table as JSON (benchmarks/ope_validation.json)")
-    parser.add_argument("--no-simulate", action="store_true", help="grade the cached logs only")
+    parser.add_argument("--no-simulate", action="store_true", help="grade the cached logs and truths only")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     params = {"max_arms": args.max_arms, "depths": (100,)}
@@ -176,11 +188,11 @@ def main() -> None:
         simulate_logs(engine, _seeds(args.seeds), args.rounds, params, args.work)
         truths = simulate_truths(engine, args.truth_rounds, params, args.work)
     else:
-        truths = {t: json.loads((args.work / f"truth-{t.replace(':', '_')}-n{args.truth_rounds}.json").read_text())["value"]
-                  for t in SUPPORTED}
-    truths["all"] = float("nan")
+        paths = {t: args.work / f"truth-{t.replace(':', '_')}-n{args.truth_rounds}.json" for t in SUPPORTED}
+        truths = {t: json.loads(p.read_text())["value"] for t, p in paths.items() if p.exists()}
     sizes = [int(s) for s in args.sizes.split(",")]
-    rows, unsupported = grade(args.work, args.rounds, sizes, params, truths, args.bootstrap)
+    blocks = estimate_blocks(args.work, args.rounds, sizes, params, args.bootstrap)
+    rows, unsupported = grade(blocks, truths)
     seeds = sorted({p.stem for p in args.work.glob(f"log-{LOGGING}-n{args.rounds}-seed*.npz")})
     result = {
         "command": " ".join(["benchmarks/bench_ope_validation.py", *sys.argv[1:]]),

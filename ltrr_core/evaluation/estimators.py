@@ -333,6 +333,8 @@ def _residual(rounds: Rounds) -> np.ndarray:
 
 
 def _model_value(rounds: Rounds) -> np.ndarray:
+    if rounds.action_dist.shape[2] == 1:  # one slot: no per-round gather (the refitting bootstrap's hot path)
+        return np.einsum("ij,ij->i", rounds.action_dist[:, :, 0], rounds.estimated_rewards[:, :, 0])
     at_position = rounds.rows, slice(None), rounds.position
     return (rounds.action_dist[at_position] * rounds.estimated_rewards[at_position]).sum(axis=1)
 

@@ -173,7 +173,8 @@ def evaluate_policies(current: Bandit, logged: list[BanditLogRecord], targets: l
             results[target]["no_support"] = _no_support_message(target, log, dist, cover, current.config.max_arms)
     supported = {t: dists[t] for t in targets if results[t]["no_support"] is None}
     if supported:
-        estimates = estimate_targets(log.feedback(), supported, ArmRidgeSubsets(log), n_bootstrap_samples=n_bootstrap,
+        model = ArmRidgeSubsets(log) if log.n >= 2 else None  # cross-fitting needs two rounds: IPS and SNIPS only
+        estimates = estimate_targets(log.feedback(), supported, model, n_bootstrap_samples=n_bootstrap,
                                      random_state=seed)
         for target, rows in estimates.items():
             results[target]["estimates"] = rows

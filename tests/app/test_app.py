@@ -231,3 +231,19 @@ def test_scenario_preset_starts_a_shifted_run_with_its_caption(db_path):
         assert "re-adapt" in texts(at.info)
     finally:
         runner.stop()
+
+
+def test_evaluation_page_estimates_every_default_off_policy_target(db_path):
+    at = started()
+    for query in ("jazz", "love songs", "podcast about bread"):
+        search(at, query)
+        at.button(key="none_of_these").click().run()  # settled searches of the exploring default policy
+    at.switch_page("pages/evaluation.py").run()
+    at.number_input(key="ope_bootstrap").set_value(20).run()
+    at.button(key="ope_run").click().run()
+    assert not at.exception, at.exception
+    assert "must sum to 1" not in texts(at.error) + texts(at.info)
+    results = at.session_state["ope_result"]
+    assert set(results) == {"linucb", "random", "all"}
+    assert "all: no support: all picks 6 strategies" in texts(at.warning)
+    assert results["linucb"]["estimates"] and results["random"]["estimates"]
