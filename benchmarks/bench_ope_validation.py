@@ -1,5 +1,6 @@
 """Off-policy estimators graded against the simulator, as Open Bandit Pipeline reports them.
 
+The simulated users (their tastes) are one fixed population; seeds vary the traffic and clicks.
 A uniformly random policy over a small action space (``--max-arms 2``, one depth: 21 subsets of
 the six strategies) logs ``--rounds`` searches per seed; every target is a fixed subset whose
 true value is its on-policy rewarded rate, measured by running that target in the simulator on
@@ -35,11 +36,14 @@ from ltrr_core.feedback.records import BanditLogRecord
 from ltrr_core.retrieval.registry import STRATEGY_ORDER
 from ltrr_core.selection.bandit import Bandit, PolicyConfig
 from ltrr_core.selection.context import context_feature_names
+from ltrr_core.simulation.profiles import make_profiles
 from ltrr_core.simulation.runs import SimulationConfig, SimulationRun
+from ltrr_core.simulation.traffic import TrafficGenerator
 
 SUPPORTED = ("fixed:lexical", "fixed:semantic", "fixed:structured", "fixed:lexical+semantic")
 TARGETS = SUPPORTED + ("all",)  # all: six strategies, beyond the logging policy's max_arms
 LOGGING = "random"
+USERS_SEED = 0  # one population of simulated users for every log and truth (a seed's profiles are its tastes)
 
 
 def _seeds(text: str) -> list[int]:
@@ -69,7 +73,9 @@ def load_log(path: Path) -> list[BanditLogRecord]:
 
 
 def _simulate(engine: Engine, config: SimulationConfig, label: str) -> SimulationRun:
-    run = SimulationRun(engine, config, name=f"opeval-{label}")
+    """One run with the fixed users (``USERS_SEED``'s profiles): seeds vary the traffic and clicks, not the tastes."""
+    traffic = TrafficGenerator(engine.catalog, seed=config.seed, profiles=make_profiles(engine.catalog, seed=USERS_SEED))
+    run = SimulationRun(engine, config, traffic=traffic, name=f"opeval-{label}")
     start = time.perf_counter()
     for _ in run.iter_batches(500):
         done = len(run.records)
@@ -93,7 +99,7 @@ def simulate_logs(engine: Engine, seeds: list[int], rounds: int, params: dict, w
 def simulate_truths(engine: Engine, rounds: int, params: dict, work: Path, seed: int = 1000) -> dict[str, float]:
     truths = {}
     for target in SUPPORTED:
-        path = work / f"truth-{target.replace(':', '_')}-n{rounds}.json"
+        path = work / f"truth-{target.replace(':', '_')}-n{rounds}-users{USERS_SEED}.json"
         if not path.exists():
             config = SimulationConfig(rounds=rounds, seed=seed, policy=target, policy_params=params)
             run = _simulate(engine, config, f"truth {target}")
@@ -188,7 +194,8 @@ def main() -> None:
         simulate_logs(engine, _seeds(args.seeds), args.rounds, params, args.work)
         truths = simulate_truths(engine, args.truth_rounds, params, args.work)
     else:
-        paths = {t: args.work / f"truth-{t.replace(':', '_')}-n{args.truth_rounds}.json" for t in SUPPORTED}
+        paths = {t: args.work / f"truth-{t.replace(':', '_')}-n{args.truth_rounds}-users{USERS_SEED}.json"
+                 for t in SUPPORTED}
         truths = {t: json.loads(p.read_text())["value"] for t, p in paths.items() if p.exists()}
     sizes = [int(s) for s in args.sizes.split(",")]
     blocks = estimate_blocks(args.work, args.rounds, sizes, params, args.bootstrap)
