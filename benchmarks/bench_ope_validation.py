@@ -72,9 +72,9 @@ def load_log(path: Path) -> list[BanditLogRecord]:
                                           data["rewards"], data["policy"])]
 
 
-def _simulate(engine: Engine, config: SimulationConfig, label: str) -> SimulationRun:
-    """One run with the fixed users (``USERS_SEED``'s profiles): seeds vary the traffic and clicks, not the tastes."""
-    traffic = TrafficGenerator(engine.catalog, seed=config.seed, profiles=make_profiles(engine.catalog, seed=USERS_SEED))
+def _simulate(engine: Engine, config: SimulationConfig, label: str, users: int = USERS_SEED) -> SimulationRun:
+    """One run with the population of users drawn with seed ``users``: seeds vary the traffic and clicks."""
+    traffic = TrafficGenerator(engine.catalog, seed=config.seed, profiles=make_profiles(engine.catalog, seed=users))
     run = SimulationRun(engine, config, traffic=traffic, name=f"opeval-{label}")
     start = time.perf_counter()
     for _ in run.iter_batches(500):
@@ -96,13 +96,18 @@ def simulate_logs(engine: Engine, seeds: list[int], rounds: int, params: dict, w
         _save_log(path, run.engine.bandit_log())
 
 
-def simulate_truths(engine: Engine, rounds: int, params: dict, work: Path, seed: int = 1000) -> dict[str, float]:
+def truth_path(work: Path, target: str, rounds: int, users: int) -> Path:
+    return work / f"truth-{target.replace(':', '_')}-n{rounds}-users{users}.json"
+
+
+def simulate_truths(engine: Engine, rounds: int, params: dict, work: Path, users: int = USERS_SEED,
+                    seed: int = 1000) -> dict[str, float]:
     truths = {}
     for target in SUPPORTED:
-        path = work / f"truth-{target.replace(':', '_')}-n{rounds}-users{USERS_SEED}.json"
+        path = truth_path(work, target, rounds, users)
         if not path.exists():
             config = SimulationConfig(rounds=rounds, seed=seed, policy=target, policy_params=params)
-            run = _simulate(engine, config, f"truth {target}")
+            run = _simulate(engine, config, f"truth {target}", users)
             values = [max(r.rewards.values()) for r in run.records if r.rewards]
             path.write_text(json.dumps({"value": float(np.mean(values)), "n": len(values)}))
         truths[target] = json.loads(path.read_text())["value"]
@@ -180,6 +185,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20_000, help="logged searches per seed")
     parser.add_argument("--sizes", default="5000,20000", help="log sizes graded (disjoint blocks of each log)")
     parser.add_argument("--truth-rounds", type=int, default=5_000, help="on-policy searches per target's truth")
+    parser.add_argument("--truth-users", type=int, default=USERS_SEED,
+                        help="seed of the users' population for the truths (the logs use USERS_SEED's)")
     parser.add_argument("--max-arms", type=int, default=2)
     parser.add_argument("--bootstrap", type=int, default=100, help="bootstrap replicates (each refits the reward model)")
     parser.add_argument("--work", type=Path, default=Path("/tmp/ope_bench"))
@@ -192,10 +199,9 @@ def main() -> None:
         engine = Engine.open("default", Settings.from_env(db_path=args.work / "live.db"))
         engine.warm_up()
         simulate_logs(engine, _seeds(args.seeds), args.rounds, params, args.work)
-        truths = simulate_truths(engine, args.truth_rounds, params, args.work)
+        truths = simulate_truths(engine, args.truth_rounds, params, args.work, args.truth_users)
     else:
-        paths = {t: args.work / f"truth-{t.replace(':', '_')}-n{args.truth_rounds}-users{USERS_SEED}.json"
-                 for t in SUPPORTED}
+        paths = {t: truth_path(args.work, t, args.truth_rounds, args.truth_users) for t in SUPPORTED}
         truths = {t: json.loads(p.read_text())["value"] for t, p in paths.items() if p.exists()}
     sizes = [int(s) for s in args.sizes.split(",")]
     blocks = estimate_blocks(args.work, args.rounds, sizes, params, args.bootstrap)
@@ -205,8 +211,9 @@ def main() -> None:
         "command": " ".join(["benchmarks/bench_ope_validation.py", *sys.argv[1:]]),
         "setup": (f"{len(seeds)} logs of {args.rounds:,} searches by the uniformly random policy over "
                   f"{len(logging_bandit(params).subsets)} subsets (max_arms {args.max_arms}, depth 100) on the default "
-                  f"catalog; a log size's replicates are the disjoint blocks of that size; truths: each target run "
-                  f"on-policy for {args.truth_rounds:,} searches; {args.bootstrap} bootstrap replicates, reward model "
+                  f"catalog (users of seed {USERS_SEED}); a log size's replicates are the disjoint blocks of that size; "
+                  f"truths: each target run on-policy for {args.truth_rounds:,} searches (users of seed "
+                  f"{args.truth_users}); {args.bootstrap} bootstrap replicates, reward model "
                   "refitted in each"),
         "logs": seeds, "truths": {t: v for t, v in truths.items() if t in SUPPORTED},
         "rows": rows, "unsupported": unsupported,

@@ -10,7 +10,8 @@ Each estimator is a frozen dataclass holding only hyperparameters, with
 * ``action_dist`` (n, n_actions, len_list) target-policy action probabilities (n, n_actions) also
   accepted; ``position`` (n,) slot of each round, needed only when ``len_list > 1``;
 * ``estimated_rewards_by_reg_model`` (n, n_actions, len_list) or (n, n_actions): predicted
-  expected reward of every action in every round (DM, DR), e.g. from :func:`fit_reward_model`.
+  expected reward of every action in every round (DM and the DR family), e.g. from
+  :func:`ltrr_core.evaluation.reward_model.cross_fitted_rewards`.
 
 Every estimate is a smooth function of per-round means (``mean(w r)``, ``mean(w r) / mean(w)``,
 ...), so the bootstrap resamples rounds and recomputes that function. These intervals hold the
