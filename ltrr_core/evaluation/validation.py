@@ -5,7 +5,8 @@ size: the median relative error over seeds and the share of seeds whose 95% inte
 the truth, per target. For a log of ``n`` searches the recommendation reads the row of the
 nearest validated size (on a log scale) and picks, among the estimators whose intervals
 covered the truth in at least ``MIN_COVERAGE`` of seeds for every target, the one with the
-lowest worst-target median relative error.
+lowest worst-target median relative error (when none qualifies: the best worst-target coverage,
+then the lowest error, with a warning).
 """
 
 from __future__ import annotations
@@ -38,13 +39,15 @@ def recommend(n_logged: int, validation: dict | None = None) -> dict | None:
     graded = {name: (max(r["median_relative_error"] for r in rows), min(r["coverage"] for r in rows))
               for name, rows in by_estimator.items()}
     covered = {name: g for name, g in graded.items() if g[1] >= MIN_COVERAGE}
-    pool = covered or graded
+    best_coverage = max(g[1] for g in graded.values())
+    pool = covered or {name: g for name, g in graded.items() if g[1] == best_coverage}
     best = min(pool, key=lambda name: pool[name][0])
     error, coverage = pool[best]
     why = (f"lowest worst-target median relative error ({error:.3f}) among estimators whose 95% intervals "
            f"covered the truth in >= {MIN_COVERAGE:.0%} of seeds for every target, at {nearest:,} logged searches"
            if covered else
-           f"no estimator's intervals reached {MIN_COVERAGE:.0%} coverage at {nearest:,} logged searches; "
-           f"{best} had the lowest error ({error:.3f}): read every interval with care")
+           f"no estimator's intervals reached {MIN_COVERAGE:.0%} coverage for every target at {nearest:,} logged "
+           f"searches; {best} had the best worst-target coverage ({coverage:.0%}) and then the lowest error "
+           f"({error:.3f}): read every interval with care")
     return {"estimator": best, "n_validated": nearest, "median_relative_error": error, "coverage": coverage,
             "why": why, "setup": validation.get("setup", "")}
