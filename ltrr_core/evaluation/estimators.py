@@ -138,7 +138,7 @@ def percentile_interval(samples: np.ndarray, alpha: float) -> dict[str, float]:
     }
 
 
-def _bootstrap(estimator: "_Estimator", terms: tuple[np.ndarray, ...], alpha: float, n_bootstrap_samples: int,
+def _bootstrap(estimator: _Estimator, terms: tuple[np.ndarray, ...], alpha: float, n_bootstrap_samples: int,
                random_state: int | None) -> dict[str, float]:
     _check_bootstrap(alpha, n_bootstrap_samples)
     rng = np.random.default_rng(random_state)

@@ -40,7 +40,7 @@ class SubsetLog:
     policies: list[str]
 
     @classmethod
-    def of(cls, current: Bandit, logged: list[BanditLogRecord]) -> "SubsetLog":
+    def of(cls, current: Bandit, logged: list[BanditLogRecord]) -> SubsetLog:
         index = {tuple(sorted(s)): i for i, s in enumerate(current.subsets)}
         # Deterministic logging (fixed, all: propensity 1) gives no support to other actions, which
         # biases IPS towards 0; only searches logged by an exploring policy are used.

@@ -20,8 +20,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ltrr_core.evaluation.estimators import ESTIMATORS, check_rounds, percentile_interval
-from ltrr_core.evaluation.reward_model import PerActionRidge, RewardModel, assign_folds, cross_fitted_rewards
+from ltrr_core.evaluation.estimators import (
+    ESTIMATORS,
+    check_rounds,
+    percentile_interval,
+)
+from ltrr_core.evaluation.reward_model import (
+    PerActionRidge,
+    RewardModel,
+    assign_folds,
+    cross_fitted_rewards,
+)
 
 FEEDBACK_KEYS = ("n_rounds", "n_actions", "action", "reward", "pscore")
 

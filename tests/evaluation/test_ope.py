@@ -12,12 +12,15 @@ from ltrr_core.evaluation.estimators import (
     DirectMethod,
     DoublyRobust,
     InverseProbabilityWeighting,
-    SelfNormalizedDoublyRobust,
     SelfNormalizedInverseProbabilityWeighting,
     SwitchDoublyRobust,
 )
 from ltrr_core.evaluation.ope import OffPolicyEvaluation, estimate_targets
-from ltrr_core.evaluation.reward_model import PerActionRidge, assign_folds, cross_fitted_rewards
+from ltrr_core.evaluation.reward_model import (
+    PerActionRidge,
+    assign_folds,
+    cross_fitted_rewards,
+)
 
 
 def fit_reward_model(features, action, reward, n_actions, random_state=0, n_folds=2):

@@ -8,7 +8,12 @@ from sklearn.linear_model import Ridge
 
 from ltrr_core.evaluation.estimators import ESTIMATORS, DirectMethod
 from ltrr_core.evaluation.ope import estimate_targets
-from ltrr_core.evaluation.reward_model import PerActionRidge, assign_folds, cross_fitted_rewards, ridge_means
+from ltrr_core.evaluation.reward_model import (
+    PerActionRidge,
+    assign_folds,
+    cross_fitted_rewards,
+    ridge_means,
+)
 
 N_ACTIONS = 4
 

@@ -17,7 +17,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 def _example() -> str:
     text = README.read_text()
-    return re.search(r"<!-- ope-example -->\n```python\n(.*?)```", text, re.S).group(1)
+    return re.search(r"<!-- ope-example -->\n```python\n(.*?)```", text, re.DOTALL).group(1)
 
 
 def test_the_readme_example_grades_the_policy_and_the_cli_reads_its_file(tmp_path, monkeypatch, capsys):
