@@ -179,6 +179,15 @@ def cmd_eval(args):
 
 @command("ope")
 def cmd_ope(args):
+    if args.obp:
+        from ltrr_core.evaluation.ope import OffPolicyEvaluation, load_feedback
+
+        feedback = load_feedback(args.obp)
+        ope = OffPolicyEvaluation(feedback)
+        return {"n": feedback["n_rounds"], "estimates": ope.summarize_off_policy_estimates(
+            feedback["action_dist"], n_bootstrap_samples=args.bootstrap, random_state=args.seed).to_dict(orient="index")}
+    if not args.target:
+        raise UserError("give --target POLICY (estimate from this app's log) or --obp FILE.npz (logged bandit data)")
     return _engine(args).evaluate_policy(args.target, n_bootstrap=args.bootstrap, seed=args.seed)
 
 
@@ -348,7 +357,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["trec", "beir", "csv"], help="default: detected (import) or csv (export)")
     p.add_argument("--judge", default="analyst")
     p = add("ope", "off-policy estimates of another policy from the logged searches")
-    p.add_argument("--target", required=True, help="a policy name, e.g. random, fixed:semantic, linucb")
+    p.add_argument("--target", help="a policy name, e.g. random, fixed:semantic, fixed:lexical+semantic, linucb, all")
+    p.add_argument("--obp", metavar="FILE.npz",
+                   help="grade a policy on logged bandit data from another system instead: arrays action, reward, "
+                        "pscore, action_dist (n, n_actions[, len_list]) and optionally position, context")
     p.add_argument("--bootstrap", type=int, default=200)
     p.add_argument("--seed", type=int, default=7)
     p = add("train", "retrain the LTR ranker from stored feedback and labels")

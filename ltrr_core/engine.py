@@ -34,7 +34,7 @@ from ltrr_core.evaluation.configurations import (
 )
 from ltrr_core.evaluation.experiments import Experiment, Progress, SnapshotError, run_experiment
 from ltrr_core.evaluation.labelling import evaluate_labels, labelling_queue
-from ltrr_core.evaluation.offpolicy import evaluate_policy
+from ltrr_core.evaluation.offpolicy import evaluate_policies, evaluate_policy
 from ltrr_core.evaluation.query_sets import Judgments, QuerySet, QuerySetError, judgments_for, parse_query_set
 from ltrr_core.evaluation.interleaving import METHOD as INTERLEAVING_METHOD
 from ltrr_core.evaluation.interleaving import InterleavingTally, team_draft
@@ -399,7 +399,8 @@ class Engine:
         return self.store.bandit_log(source=source)
 
     def evaluate_policy(self, target: str, n_bootstrap: int = 200, seed: int = 7, source: str | None = None) -> dict:
-        """Off-policy estimates (IPS, SNIPS, DM, DR) of ``target`` from the logged searches."""
+        """Off-policy estimates (IPS, SNIPS, DM, DR, SNDR, Switch-DR) of ``target`` from the logged
+        searches, its support, and which estimator the validation table says to trust."""
         return evaluate_policy(self.state.bandit, self.bandit_log(source), target, n_bootstrap, seed)
 
     def reset_learning(self) -> dict[str, int]:
@@ -554,7 +555,6 @@ class Engine:
         """Every interleaving experiment of this database, newest first, with its number of searches."""
         return self.store.interleaving_experiments()
 
-
     # -- interaction logs --
     def import_log(self, file: str | Path | tuple[str, bytes], fmt: str | None = None, skip_unknown: bool = False,
                    progress: LogProgress | None = None) -> LogImport:
@@ -668,10 +668,11 @@ class Engine:
     def _warming_for(self, policy: PolicyConfig) -> frozenset[str]:
         """The strategies to leave out of this search; a policy fixed on a warming one waits for it."""
         warming = frozenset(self.warming)
-        if policy.kind == "fixed" and policy.fixed_strategy in warming:
+        if policy.kind == "fixed" and warming.intersection(policy.fixed_strategies):
             self.wait_until_ready()
             return frozenset(self.warming)
         return warming
+
     # -- sweeps --
     def saved_sweeps(self) -> list[str]:
         """Names of the finished sweeps (``ltrr sweep``) saved beside this database, newest first."""
@@ -683,6 +684,12 @@ class Engine:
         if name not in self.saved_sweeps():
             raise KeyError(f"sweep {name!r}: not saved beside {self.settings.db_path}; run `ltrr sweep` first")
         return load_report(sweeps_dir(self.settings) / f"{name}.json")
+    # -- off-policy evaluation --
+    def evaluate_policies(self, targets: list[str], n_bootstrap: int = 200, seed: int = 7,
+                          source: str | None = None) -> dict[str, dict]:
+        """:meth:`evaluate_policy` for several targets sharing one reward model and its bootstrap refits;
+        each result carries ``support``, ``no_support`` and the validation table's ``recommendation``."""
+        return evaluate_policies(self.state.bandit, self.bandit_log(source), targets, n_bootstrap, seed)
 
 
 def _query_message(query: str) -> str | None:

@@ -13,38 +13,48 @@ eng = engine()
 # ------------------------------------------------------------------ off-policy
 st.subheader("What if another policy had chosen? (off-policy estimates)")
 st.caption(
-    "IPS, SNIPS, direct method and doubly robust estimates of each policy's hit rate from the logged searches "
-    "(propensities recorded at search time), with 95% bootstrap intervals."
+    "IPS, SNIPS, direct method, doubly robust, self-normalised DR and Switch-DR estimates of each policy's hit rate "
+    "from the logged searches (propensities recorded at search time). The reward model is cross-fitted and refitted "
+    "inside the bootstrap, so the 95% intervals carry its error. A policy that picks what the logging policy never "
+    "could (all six strategies when it picks at most five) is reported without support."
 )
 targets = st.multiselect(
     "Policies to estimate", [p for p in POLICIES if p not in ("fixed",)] + [f"fixed:{s}" for s in eng.strategy_names],
     default=["linucb", "random", "all"], key="ope_targets",
 )
-n_bootstrap = st.number_input("Bootstrap samples", min_value=20, max_value=2000, value=200, step=20, key="ope_bootstrap")
+n_bootstrap = st.number_input("Bootstrap samples", min_value=20, max_value=2000, value=100, step=20, key="ope_bootstrap")
 if st.button("Estimate", key="ope_run"):
     if not targets:
         st.error("Policies to estimate: pick at least one.")
     else:
-        rows, logged = [], None
-        with st.spinner("Replaying the log…", show_time=True):
+        with st.spinner("Replaying the log and refitting the reward model…", show_time=True):
             try:
-                for target in targets:
-                    out = eng.evaluate_policy(target, n_bootstrap=int(n_bootstrap))
-                    logged = out["logged_policy_value"]
-                    rows += [{"policy": target, "estimator": name, **values, "n": out["n"]}
-                             for name, values in out["estimates"].items()]
+                st.session_state["ope_result"] = eng.evaluate_policies(targets, n_bootstrap=int(n_bootstrap))
             except ValueError as exc:
+                st.session_state.pop("ope_result", None)
                 st.info(f"Nothing to estimate yet: {exc}")
-        if rows:
-            st.session_state["ope_result"] = (pd.DataFrame(rows), logged)
 
-ope = st.session_state.get("ope_result")
-if ope is not None:
-    frame, logged = ope
-    st.caption(f"{int(frame['n'].iloc[0])} logged searches · logged policy's hit rate {logged:.3f}")
-    st.table(frame.pivot_table(index="policy", columns="estimator", values="value", sort=False).round(3))
-    st.plotly_chart(
-        charts.intervals(frame, "policy", "value", "ci_low", "ci_high", "estimator",
-                         "Estimated hit rate per policy (95% CI)", "policy", "estimated hit rate", reference=logged),
-        key="ope_chart",
-    )
+results = st.session_state.get("ope_result")
+if results:
+    first = next(iter(results.values()))
+    logged = first["logged_policy_value"]
+    st.caption(f"{first['n']:,} logged searches by {', '.join(first['logged_policies'])} · "
+               f"logged policy's hit rate {logged:.3f}")
+    advice = first["recommendation"]
+    if advice:
+        st.success(f"Trust **{advice['estimator']}** for logs of this size: {advice['why']} "
+                   f"(validation on the simulator: {advice['setup']}).")
+    for target, out in results.items():
+        if out["no_support"]:
+            st.warning(f"{target}: {out['no_support']}")
+    rows = [{"policy": target, "estimator": name, **values, "n": out["n"],
+             "effective sample": round(out["support"]["effective_sample_size"], 1)}
+            for target, out in results.items() for name, values in out["estimates"].items()]
+    if rows:
+        frame = pd.DataFrame(rows)
+        st.table(frame.pivot_table(index="policy", columns="estimator", values="value", sort=False).round(3))
+        st.plotly_chart(
+            charts.intervals(frame, "policy", "value", "ci_low", "ci_high", "estimator",
+                             "Estimated hit rate per policy (95% CI)", "policy", "estimated hit rate", reference=logged),
+            key="ope_chart",
+        )

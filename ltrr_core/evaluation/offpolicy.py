@@ -1,76 +1,187 @@
-"""Off-policy "what if": value of another bandit policy, estimated from the logged searches.
+"""Off-policy "what if" on the engine's own log: another bandit policy's value from the logged searches.
 
-Actions are the bandit's subsets (the logging policy's action space); the reward of a logged
-search is its union-level hit (any picked arm held the confirmed item). Estimated rewards
-for DM/DR come from per-arm logistic models on the per-arm rewards, combined as
-``P(subset hit) = 1 - prod(1 - p_arm)`` (arms treated as independent given the context).
+An action is a subset of arms. The action space is the logging configuration's subsets plus
+every subset a target picks that the logging policy never could (``all`` takes every
+strategy, more than ``max_arms``): such a target is representable, and its estimate is reported
+as having **no support** instead of failing. The reward of a logged search is its union-level
+hit (any picked arm held the confirmed item). The reward model for DM and the DR family is a
+cross-fitted scikit-learn ridge regression per arm on that arm's own rewards, combined as
+``P(subset hit) = 1 - prod(1 - p_arm)`` (arms treated as independent given the context); the
+estimators and their refitting bootstrap are :mod:`ltrr_core.evaluation.ope`'s.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
-from ltrr_core.evaluation.estimators import estimate_all
+from ltrr_core.evaluation.ope import estimate_targets
+from ltrr_core.evaluation.reward_model import Predictor, ridge_means
+from ltrr_core.evaluation.validation import recommend
 from ltrr_core.feedback.records import BanditLogRecord
 from ltrr_core.selection.bandit import Bandit
 
-
-def _arm_models(log: list[BanditLogRecord], arms: list[str]) -> dict[str, LogisticRegression | float]:
-    """A logistic model per arm on its own pulls; the arm's mean (or 0) when one class is seen."""
-    models: dict[str, LogisticRegression | float] = {}
-    for arm in arms:
-        rows = [(r.features, r.rewards[arm]) for r in log if arm in r.rewards]
-        y = np.array([reward for _, reward in rows])
-        if len(rows) < 2 or y.min() == y.max():
-            models[arm] = float(y.mean()) if len(rows) else 0.0
-        else:
-            models[arm] = LogisticRegression(C=1.0, max_iter=500).fit(np.array([f for f, _ in rows]), y > 0.5)
-    return models
+LEARNING_KINDS = ("linucb", "lints", "egreedy")
 
 
-def _subset_rewards(models, X: np.ndarray, bandit: Bandit) -> np.ndarray:
-    """(n, n_subsets, 1) estimated hit probability of every subset for every logged context."""
-    p_arm = {arm: (m.predict_proba(X)[:, 1] if isinstance(m, LogisticRegression) else np.full(len(X), m))
-             for arm, m in models.items()}
-    out = np.empty((len(X), len(bandit.subsets)))
-    for j, subset in enumerate(bandit.subsets):
-        miss = np.ones(len(X))
-        for arm in subset:
-            miss *= 1 - p_arm[arm]
-        out[:, j] = 1 - miss
-    return out[:, :, None]
+@dataclass
+class SubsetLog:
+    """The exploring part of the engine's log as OBP-shaped arrays over an extensible subset action space."""
+
+    arms: list[str]
+    actions: list[tuple[str, ...]]  # action id -> subset; ids < n_logging are the logging policy's subsets
+    n_logging: int
+    context: np.ndarray  # (n, d)
+    action: np.ndarray  # (n,)
+    reward: np.ndarray  # (n,) union-level hit
+    pscore: np.ndarray  # (n,)
+    arm_rewards: np.ndarray  # (n, n_arms), NaN where the arm was not picked
+    policies: list[str]
+
+    @classmethod
+    def of(cls, current: Bandit, logged: list[BanditLogRecord]) -> SubsetLog:
+        index = {tuple(sorted(s)): i for i, s in enumerate(current.subsets)}
+        # Deterministic logging (fixed, all: propensity 1) gives no support to other actions, which
+        # biases IPS towards 0; only searches logged by an exploring policy are used.
+        log = [r for r in logged
+               if len(r.features) == current.n_features and tuple(sorted(r.chosen_arms)) in index and r.propensity < 1.0]
+        if not log:
+            raise ValueError("no searches logged by an exploring policy (epsilon > 0) in this action space: "
+                             "search with feedback or run `ltrr simulate` with linucb, egreedy or random first")
+        arm_index = {a: j for j, a in enumerate(current.arms)}
+        arm_rewards = np.full((len(log), len(current.arms)), np.nan)
+        for i, r in enumerate(log):
+            for arm, value in r.rewards.items():
+                arm_rewards[i, arm_index[arm]] = value
+        return cls(list(current.arms), list(current.subsets), len(current.subsets),
+                   np.array([r.features for r in log], dtype=np.float64),
+                   np.array([index[tuple(sorted(r.chosen_arms))] for r in log]),
+                   np.array([max(r.rewards.values()) for r in log], dtype=np.float64),
+                   np.array([r.propensity for r in log]), arm_rewards, sorted({r.policy for r in log}))
+
+    @property
+    def n(self) -> int:
+        return len(self.action)
+
+    def action_id(self, subset: tuple[str, ...]) -> int:
+        """The id of ``subset``, added to the action space when no logged policy could pick it."""
+        key = tuple(sorted(subset))
+        for i, s in enumerate(self.actions):
+            if tuple(sorted(s)) == key:
+                return i
+        self.actions.append(tuple(subset))
+        return len(self.actions) - 1
+
+    def feedback(self) -> dict:
+        """OBP's ``bandit_feedback`` dict of this log."""
+        return {"n_rounds": self.n, "n_actions": len(self.actions), "action": self.action, "reward": self.reward,
+                "pscore": self.pscore, "context": self.context}
+
+
+class ArmRidgeSubsets:
+    """The reward model of subsets: a ridge regression per arm on the rounds that picked it, each
+    clipped to [0, 1], combined as ``1 - prod over the subset's arms of (1 - p_arm)``."""
+
+    def __init__(self, log: SubsetLog, ridge: float = 1.0) -> None:
+        self.log, self.ridge = log, ridge
+        self.membership = np.array([[arm in subset for subset in log.actions] for arm in log.arms], dtype=np.float64)
+        self.n_actions = len(log.actions)
+
+    def fit(self, rows: np.ndarray) -> Predictor:
+        models = []
+        for j in range(len(self.log.arms)):
+            seen = rows[~np.isnan(self.log.arm_rewards[rows, j])]
+            y = self.log.arm_rewards[seen, j]
+            models.append(ridge_means(self.log.context[seen], y, self.ridge) if seen.size else 0.0)
+
+        def predict(at: np.ndarray) -> np.ndarray:
+            p = np.column_stack([np.full(len(at), m) if isinstance(m, float) else m(self.log.context[at])
+                                 for m in models])
+            log_miss = np.log(np.clip(1.0 - p, 1e-12, 1.0))
+            return 1.0 - np.exp(log_miss @ self.membership)
+
+        return predict
+
+
+def _target_distribution(target: Bandit, log: SubsetLog) -> np.ndarray:
+    """(n, n_actions) probability the target gives every action in every logged context:
+    ``epsilon / |subsets|`` on each subset plus ``1 - epsilon`` on its greedy pick (LinTS: its
+    Monte Carlo distribution). A greedy pick beyond the subsets (``all``) gets its own action."""
+    n_subsets, kind = len(target.subsets), target.config.kind
+    eps = target.config.effective_epsilon
+    if kind == "lints":
+        return np.pad(np.stack([target.action_distribution(x) for x in log.context]),
+                      ((0, 0), (0, len(log.actions) - n_subsets)))
+    if kind in ("fixed", "all", "random"):  # the greedy pick ignores the scores (random never uses it)
+        greedy = np.full(log.n, 0 if kind == "random" else log.action_id(target.greedy_subset({})[0]))
+    else:
+        greedy = np.array([log.action_id(target.greedy_subset(target.score(x))[0]) for x in log.context])
+    dist = np.zeros((log.n, len(log.actions)))
+    dist[:, :n_subsets] = eps / n_subsets
+    dist[np.arange(log.n), greedy] += 1.0 - eps
+    return dist
+
+
+def support(log: SubsetLog, dist: np.ndarray) -> dict:
+    """How much of the target the logs can speak for: ``share`` of its probability on actions the
+    logging policy could pick, and ``matched`` logged searches whose action the target might take."""
+    share = float(dist[:, :log.n_logging].sum(axis=1).mean())
+    matched = int((dist[np.arange(log.n), log.action] > 0).sum())
+    weights = dist[np.arange(log.n), log.action] / log.pscore
+    ess = float(weights.sum() ** 2 / (weights ** 2).sum()) if weights.any() else 0.0
+    return {"share": share, "matched": matched, "effective_sample_size": ess}
+
+
+def _no_support_message(target: str, log: SubsetLog, dist: np.ndarray, cover: dict, max_arms: int) -> str:
+    if cover["share"] < 1.0 - 1e-9:
+        outside = {len(log.actions[a]) for a in np.flatnonzero(dist[:, log.n_logging:].sum(axis=0)) + log.n_logging}
+        return (f"no support: {target} picks {max(outside)} strategies in {1 - cover['share']:.0%} of these searches, "
+                f"and the logging policy picks at most {max_arms} (max_arms); log with max_arms >= {max(outside)} "
+                "to estimate it")
+    return (f"no support: {target} never picks what the logging policy picked in these {log.n} searches; "
+            "log with more exploration (a larger epsilon, or the random policy)")
+
+
+def evaluate_policies(current: Bandit, logged: list[BanditLogRecord], targets: list[str], n_bootstrap: int = 200,
+                      seed: int = 7) -> dict[str, dict]:
+    """IPS, SNIPS, DM, DR, SNDR and Switch-DR estimates of every target from ``logged`` searches of
+    the ``current`` bandit, sharing one cross-fitted reward model and its bootstrap refits, with
+    the validation table's recommendation for a log of this size.
+
+    A target shares the logging configuration (depths, max arms). A learning target (linucb,
+    ...) is evaluated as the policy it becomes after replaying the log: a greedy snapshot, an
+    optimistic reading for policies that still learn. A target the logs cannot support gets
+    ``estimates = {}`` and ``no_support`` saying why."""
+    log = SubsetLog.of(current, logged)
+    dists, results = {}, {}
+    for target in targets:
+        target_bandit = current.with_config(replace(current.config, name=target))
+        if target_bandit.config.kind in LEARNING_KINDS:
+            for x, rewards in zip(log.context, log.arm_rewards):
+                target_bandit.update(x, {a: float(v) for a, v in zip(log.arms, rewards) if not np.isnan(v)})
+        dists[target] = _target_distribution(target_bandit, log)
+    advice = recommend(log.n)
+    for target in targets:
+        dist = np.pad(dists[target], ((0, 0), (0, len(log.actions) - dists[target].shape[1])))
+        dists[target] = dist
+        cover = support(log, dist)
+        results[target] = {"target": target, "n": log.n, "logged_policy_value": float(log.reward.mean()),
+                           "logged_policies": log.policies, "support": cover, "no_support": None, "estimates": {},
+                           "recommendation": advice}
+        if cover["share"] < 1.0 - 1e-9 or cover["matched"] == 0:
+            results[target]["no_support"] = _no_support_message(target, log, dist, cover, current.config.max_arms)
+    supported = {t: dists[t] for t in targets if results[t]["no_support"] is None}
+    if supported:
+        model = ArmRidgeSubsets(log) if log.n >= 2 else None  # cross-fitting needs two rounds: IPS and SNIPS only
+        estimates = estimate_targets(log.feedback(), supported, model, n_bootstrap_samples=n_bootstrap,
+                                     random_state=seed)
+        for target, rows in estimates.items():
+            results[target]["estimates"] = rows
+    return results
 
 
 def evaluate_policy(current: Bandit, logged: list[BanditLogRecord], target: str, n_bootstrap: int = 200,
                     seed: int = 7) -> dict:
-    """IPS, SNIPS, DM and DR estimates of ``target`` from ``logged`` searches of the ``current`` bandit.
-
-    The target shares the logging configuration's action space (depths, max arms). A
-    learning target (linucb, ...) is evaluated as the policy it becomes after replaying the
-    log: a greedy snapshot, an optimistic reading for policies that still learn.
-    """
-    target_bandit = current.with_config(replace(current.config, name=target))
-    index = {tuple(sorted(s)): i for i, s in enumerate(current.subsets)}
-    # Deterministic logging (fixed, all: propensity 1) gives no support to other actions, which
-    # biases IPS towards 0; only searches logged by an exploring policy are used.
-    log = [r for r in logged
-           if len(r.features) == current.n_features and tuple(sorted(r.chosen_arms)) in index and r.propensity < 1.0]
-    if not log:
-        raise ValueError("no searches logged by an exploring policy (epsilon > 0) in this action space: "
-                         "search with feedback or run `ltrr simulate` with linucb, egreedy or random first")
-    X = np.array([r.features for r in log])
-    if target_bandit.config.kind in ("linucb", "lints", "egreedy"):
-        for r, x in zip(log, X):
-            target_bandit.update(x, r.rewards)
-    reward = np.array([max(r.rewards.values()) for r in log])
-    action = np.array([index[tuple(sorted(r.chosen_arms))] for r in log])
-    pscore = np.array([r.propensity for r in log])
-    action_dist = np.stack([target_bandit.action_distribution(x) for x in X])[:, :, None]
-    estimated = _subset_rewards(_arm_models(log, current.arms), X, current)
-    estimates = estimate_all(reward, action, pscore, action_dist, estimated, n_bootstrap_samples=n_bootstrap,
-                             random_state=seed)
-    return {"target": target, "n": len(log), "estimates": estimates, "logged_policy_value": float(reward.mean()),
-            "logged_policies": sorted({r.policy for r in log})}
+    """:func:`evaluate_policies` for one target."""
+    return evaluate_policies(current, logged, [target], n_bootstrap, seed)[target]

@@ -8,6 +8,14 @@ every valid subset (1..max_arms strategies, one depth each), so the propensity o
 chosen subset is known exactly::
 
     p(S | x) = (1 - epsilon) * [S == greedy(x)] + epsilon / |subsets|
+
+LinTS's greedy subset depends on its posterior draw, so its ``P(S == greedy)`` is estimated by
+Monte Carlo: ``LINTS_DRAWS`` fresh draws of every arm's score (the realised draw counted as one
+more). Each subset's probability then has binomial standard error
+``sqrt(p (1 - p) / LINTS_DRAWS) <= 0.011`` and, by Hoeffding, lies within
+``sqrt(ln(2 / 0.05) / (2 LINTS_DRAWS)) = 0.030`` of the truth with 95% confidence (plus at most
+``1 / (LINTS_DRAWS + 1)`` from counting the realised draw, which keeps a chosen subset's
+propensity positive).
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ POLICIES: dict[str, str] = {
     "egreedy": "Epsilon-greedy: ridge-regression means, exploration only through random subsets",
     "random": "Random: a uniformly random subset every search",
     "all": "All strategies at full depth (the costly upper bound)",
-    "fixed": "One fixed strategy at full depth, e.g. fixed:semantic",
+    "fixed": "Fixed strategies at full depth, e.g. fixed:semantic or fixed:lexical+semantic",
 }
 _LEARNING = {
     "linucb": lambda c: LearningPolicy.LinUCB(alpha=c.alpha, l2_lambda=c.l2_lambda),
@@ -38,7 +46,7 @@ _LEARNING = {
 
 @dataclass(frozen=True)
 class PolicyConfig:
-    """How the bandit chooses. ``name`` is a key of POLICIES, or ``fixed:<strategy>``."""
+    """How the bandit chooses. ``name`` is a key of POLICIES, or ``fixed:<strategy>[+<strategy>...]``."""
 
     name: str = "linucb"
     alpha: float = 0.5
@@ -53,8 +61,8 @@ class PolicyConfig:
     def __post_init__(self) -> None:
         if self.kind not in POLICIES:
             raise ValueError(f"policy name: {self.name!r} is not one of {sorted(POLICIES)} (or fixed:<strategy>)")
-        if self.kind == "fixed" and not self.fixed_strategy:
-            raise ValueError("policy name: write fixed:<strategy>, e.g. fixed:semantic")
+        if self.kind == "fixed" and not (self.fixed_strategies and all(self.fixed_strategies)):
+            raise ValueError("policy name: write fixed:<strategy>[+<strategy>...], e.g. fixed:semantic")
         if not 0.0 <= self.epsilon <= 1.0:
             raise ValueError(f"epsilon: {self.epsilon} is outside [0, 1]")
         if self.alpha < 0:
@@ -69,8 +77,9 @@ class PolicyConfig:
         return self.name.split(":", 1)[0]
 
     @property
-    def fixed_strategy(self) -> str:
-        return self.name.split(":", 1)[1] if ":" in self.name else ""
+    def fixed_strategies(self) -> tuple[str, ...]:
+        """``fixed:lexical+semantic`` -> ``("lexical", "semantic")``; ``()`` for other policies."""
+        return tuple(self.name.split(":", 1)[1].split("+")) if ":" in self.name else ()
 
     @property
     def effective_epsilon(self) -> float:
@@ -146,6 +155,7 @@ class ArmStats:
         return self.reward.get(arm, 0.0) / self.pulls[arm] if self.pulls.get(arm) else 0.0
 
 
+LINTS_DRAWS = 2000  # posterior draws per LinTS propensity (error bound in the module docstring)
 RIDGE_ARRAYS = ("A", "A_inv", "Xty", "beta")  # one ridge regression per arm: A = X'X + l2 I, beta = A^-1 X'y
 
 
@@ -159,9 +169,18 @@ class _RidgeArms:
 
     def __init__(self, mab: MAB) -> None:
         self._models = mab._imp.arm_to_model
+        # MAB.fit deep-copies each arm's model with its random generator, so every arm would draw
+        # LinTS's posterior sample from the same normal variates (perfectly correlated arms).
+        # One shared generator keeps the arms' draws independent.
+        for model in self._models.values():
+            model.rng = mab._imp.rng
 
     def mean(self, arm: str, x: np.ndarray) -> float:
         return float(x @ self._models[arm].beta)
+
+    def posterior_sd(self, arm: str, x: np.ndarray) -> float:
+        """Standard deviation of ``x . beta`` under LinTS's draw ``beta ~ N(beta, alpha^2 A^-1)``, per unit alpha."""
+        return float(np.sqrt(max(x @ self._models[arm].A_inv @ x, 0.0)))
 
     def fit(self, arm: str, x: np.ndarray, reward: float) -> None:
         """What ``MAB.partial_fit`` computes for one arm: a rank-one ridge update."""
@@ -182,8 +201,9 @@ class Bandit:
     """Scores every arm once per search and picks a subset; learns from per-arm rewards."""
 
     def __init__(self, strategies: list[str], n_features: int, config: PolicyConfig = PolicyConfig()) -> None:
-        if config.kind == "fixed" and config.fixed_strategy not in strategies:
-            raise ValueError(f"policy name: unknown strategy {config.fixed_strategy!r}; choose from {strategies}")
+        unknown = [s for s in config.fixed_strategies if s not in strategies]
+        if config.kind == "fixed" and unknown:
+            raise ValueError(f"policy name: unknown strategy {unknown[0]!r}; choose from {strategies}")
         self.strategies = list(strategies)
         self.n_features = n_features
         self.config = config
@@ -192,6 +212,8 @@ class Bandit:
         self._available: dict[frozenset[str], list[tuple[str, ...]]] = {}
         self.stats = ArmStats()
         self.rng = np.random.default_rng(config.seed)
+        self._draw_rng = np.random.default_rng(config.seed + 1)  # LinTS propensities' Monte Carlo draws
+        self._subset_codes = {_code(s, self.arms): i for i, s in enumerate(self.subsets)}
         self.mab = MAB(self.arms, _LEARNING[config.kind](config), seed=config.seed, n_jobs=1)
         # A zero context adds nothing to A or X'y: this only initialises every arm's model.
         self.mab.fit(self.arms, [0.0] * len(self.arms), np.zeros((len(self.arms), n_features)))
@@ -235,15 +257,16 @@ class Bandit:
         ``warming`` strategy (its index is still being built) are left out as "warming up"."""
         cfg = self.config
         why: dict[str, str] = {a: "warming up" for a in self.arms if split_arm(a)[0] in warming}
-        if cfg.kind == "fixed" and cfg.fixed_strategy in warming:
-            raise ValueError(f"policy {cfg.name}: {cfg.fixed_strategy} is warming up; wait for it")
+        waiting = [s for s in cfg.fixed_strategies if s in warming]
+        if cfg.kind == "fixed" and waiting:
+            raise ValueError(f"policy {cfg.name}: {', '.join(waiting)} is warming up; wait for it")
         if cfg.kind == "all":
             top = max(cfg.depths)
             return (tuple(arm_name(s, top) for s in self.strategies if s not in warming),
                     why | {a: "policy 'all' uses full depth" for a in self.arms if split_arm(a)[1] != top and a not in why})
         if cfg.kind == "fixed":
-            pick = arm_name(cfg.fixed_strategy, max(cfg.depths))
-            return (pick,), {a: "fixed policy" for a in self.arms if a != pick}
+            picks = tuple(arm_name(s, max(cfg.depths)) for s in self.strategies if s in cfg.fixed_strategies)
+            return picks, {a: "fixed policy" for a in self.arms if a not in picks}
         net = {a: sum(scores[a]) - cfg.depth_cost * split_arm(a)[1] for a in self.arms}
         best_per_strategy = {}
         for arm in (a for a in self.arms if a not in why):
@@ -274,7 +297,10 @@ class Bandit:
         eps = self.config.effective_epsilon
         explored = bool(eps > 0 and self.rng.random() < eps)
         chosen = subsets[int(self.rng.integers(len(subsets)))] if explored else greedy
-        p = eps / len(subsets) + (1 - eps) * (tuple(sorted(chosen)) == tuple(sorted(greedy)))
+        if self.config.kind == "lints":
+            p = self._sampled_distribution(x, greedy, warming)[self._subset_codes[_code(chosen, self.arms)]]
+        else:
+            p = eps / len(subsets) + (1 - eps) * (tuple(sorted(chosen)) == tuple(sorted(greedy)))
         arms = []
         for arm in self.arms:
             mean, bonus = scores[arm]
@@ -293,9 +319,11 @@ class Bandit:
     def action_distribution(self, x: np.ndarray) -> np.ndarray:
         """This policy's probability of every subset in :attr:`subsets` for context ``x``.
 
-        Exact for deterministic scores (LinUCB, egreedy, random, fixed); for LinTS it is the
-        distribution given one posterior draw.
+        Exact for deterministic scores (LinUCB, egreedy, random, fixed, all); for LinTS a Monte
+        Carlo estimate over ``LINTS_DRAWS`` posterior draws (module docstring).
         """
+        if self.config.kind == "lints":
+            return self._sampled_distribution(x)
         eps = self.config.effective_epsilon
         dist = np.full(len(self.subsets), eps / len(self.subsets))
         greedy, _ = self.greedy_subset(self.score(x))
@@ -304,6 +332,43 @@ class Bandit:
             if tuple(sorted(s)) == key:
                 dist[i] += 1 - eps
         return dist
+
+    def _sampled_distribution(self, x: np.ndarray, realised: tuple[str, ...] | None = None,
+                              warming: frozenset[str] = frozenset()) -> np.ndarray:
+        """LinTS: ``epsilon`` spread over the subsets without a ``warming`` strategy plus ``(1 - epsilon)``
+        times each subset's share of the greedy picks over ``LINTS_DRAWS`` posterior draws (and the
+        ``realised`` draw's pick, when given)."""
+        x = np.asarray(x, dtype=float).reshape(-1)
+        mean = np.array([self._ridge.mean(a, x) for a in self.arms])
+        sd = self.config.alpha * np.array([self._ridge.posterior_sd(a, x) for a in self.arms])
+        scores = mean + sd * self._draw_rng.standard_normal((LINTS_DRAWS, len(self.arms)))
+        scores[:, [i for i, a in enumerate(self.arms) if split_arm(a)[0] in warming]] = -np.inf  # never picked
+        counts = np.zeros(len(self.subsets))
+        codes, hits = np.unique(self._greedy_codes(scores), return_counts=True)
+        for code, hit in zip(codes.tolist(), hits):
+            counts[self._subset_codes[code]] += hit
+        if realised is not None:
+            counts[self._subset_codes[_code(realised, self.arms)]] += 1
+        available = np.zeros(len(self.subsets))
+        available[[self._subset_codes[_code(s, self.arms)] for s in self.available_subsets(warming)]] = 1.0
+        eps = self.config.effective_epsilon
+        return eps * available / available.sum() + (1 - eps) * counts / counts.sum()
+
+    def _greedy_codes(self, scores: np.ndarray) -> np.ndarray:
+        """:meth:`greedy_subset` for many score draws at once (rows of ``scores``, arms in
+        :attr:`arms` order), each subset as its arm bitmask (:func:`_code`)."""
+        cfg = self.config
+        net = scores - cfg.depth_cost * np.array([split_arm(a)[1] for a in self.arms])
+        per_strategy = net.reshape(len(net), len(self.strategies), len(cfg.depths))  # arms are strategy-major
+        best_depth = per_strategy.argmax(axis=2)  # the first of equal depths, as greedy_subset keeps
+        best_net = np.take_along_axis(per_strategy, best_depth[:, :, None], axis=2)[:, :, 0]
+        ranked = np.argsort(-best_net, axis=1, kind="stable")  # ties keep the strategies' order
+        ranked_net = np.take_along_axis(best_net, ranked, axis=1)
+        keep = ranked_net >= cfg.cut
+        keep[:, 0] = True
+        keep[:, cfg.max_arms:] = False
+        arm_index = ranked * len(cfg.depths) + np.take_along_axis(best_depth, ranked, axis=1)
+        return np.where(keep, np.left_shift(1, arm_index), 0).sum(axis=1)
 
     # -- learning ----------------------------------------------------------------------
     def update(self, x: np.ndarray, rewards: dict[str, float]) -> None:
@@ -331,3 +396,8 @@ class Bandit:
     def with_config(self, config: PolicyConfig) -> "Bandit":
         """A fresh bandit with another policy over the same arms and features."""
         return Bandit(self.strategies, self.n_features, config)
+
+
+def _code(subset: tuple[str, ...], arms: list[str]) -> int:
+    """A subset as a bitmask over ``arms`` (order-free)."""
+    return sum(1 << arms.index(arm) for arm in subset)

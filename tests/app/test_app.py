@@ -292,6 +292,8 @@ def test_interleaving_page_names_a_bad_configuration(db_path):
     at.text_input(key="il_configs").set_value("lexcal/rrf,lexical/rrf").run()
     assert not at.exception
     assert "'lexcal'" in texts(at.error)
+
+
 def test_live_page_shows_a_finished_sweep_with_its_bands(db_path):
     from ltrr_core.simulation.sweep_reports import save_report
     from ltrr_core.simulation.sweep_runs import SweepConfig
@@ -307,3 +309,19 @@ def test_live_page_shows_a_finished_sweep_with_its_bands(db_path):
     table = next(d.value for d in at.dataframe if "policy" in d.value.columns)
     assert list(table["policy"]) == ["linucb", "random"] and table["cumulative_regret"].iloc[0].startswith("1.500 [")
     assert not at.error, texts(at.error)
+
+
+def test_evaluation_page_estimates_every_default_off_policy_target(db_path):
+    at = started()
+    for query in ("jazz", "love songs", "podcast about bread"):
+        search(at, query)
+        at.button(key="none_of_these").click().run()  # settled searches of the exploring default policy
+    at.switch_page("pages/evaluation.py").run()
+    at.number_input(key="ope_bootstrap").set_value(20).run()
+    at.button(key="ope_run").click().run()
+    assert not at.exception, at.exception
+    assert "must sum to 1" not in texts(at.error) + texts(at.info)
+    results = at.session_state["ope_result"]
+    assert set(results) == {"linucb", "random", "all"}
+    assert "all: no support: all picks 6 strategies" in texts(at.warning)
+    assert results["linucb"]["estimates"] and results["random"]["estimates"]

@@ -13,9 +13,20 @@ from ltrr_core.evaluation.estimators import (
     DoublyRobust,
     InverseProbabilityWeighting,
     SelfNormalizedInverseProbabilityWeighting,
-    estimate_all,
-    fit_reward_model,
+    SwitchDoublyRobust,
 )
+from ltrr_core.evaluation.ope import OffPolicyEvaluation, estimate_targets
+from ltrr_core.evaluation.reward_model import (
+    PerActionRidge,
+    assign_folds,
+    cross_fitted_rewards,
+)
+
+
+def fit_reward_model(features, action, reward, n_actions, random_state=0, n_folds=2):
+    """Cross-fitted per-action ridge predictions, shape (n, n_actions, 1)."""
+    model = PerActionRidge(features, action, reward, n_actions)
+    return cross_fitted_rewards(model, assign_folds(len(action), n_folds, random_state))
 
 N_CONTEXTS, N_ACTIONS, N_FEATURES = 40, 5, 4
 
@@ -209,15 +220,22 @@ def test_bootstrap_intervals_cover_the_truth_about_95_percent_of_the_time(bandit
     assert 85 <= covered <= 100
 
 
-def test_estimate_all_reports_every_estimator(bandit):
+def test_estimate_targets_reports_every_estimator(bandit):
     logged = bandit.log(3_000, seed=6)
-    model = fit_reward_model(logged.features, logged.action, logged.reward, N_ACTIONS, random_state=0)
-    results = estimate_all(*_args(logged), model, n_bootstrap_samples=200, random_state=3)
-    assert list(results) == ["ips", "snips", "dm", "dr"]
+    feedback = {"n_rounds": 3_000, "n_actions": N_ACTIONS, "action": logged.action, "reward": logged.reward,
+                "pscore": logged.pscore, "context": logged.features}
+    model = PerActionRidge(logged.features, logged.action, logged.reward, N_ACTIONS)
+    results = estimate_targets(feedback, {"t": logged.action_dist}, model, n_bootstrap_samples=50, random_state=3)["t"]
+    assert list(results) == ["ips", "snips", "dm", "dr", "sndr", "switch-dr"]
+    fitted = cross_fitted_rewards(model, assign_folds(3_000, 2, 3))
     for name, row in results.items():
-        assert row["value"] == ESTIMATORS[name]().estimate_policy_value(*_args(logged), estimated_rewards_by_reg_model=model)
+        assert row["value"] == pytest.approx(
+            ESTIMATORS[name]().estimate_policy_value(*_args(logged), estimated_rewards_by_reg_model=fitted))
         assert row["ci_low"] <= row["value"] <= row["ci_high"]
-    assert results == estimate_all(*_args(logged), model, n_bootstrap_samples=200, random_state=3)
+    assert results == estimate_targets(feedback, {"t": logged.action_dist}, model, n_bootstrap_samples=50,
+                                       random_state=3)["t"]
+    ope = OffPolicyEvaluation(feedback)
+    assert ope.estimate_policy_values(logged.action_dist, random_state=3) == {k: v["value"] for k, v in results.items()}
 
 
 def test_reward_model_is_close_to_the_truth_and_cross_fitted(bandit):
@@ -226,13 +244,11 @@ def test_reward_model_is_close_to_the_truth_and_cross_fitted(bandit):
     assert model.shape == (20_000, N_ACTIONS, 1)
     assert np.abs(model - logged.true_rewards).mean() < 0.06
     assert np.array_equal(model, fit_reward_model(logged.features, logged.action, logged.reward, N_ACTIONS, random_state=0))
-    # An action logged once: in-sample, its model reproduces that reward; cross-fitted, the
-    # round's prediction comes from folds that never saw the action (their mean reward).
+    # An action logged once: cross-fitted, the round's prediction comes from the fold that never
+    # saw the action (the other rounds' mean reward), not from a model fitted on it.
     features = np.array([[0.0], [1.0], [2.0], [3.0]])
     action, reward = np.array([0, 0, 0, 1]), np.array([0.0, 0.0, 0.0, 1.0])
-    in_sample = fit_reward_model(features, action, reward, 2, n_folds=1)
     crossed = fit_reward_model(features, action, reward, 2, n_folds=2, random_state=0)
-    assert in_sample[3, 1, 0] == pytest.approx(1.0)
     assert crossed[3, 1, 0] == pytest.approx(0.0)
 
 
@@ -276,7 +292,9 @@ def test_estimator_and_interval_settings_are_checked():
         InverseProbabilityWeighting().estimate_interval(*args, n_bootstrap_samples=0)
     with pytest.raises(ValueError, match="undefined: action_dist gives probability 0"):
         SelfNormalizedInverseProbabilityWeighting().estimate_policy_value(*args[:3], np.array([[0.0, 1.0]]))
-    with pytest.raises(ValueError, match="n_folds must lie in 1..n"):
-        fit_reward_model(np.zeros((2, 1)), np.array([0, 1]), np.array([0.0, 1.0]), 2, n_folds=3)
+    with pytest.raises(ValueError, match="n_folds must lie in 2..n"):
+        assign_folds(2, 3)
     with pytest.raises(ValueError, match="context must be a finite 2-D array"):
-        fit_reward_model(np.zeros(2), np.array([0, 1]), np.array([0.0, 1.0]), 2)
+        PerActionRidge(np.zeros(2), np.array([0, 1]), np.array([0.0, 1.0]), 2)
+    with pytest.raises(ValueError, match="lambda_ must be >= 0"):
+        SwitchDoublyRobust(lambda_=-1)

@@ -111,3 +111,52 @@ def test_invalid_configs_name_the_field(kwargs, field):
 def test_fixed_policy_needs_a_known_strategy():
     with pytest.raises(ValueError, match="unknown strategy"):
         Bandit(STRATEGIES, 4, PolicyConfig(name="fixed:nonsense"))
+
+
+def _trained_lints(max_arms: int = 2, epsilon: float = 0.1, rounds: int = 40) -> tuple[Bandit, np.ndarray]:
+    bandit = Bandit(STRATEGIES, 4, PolicyConfig(name="lints", alpha=0.5, epsilon=epsilon, max_arms=max_arms,
+                                                depths=(25, 100)))
+    rng = np.random.default_rng(4)
+    for _ in range(rounds):  # a short history: the posterior still spreads over several subsets
+        x, best = synthetic_round(rng)
+        bandit.update(x, rewards_for(bandit.select(x).chosen, best, rng))
+    return bandit, np.array([1.0, 1.0, 0.0, 0.5])
+
+
+def test_lints_propensities_sum_to_one_and_match_selection_frequencies():
+    bandit, x = _trained_lints()
+    dist = bandit.action_distribution(x)
+    assert dist.sum() == pytest.approx(1.0)
+    assert dist.min() == pytest.approx(0.1 / len(bandit.subsets))  # the epsilon share of every subset
+    assert (dist > 0.05).sum() >= 2  # the draw matters: not one deterministic subset
+    n = 3000
+    picks = np.zeros(len(bandit.subsets))
+    logged = []
+    for _ in range(n):
+        sel = bandit.select(x)
+        picks[bandit.subset_index(sel.chosen)] += 1
+        logged.append((bandit.subset_index(sel.chosen), sel.propensity))
+    # each subset's selection frequency within 4 binomial standard errors (of n selections plus the
+    # Monte Carlo error of LINTS_DRAWS draws) of its estimated propensity
+    se = np.sqrt(dist * (1 - dist) / n + dist * (1 - dist) / 2000) + 1e-9
+    assert np.all(np.abs(picks / n - dist) <= 4 * se + 1e-3)
+    # the logged propensity of a chosen subset is that subset's probability, not its draw's
+    for index, propensity in logged[:200]:
+        assert propensity == pytest.approx(dist[index], abs=0.04)
+
+
+def test_vectorized_greedy_equals_greedy_subset():
+    bandit, _ = _trained_lints(max_arms=3)
+    rng = np.random.default_rng(0)
+    scores = rng.normal(0.1, 0.2, size=(300, len(bandit.arms)))
+    codes = bandit._greedy_codes(scores)
+    for row, code in zip(scores, codes):
+        greedy, _ = bandit.greedy_subset({a: (float(s), 0.0) for a, s in zip(bandit.arms, row)})
+        assert code == sum(1 << bandit.arms.index(a) for a in greedy)
+
+
+def test_fixed_policy_may_name_several_strategies():
+    bandit = Bandit(STRATEGIES, 4, PolicyConfig(name="fixed:semantic+lexical", depths=(25, 100)))
+    assert bandit.select(np.ones(4)).chosen == ("lexical@100", "semantic@100")
+    with pytest.raises(ValueError, match="unknown strategy 'nope'"):
+        Bandit(STRATEGIES, 4, PolicyConfig(name="fixed:semantic+nope"))
