@@ -9,7 +9,7 @@ Corpus rate: the first ``--texts`` default-catalog entity texts through ``Embedd
 length-sorted chunked path), after a warm-up batch. Query encoding: distinct generated queries,
 one at a time, uncached. End-to-end: ``--searches`` generated queries (the ``ltrr bench search``
 mix) after 20 warm-up ones, for each backend whose default-catalog embeddings are in the cache
-(others are listed as skipped: embed them once with ``ltrr search x --backend B --wait``);
+(others are listed as skipped: embed them once with ``ltrr search x --encoder B --wait``);
 ``--searches 0`` skips it.
 """
 

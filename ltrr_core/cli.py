@@ -27,7 +27,7 @@ def command(name: str):
 
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(db_path=getattr(args, "db", None), cache_dir=getattr(args, "cache_dir", None),
-                             model=getattr(args, "model", None), backend=getattr(args, "backend", None))
+                             model=getattr(args, "model", None), backend=getattr(args, "encoder", None))
 
 
 def _engine(args: argparse.Namespace, policy=None):
@@ -312,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--db", help="feedback database path (default: LTRR_DB_PATH or .ltrr_cache/feedback.db)")
         p.add_argument("--cache-dir", help="index/model cache folder (default: LTRR_CACHE_DIR or .ltrr_cache)")
         p.add_argument("--model", help="embedding model: bundled:all-MiniLM-L6-v2 or a local folder")
-        p.add_argument("--backend", choices=BACKENDS, help="how the model runs (default: LTRR_BACKEND or the saved setting)")
+        p.add_argument("--encoder", choices=BACKENDS,
+                       help="the encoder backend: how the model runs (default: LTRR_BACKEND or the saved setting)")
         return p
 
     add("catalog", "summarize a catalog source")

@@ -196,7 +196,8 @@ def test_embeddings_are_computed_once_with_progress(tmp_path):
     assert res.embeddings_source == "computed" and res.embedder.encoded_texts == len(SMALL)
     assert vectors.dtype == np.float32 and vectors.shape == (len(SMALL), res.embedder.dim)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    assert calls[-1] == ("embedding catalog", 1.0)
+    label, fraction = calls[-1]
+    assert fraction == 1.0 and label.startswith("embedding catalog · ") and "docs/s" in label and "left" in label
 
 
 def test_hnsw_setting_gives_the_same_top_hit(cache_root, resources):

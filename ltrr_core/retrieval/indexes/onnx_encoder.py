@@ -33,9 +33,9 @@ def model_config(model_path: str) -> tuple[int, bool]:
     pooling = folder / "1_Pooling" / "config.json"
     if not (folder / "tokenizer.json").is_file() or not pooling.is_file():
         raise UnsupportedModelError(f"{model_path}: the onnx backend needs tokenizer.json and 1_Pooling/config.json;"
-                                    " use --backend torch for this model")
+                                    " use --encoder torch for this model")
     if not json.loads(pooling.read_text(encoding="utf-8")).get("pooling_mode_mean_tokens"):
-        raise UnsupportedModelError(f"{model_path}: the onnx backend supports mean pooling only; use --backend torch")
+        raise UnsupportedModelError(f"{model_path}: the onnx backend supports mean pooling only; use --encoder torch")
     st_config = folder / "sentence_bert_config.json"
     max_len = json.loads(st_config.read_text(encoding="utf-8")).get("max_seq_length", 256) if st_config.is_file() else 256
     modules = folder / "modules.json"
