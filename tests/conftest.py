@@ -48,3 +48,12 @@ def app_cache_dir(tmp_path_factory) -> Path:
     settings = Settings(cache_dir=cache, db_path=tmp_path_factory.mktemp("warm_db") / "warm.db")
     Engine.open("default", settings).warm_up()
     return cache
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A local two-CPU Ray cluster for one test module of the ray extra (skipped without it)."""
+    ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install -e '.[ray]')")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    ray.shutdown()

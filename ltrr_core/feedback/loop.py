@@ -75,10 +75,11 @@ class FeedbackLoop:
     # -- searches and events -----------------------------------------------------------
     def log(self, record: SearchRecord, impressions: list[ImpressionRow], x: np.ndarray) -> int:
         """Store a search and its page (the session's previous open window closes first); the
-        memory index counts the page as examined by rank."""
-        self.close_session(record.user_id)
-        search_id = self.store.log_search_bundle(record, impressions)
+        memory index counts the page as examined by rank. One lock spans closing and opening, so two
+        searches of a session at once cannot leave the first one's window open for good."""
         with self.lock:
+            self.close_session(record.user_id)
+            search_id = self.store.log_search_bundle(record, impressions)
             self._open[search_id] = _Window(record.user_id, time.time(), record.chosen_arms, record.normalized_query,
                                             x, record.category, {i.entity_id: i.found_by for i in impressions})
         self.memory.record_shown(record.normalized_query, [i.entity_id for i in impressions], self.store.curve)

@@ -183,7 +183,7 @@ def test_live_simulation_draws_charts_while_another_tab_searches(page, server):
 def test_other_pages_render(page, label, name):
     open_page(page, label)
     no_exception(page)
-    screenshot(page, name)
+    screenshot(page, name, readme=name in ("experiments", "interleaving"))
 
 
 def metric_value(pg, label: str) -> int:

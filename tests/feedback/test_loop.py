@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +70,15 @@ def test_the_next_search_of_the_session_closes_the_open_window_as_a_miss(engine)
     (logged,) = [r for r in engine.bandit_log() if r.search_id == first.search_id]
     assert set(logged.rewards) == set(first.selection.chosen) and set(logged.rewards.values()) == {0.0}
     assert engine.store.searches().set_index("search_id").loc[first.search_id, "settle_reason"] == "next_search"
+
+
+def test_searches_of_one_session_at_once_leave_only_the_last_window_open(engine):
+    """Two reruns of a page can search at the same moment: every window but the newest must close."""
+    queries = ["rock", "jazz", "blues", "love", "piano", "latin", "chill", "golden"] * 3
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(lambda q: engine.search(q, Context(), user_id="ana").search_id, queries))
+    assert engine.open_searches == [max(ids)]
+    assert len(engine.bandit_log()) == len(ids) - 1
 
 
 def test_none_of_these_and_the_wait_close_with_the_default_reward(default_catalog, settings):

@@ -11,14 +11,7 @@ from ltrr_core.retrieval.indexes.distributed_embedding import encode_distributed
 from ltrr_core.retrieval.indexes.embedder import Embedder, entity_text  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
-
-
-def test_distributed_vectors_equal_the_in_process_ones(cluster, default_catalog):
+def test_distributed_vectors_equal_the_in_process_ones(ray_cluster, default_catalog):
     texts = [entity_text(e) for e in default_catalog.entities[:300:]]
     seen = []
     distributed = encode_distributed(texts, workers=2, batch_size=40, progress=lambda label, f: seen.append(f))

@@ -15,14 +15,7 @@ from ltrr_core.selection.context import Context  # noqa: E402
 from ltrr_core.simulation.traffic import TrafficGenerator  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
-
-
-def test_ray_shards_equal_the_single_process_top_k_and_survive_a_killed_actor(cluster, default_catalog, app_cache_dir):
+def test_ray_shards_equal_the_single_process_top_k_and_survive_a_killed_actor(ray_cluster, default_catalog, app_cache_dir):
     single = Resources(default_catalog, Settings(cache_dir=app_cache_dir))
     queries = [single.understander.understand(i.query) for i in TrafficGenerator(default_catalog, seed=8).draw(15)]
     sharded = shard_resources(single, 2, backend="ray")

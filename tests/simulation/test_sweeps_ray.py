@@ -11,14 +11,7 @@ from ltrr_core.simulation.sweep_runs import SweepConfig, run_seed  # noqa: E402
 from ltrr_core.simulation.sweeps import run_sweep  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
-
-
-def test_ray_sweep_runs_equal_the_sequential_runs(cluster, app_cache_dir, tmp_path):
+def test_ray_sweep_runs_equal_the_sequential_runs(ray_cluster, app_cache_dir, tmp_path):
     settings = Settings(cache_dir=app_cache_dir, db_path=tmp_path / "feedback.db")
     config = SweepConfig(("lints",), (3, 4), 20)
     sweep = run_sweep(config, settings, backend="ray", workers=2)
