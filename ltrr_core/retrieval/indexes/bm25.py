@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -67,6 +67,30 @@ def build_okapi(corpus: Sequence[Sequence[str]], params: BM25Params = BM25Params
     return BM25Okapi([list(doc) for doc in corpus], k1=params.k1, b=params.b, epsilon=params.epsilon)
 
 
+def bm25_weights(doc_freqs: Sequence[Mapping[str, int]], idf: Mapping[str, float], doc_len: Sequence[int],
+                 avgdl: float, params: BM25Params) -> tuple[sp.csc_matrix, dict[str, int]]:
+    """The (docs, terms) BM25 weight matrix and its vocabulary from per-document term counts and the
+    collection's idf and average length (one index's own, or merged over shards)."""
+    vocab: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    tfs: list[int] = []
+    for doc, freqs in enumerate(doc_freqs):
+        for word, tf in freqs.items():
+            rows.append(doc)
+            cols.append(vocab.setdefault(word, len(vocab)))
+            tfs.append(tf)
+    row = np.asarray(rows, dtype=np.int64)
+    col = np.asarray(cols, dtype=np.int64)
+    tf = np.asarray(tfs, dtype=np.float64)
+    term_idf = np.zeros(len(vocab))
+    for word, j in vocab.items():
+        term_idf[j] = idf[word]
+    norm = params.k1 * (1 - params.b + params.b * np.asarray(doc_len, dtype=np.float64) / avgdl)
+    data = term_idf[col] * tf * (params.k1 + 1) / (tf + norm[row])
+    return sp.csc_matrix((data, (row, col)), shape=(len(doc_freqs), len(vocab))), vocab
+
+
 class BM25Index:
     """Sparse BM25: ``scores(tokens)`` over all documents, ``search(tokens, k)`` for the top k."""
 
@@ -82,26 +106,8 @@ class BM25Index:
     @classmethod
     def from_okapi(cls, okapi: BM25Okapi) -> "BM25Index":
         """Convert rank-bm25's statistics into the term-weight matrix (vectorized over postings)."""
-        vocab: dict[str, int] = {}
-        rows: list[int] = []
-        cols: list[int] = []
-        tfs: list[int] = []
-        for doc, freqs in enumerate(okapi.doc_freqs):
-            for word, tf in freqs.items():
-                rows.append(doc)
-                cols.append(vocab.setdefault(word, len(vocab)))
-                tfs.append(tf)
-        row = np.asarray(rows, dtype=np.int64)
-        col = np.asarray(cols, dtype=np.int64)
-        tf = np.asarray(tfs, dtype=np.float64)
-        idf = np.zeros(len(vocab))
-        for word, j in vocab.items():
-            idf[j] = okapi.idf[word]
-        doc_len = np.asarray(okapi.doc_len, dtype=np.float64)
-        norm = okapi.k1 * (1 - okapi.b + okapi.b * doc_len / okapi.avgdl)
-        data = idf[col] * tf * (okapi.k1 + 1) / (tf + norm[row])
-        matrix = sp.csc_matrix((data, (row, col)), shape=(okapi.corpus_size, len(vocab)))
-        return cls(matrix, vocab, BM25Params(okapi.k1, okapi.b, okapi.epsilon))
+        params = BM25Params(okapi.k1, okapi.b, okapi.epsilon)
+        return cls(*bm25_weights(okapi.doc_freqs, okapi.idf, okapi.doc_len, okapi.avgdl, params), params)
 
     @classmethod
     def build(cls, corpus: Iterable[Sequence[str]], params: BM25Params = BM25Params()) -> "BM25Index":

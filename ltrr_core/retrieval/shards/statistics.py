@@ -11,13 +11,13 @@ order of summation, so the same floats).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
-import numpy as np
 import scipy.sparse as sp
 
-from ltrr_core.retrieval.indexes.bm25 import BM25Index, BM25Params
+from ltrr_core.retrieval.indexes.bm25 import BM25Index, BM25Params, bm25_weights
 
 
 @dataclass(frozen=True)
@@ -72,26 +72,6 @@ def shard_bm25(corpus: Sequence[Sequence[str]], stats: CollectionStats, params: 
     (``BM25Index.from_okapi``'s weights, element for element)."""
     if stats.total_length == 0 or not any(corpus):
         return BM25Index(sp.csc_matrix((len(corpus), 0)), {}, params)
-    idf_by_word = stats.idf(params.epsilon)
-    vocab: dict[str, int] = {}
-    rows: list[int] = []
-    cols: list[int] = []
-    tfs: list[int] = []
-    for doc, words in enumerate(corpus):
-        freqs: dict[str, int] = {}
-        for word in words:
-            freqs[word] = freqs.get(word, 0) + 1
-        for word, tf in freqs.items():
-            rows.append(doc)
-            cols.append(vocab.setdefault(word, len(vocab)))
-            tfs.append(tf)
-    row = np.asarray(rows, dtype=np.int64)
-    col = np.asarray(cols, dtype=np.int64)
-    tf = np.asarray(tfs, dtype=np.float64)
-    idf = np.zeros(len(vocab))
-    for word, j in vocab.items():
-        idf[j] = idf_by_word[word]
-    doc_len = np.asarray([len(doc) for doc in corpus], dtype=np.float64)
-    norm = params.k1 * (1 - params.b + params.b * doc_len / stats.avgdl)
-    data = idf[col] * tf * (params.k1 + 1) / (tf + norm[row])
-    return BM25Index(sp.csc_matrix((data, (row, col)), shape=(len(corpus), len(vocab))), vocab, params)
+    doc_freqs = [Counter(words) for words in corpus]
+    doc_len = [len(words) for words in corpus]
+    return BM25Index(*bm25_weights(doc_freqs, stats.idf(params.epsilon), doc_len, stats.avgdl, params), params)
