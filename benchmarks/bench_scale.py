@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from ltrr_core.catalog.sources import load_catalog  # noqa: E402
 from ltrr_core.config import Settings  # noqa: E402
 from ltrr_core.engine import Engine  # noqa: E402
-from ltrr_core.evaluation.latency import BENCH_MIX, WARM_UP_QUERIES  # noqa: E402
+from ltrr_core.evaluation.latency import BENCH_MIX, WARM_UP_QUERIES, percentiles, time_searches  # noqa: E402
 from ltrr_core.retrieval.indexes.cache import write_atomic  # noqa: E402
 from ltrr_core.retrieval.indexes.dense import DenseIndex, resolve_kind  # noqa: E402
 from ltrr_core.retrieval.indexes.embedder import entity_text  # noqa: E402
@@ -77,10 +77,6 @@ def _source(size: str) -> str:
 
 def _peak_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-
-
-def _pcts(values: list[float]) -> dict[str, float]:
-    return {"p50": round(float(np.percentile(values, 50)), 3), "p95": round(float(np.percentile(values, 95)), 3)}
 
 
 def _inject_vectors(res: Resources, sample: int, vectors_file: Path | None, real_dir: Path | None) -> dict:
@@ -152,18 +148,10 @@ def run_size(size: str, cache_dir: Path, sample: int, n_queries: int, vectors_fi
         intents = TrafficGenerator(catalog, seed=7).draw(n_queries + WARM_UP_QUERIES, BENCH_MIX)
         query_vectors = resources.embedder.encode_queries([i.query for i in intents[:RECALL_QUERIES]])
         out["dense_recall_at_100"] = _recall(resources.dense, resources.embeddings, query_vectors)
-        for intent in intents[:WARM_UP_QUERIES]:
-            engine.search(intent.query, intent.context)
-        totals, stages = [], {}
-        for intent in intents[WARM_UP_QUERIES:]:
-            t = time.perf_counter()
-            result = engine.search(intent.query, intent.context)
-            totals.append((time.perf_counter() - t) * 1000)
-            for stage, ms in result.timings.items():
-                stages.setdefault(stage, []).append(ms)
-        out["search_ms"] = _pcts(totals)
-        out["strategy_p50_ms"] = {s: _pcts(stages[f"retrieve:{s}"])["p50"] for s in STRATEGY_ORDER if f"retrieve:{s}" in stages}
-        out["stage_p50_ms"] = {k: _pcts(v)["p50"] for k, v in sorted(stages.items()) if not k.startswith("retrieve:")}
+        totals, stages = time_searches(engine, intents)
+        out["search_ms"] = percentiles(totals)
+        out["strategy_p50_ms"] = {s: percentiles(stages[f"retrieve:{s}"])["p50"] for s in STRATEGY_ORDER if f"retrieve:{s}" in stages}
+        out["stage_p50_ms"] = {k: percentiles(v)["p50"] for k, v in sorted(stages.items()) if not k.startswith("retrieve:")}
         out["peak_rss_gib"] = round(_peak_rss_gib(), 2)
         warm = subprocess.run([sys.executable, "-c", WARM_START, source, str(cache_dir), str(Path(tmp) / "warm.db")],
                               cwd=ROOT, capture_output=True, text=True)
@@ -211,7 +199,7 @@ def run_dense(size: str, real_dir: Path | None, n_queries: int) -> dict:
         dense.search(vector, RECALL_K)
         encode.append((t2 - t) * 1000)
         search.append((time.perf_counter() - t2) * 1000)
-    out["query_encode_ms"], out["dense_search_ms"] = _pcts(encode), _pcts(search)
+    out["query_encode_ms"], out["dense_search_ms"] = percentiles(encode), percentiles(search)
     out["dense_recall_at_100"] = _recall(dense, vectors, default.embedder.encode_queries(queries[:RECALL_QUERIES]))
     out["peak_rss_gib"] = round(_peak_rss_gib(), 2)
     return out

@@ -33,8 +33,24 @@ def _start_seconds(source: str, settings: Settings) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def _percentiles(values: list[float]) -> dict[str, float]:
+def percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": round(float(np.percentile(values, 50)), 3), "p95": round(float(np.percentile(values, 95)), 3)}
+
+
+def time_searches(engine: Engine, intents: list) -> tuple[list[float], dict[str, list[float]]]:
+    """Search every intent after the first ``WARM_UP_QUERIES`` (which warm caches up): each
+    search's wall milliseconds, and every trace stage's milliseconds per search."""
+    for intent in intents[:WARM_UP_QUERIES]:
+        engine.search(intent.query, intent.context)
+    totals: list[float] = []
+    stages: dict[str, list[float]] = {}
+    for intent in intents[WARM_UP_QUERIES:]:
+        t = time.perf_counter()
+        result = engine.search(intent.query, intent.context)
+        totals.append((time.perf_counter() - t) * 1000)
+        for stage, ms in result.timings.items():
+            stages.setdefault(stage, []).append(ms)
+    return totals, stages
 
 
 def bench_search(source: str, n_queries: int, settings: Settings, seed: int = 7) -> dict:
@@ -49,22 +65,14 @@ def bench_search(source: str, n_queries: int, settings: Settings, seed: int = 7)
         first_start = time.perf_counter() - start
         cold = engine.embeddings_source == "computed"
         intents = TrafficGenerator(catalog, seed=seed).draw(n_queries + WARM_UP_QUERIES, BENCH_MIX)
-        for intent in intents[:WARM_UP_QUERIES]:
-            engine.search(intent.query, intent.context)
-        totals, stages = [], {}
-        for intent in intents[WARM_UP_QUERIES:]:
-            t = time.perf_counter()
-            result = engine.search(intent.query, intent.context)
-            totals.append((time.perf_counter() - t) * 1000)
-            for stage, ms in result.timings.items():
-                stages.setdefault(stage, []).append(ms)
+        totals, stages = time_searches(engine, intents)
         warm = _start_seconds(source, settings)
     return {
         "source": source,
         "queries": n_queries,
         "strategies": engine.strategy_names,
-        "end_to_end_ms": _percentiles(totals),
-        "stages_ms": {stage: _percentiles(v) for stage, v in sorted(stages.items())},
+        "end_to_end_ms": percentiles(totals),
+        "stages_ms": {stage: percentiles(v) for stage, v in sorted(stages.items())},
         "cold_start_s": round(first_start, 2) if cold else None,
         "first_start_s": round(first_start, 2),
         "first_start_parts_s": {k: round(v, 2) for k, v in built.items()},
