@@ -16,6 +16,7 @@ before the popularity-weighted draws, so generation stays linear in N.
 from __future__ import annotations
 
 import argparse
+import gc
 import gzip
 import hashlib
 import io
@@ -27,7 +28,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
-from ltrr_core.catalog import demo_builder, demo_words, hard_cases
+from ltrr_core.catalog import demo_builder, demo_cache, demo_words, hard_cases
 
 from ltrr_core.catalog.demo_builder import (
     CATALOG_START,
@@ -54,6 +55,7 @@ from ltrr_core.catalog.demo_words import (
 from ltrr_core.catalog.hard_cases import HARD_CASES, HARD_PODCASTS
 from ltrr_core.catalog.loaders import load_jsonl
 from ltrr_core.catalog.schema import Catalog, CatalogError, Entity
+from ltrr_core.config import Settings
 
 
 DEFAULT_SIZE = 24_249  # entities of generate() at scale 1 (the committed default catalog)
@@ -339,11 +341,24 @@ def _generator_fingerprint() -> str:
 def load_default(argument: str = "") -> Catalog:
     """``default``: the committed ``data/default_catalog.jsonl.gz`` if present, else generated;
     ``default:N``: generated at about N entities, keyed by generator code, seed and N (no
-    content hash of a million entities)."""
+    content hash of a million entities), and kept in the cache dir (``catalog/`` beside ``bm25/``,
+    :mod:`ltrr_core.catalog.demo_cache`): later loads read that columnar copy instead."""
     if argument:
         size = parse_size(argument)
         key = f"default:{size}:seed={DEFAULT_SEED}:generator={_generator_fingerprint()}"
-        return Catalog(generate(size=size), source=f"default:{size}", content_key=key)
+        # the cache folder of a catalog with this key (its content hash needs no entities)
+        directory = Settings.from_env().cache_dir / Catalog((), content_key=key).content_hash / "catalog"
+        collecting = gc.isenabled()
+        gc.disable()  # a million new objects would trigger full collections over and over
+        try:
+            entities = demo_cache.load(directory, size)
+            catalog = Catalog(entities or generate(size=size), source=f"default:{size}", content_key=key)
+        finally:
+            if collecting:
+                gc.enable()
+        if entities is None:
+            demo_cache.save(directory, size, catalog.entities)
+        return catalog
     if DATA_FILE.exists():
         return load_jsonl(DATA_FILE, source="default")
     return Catalog(generate(), source="default")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -61,13 +62,24 @@ COLUMN: dict[str, int] = {name: i for i, name in enumerate(FEATURE_NAMES)}
 class CatalogFeatures:
     """What features need from a catalog, built once: field BM25 matrices, dates, type codes."""
 
-    def __init__(self, catalog: Catalog) -> None:
-        self.fields = {name: BM25Index.build(analyze(getattr(e, name), max_chars=None) for e in catalog)
-                       for name in FIELDS}
+    def __init__(self, catalog: Catalog, cache_dir: Path | None = None) -> None:
+        """``cache_dir``: each field's BM25 loads from ``features-bm25-<field>/`` there when saved
+        for this catalog's size, else it is built (and saved there)."""
+        self.fields = {name: self._field_index(catalog, name, cache_dir) for name in FIELDS}
         self.n = len(catalog)
         self.days = np.array([_days_since(e.date_added) for e in catalog], dtype=np.float64)
         type_code = {t: i for i, t in enumerate(ENTITY_TYPES)}
         self.types = np.array([type_code.get(e.type, len(ENTITY_TYPES)) for e in catalog], dtype=np.int64)
+
+    @staticmethod
+    def _field_index(catalog: Catalog, name: str, cache_dir: Path | None) -> BM25Index:
+        directory = cache_dir / f"features-bm25-{name}" if cache_dir is not None else None
+        index = BM25Index.load(directory) if directory is not None else None
+        if index is None or index.n_docs != len(catalog):
+            index = BM25Index.build(analyze(getattr(e, name), max_chars=None) for e in catalog)
+            if directory is not None:
+                index.save(directory)
+        return index
 
     def field_scores(self, name: str, terms: list[str], positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(BM25 of ``terms`` on field ``name``, fraction of distinct terms present) for ``positions``.
@@ -102,11 +114,12 @@ def _days_since(iso: str) -> float:
 _BY_CATALOG: "weakref.WeakKeyDictionary[Catalog, CatalogFeatures]" = weakref.WeakKeyDictionary()
 
 
-def catalog_features(catalog: Catalog) -> CatalogFeatures:
-    """The catalog's :class:`CatalogFeatures`, built on first use and kept while the catalog lives."""
+def catalog_features(catalog: Catalog, cache_dir: Path | None = None) -> CatalogFeatures:
+    """The catalog's :class:`CatalogFeatures`, built (or loaded from ``cache_dir``) on first use and
+    kept while the catalog lives."""
     built = _BY_CATALOG.get(catalog)
     if built is None:
-        built = _BY_CATALOG[catalog] = CatalogFeatures(catalog)
+        built = _BY_CATALOG[catalog] = CatalogFeatures(catalog, cache_dir)
     return built
 
 
@@ -119,7 +132,7 @@ def build_features(
     if n == 0:
         return out.astype(np.float32)
     pos = pool.positions
-    cat = catalog_features(resources.catalog)
+    cat = catalog_features(resources.catalog, resources.cache_dir)
     for s in STRATEGY_ORDER:
         if s in pool.scores:
             out[:, COLUMN[f"score_{s}"]] = pool.scores[s]

@@ -1,7 +1,11 @@
 """The heavy objects for one catalog, built lazily once per process and cached on disk.
 
 Cache layout (``settings.cache_dir / catalog.content_hash``): ``bm25/`` (weights.npz,
-vocab.json, meta.json), ``embeddings-<vectors>-t<text version>.npy`` (its ``.parts/`` folder holds
+vocab.json, meta.json); snapshots of the parts built in Python (``arrays.npz`` + ``meta.json``,
+:mod:`~ltrr_core.retrieval.indexes.snapshot`; a stale or unreadable one is rebuilt):
+``understander/`` (the catalog's vocabularies), ``memory/`` (the memory's cold-start keys and
+predicted pairs; observed statistics are folded from the log), ``metadata/`` (the structured and
+explore strategies' postings); ``embeddings-<vectors>-t<text version>.npy`` (its ``.parts/`` folder holds
 the chunks of an unfinished run), ``hnsw-<vectors>.faiss`` / ``ivf-<vectors>.faiss``. Everything is
 keyed by the catalog's content key and, for vectors, the model and backend (``<vectors>`` is the
 model's slug, plus ``-<backend>`` for the ONNX backends). ONNX exports live in ``settings.cache_dir / "onnx"``.
@@ -34,6 +38,7 @@ from ltrr_core.retrieval.indexes.embedder import (
     entity_text,
 )
 from ltrr_core.retrieval.indexes.memory import MemoryIndex
+from ltrr_core.retrieval.indexes.metadata import MetadataIndex
 from ltrr_core.understanding.understander import Understander
 
 Progress = Callable[[str, float], None]
@@ -61,7 +66,7 @@ class _built_once:
                 return instance.__dict__[self.name]
 
 
-_SHARED_PARTS = ("ids", "understander", "bm25", "embedder", "embeddings", "dense", "popularity")
+_SHARED_PARTS = ("ids", "understander", "metadata", "bm25", "embedder", "embeddings", "dense", "popularity")
 
 
 class Resources:
@@ -87,7 +92,17 @@ class Resources:
 
     @_built_once
     def understander(self) -> Understander:
-        return Understander(self.catalog)
+        """The query understander, from its snapshot or built (and saved)."""
+        return Understander.load_or_build(self.catalog, self.cache_dir / "understander")
+
+    @_built_once
+    def metadata(self) -> MetadataIndex:
+        """The structured and explore strategies' index, from its snapshot or built (and saved)."""
+        index = MetadataIndex.load(self.cache_dir / "metadata", self.catalog)
+        if index is None:
+            index = MetadataIndex.build(self.catalog)
+            index.save(self.cache_dir / "metadata")
+        return index
 
     @_built_once
     def bm25(self) -> BM25Index:
@@ -144,7 +159,8 @@ class Resources:
 
     @_built_once
     def memory(self) -> MemoryIndex:
-        return MemoryIndex.build(self.catalog)
+        """The memory's cold start, from its snapshot or built (and saved); observations come later."""
+        return MemoryIndex.load_or_build(self.catalog, self.cache_dir / "memory")
 
     @_built_once
     def popularity(self) -> np.ndarray:
@@ -187,7 +203,7 @@ class Resources:
         """Build everything now (``background``: all but the semantic parts, which
         :meth:`warm_in_background` builds); seconds per part (cache hits make a warm start fast)."""
         seconds: dict[str, float] = {}
-        parts = ("understander", "bm25", "memory", "ids", "popularity", *SEMANTIC_PARTS)
+        parts = ("understander", "bm25", "memory", "metadata", "ids", "popularity", *SEMANTIC_PARTS)
         for part in parts[:-len(SEMANTIC_PARTS)] if background else parts:
             start = time.perf_counter()
             getattr(self, part)

@@ -13,11 +13,15 @@ from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from ltrr_core.catalog.schema import Catalog
+from ltrr_core.retrieval.indexes import snapshot
+from ltrr_core.retrieval.indexes.snapshot import pack_strings, unpack_strings
 from ltrr_core.understanding.query import Correction, Interpretation, QueryUnderstanding
 from ltrr_core.understanding.text import STOPWORDS, normalize
 from ltrr_core.understanding.vocabulary import (
@@ -94,12 +98,27 @@ def _core_tokens(key: str) -> list[str]:
     return tokens or key.split()
 
 
-class Understander:
-    """Vocabularies built once from a catalog; ``understand`` reads a query against them."""
+VOCABULARIES = ("artists", "titles", "albums", "genres", "moods")
+SNAPSHOT_KIND, SNAPSHOT_VERSION = "understander", 1
 
-    def __init__(self, catalog: Catalog, cache_size: int = 4096) -> None:
-        self.artists, self.titles, self.albums = _NameVocabulary(), _NameVocabulary(), _NameVocabulary()
-        self.genres, self.moods = _NameVocabulary(), _NameVocabulary()
+
+@dataclass
+class CatalogTables:
+    """What the understander reads from a catalog (one pass over it; the rest derives from these):
+    per vocabulary its keys, canonical spellings and weights (insertion order kept), word document
+    frequencies, description words, entities per decade, languages and entity types present."""
+
+    vocabularies: dict[str, _NameVocabulary]
+    word_df: Counter[str]
+    description_words: set[str]
+    decades: Counter[int]
+    languages: set[str]
+    types_present: set[str]
+
+    @classmethod
+    def collect(cls, catalog: Catalog) -> "CatalogTables":
+        vocab = {name: _NameVocabulary() for name in VOCABULARIES}
+        artists, titles, albums = vocab["artists"], vocab["titles"], vocab["albums"]
         word_df: Counter[str] = Counter()
         known: set[str] = set()
         years: Counter[int] = Counter()
@@ -107,19 +126,19 @@ class Understander:
         for e in catalog:
             weight = e.popularity + 1e-6
             if e.creator:
-                self.artists.add(e.creator, weight)
+                artists.add(e.creator, weight)
             if e.type == "artist":
-                self.artists.add(e.title, weight + 1.0)
+                artists.add(e.title, weight + 1.0)
             else:
-                self.titles.add(e.title, weight)
+                titles.add(e.title, weight)
             if e.type == "album":
-                self.albums.add(e.title, weight)
+                albums.add(e.title, weight)
             if e.album:
-                self.albums.add(e.album, weight)
+                albums.add(e.album, weight)
             for genre in e.genres:
-                self.genres.add(genre, 1.0)
+                vocab["genres"].add(genre, 1.0)
             for mood in e.moods:
-                self.moods.add(mood, 1.0)
+                vocab["moods"].add(mood, 1.0)
             if e.language:
                 languages.add(e.language)
             if e.year:
@@ -128,18 +147,80 @@ class Understander:
             word_df.update(set(normalize_name(named).split()))
             if e.description:
                 known.update(normalize_name(e.description).split())
+        return cls(vocab, word_df, known, years, languages, {e.type for e in catalog})
+
+    def save(self, directory: Path, n: int) -> None:
+        """A snapshot (:mod:`ltrr_core.retrieval.indexes.snapshot`) for a catalog of ``n`` entities."""
+        arrays: dict[str, np.ndarray] = {}
+        sizes: dict[str, int] = {}
+        for name, vocab in self.vocabularies.items():
+            keys = list(vocab.canonical)
+            arrays[f"{name}.keys"] = pack_strings(keys)
+            arrays[f"{name}.names"] = pack_strings([vocab.canonical[k] for k in keys])
+            arrays[f"{name}.weights"] = np.array([vocab.weight[k] for k in keys], dtype=np.float64)
+            sizes[name] = len(keys)
+        words = list(self.word_df)
+        arrays["word_df.words"] = pack_strings(words)
+        arrays["word_df.counts"] = np.array([self.word_df[w] for w in words], dtype=np.int64)
+        arrays["description_words"] = pack_strings(sorted(self.description_words))
+        arrays["decades"] = np.array(sorted(self.decades.items()), dtype=np.int64).reshape(-1, 2)
+        snapshot.save(directory, SNAPSHOT_KIND, SNAPSHOT_VERSION, n, arrays, sizes=sizes, words=len(words),
+                      description_words=len(self.description_words), languages=sorted(self.languages),
+                      types_present=sorted(self.types_present))
+
+    @classmethod
+    def load(cls, directory: Path, n: int) -> "CatalogTables | None":
+        """The tables :meth:`save` wrote for a catalog of ``n`` entities, or None (absent, other
+        version or size, corrupt)."""
+        found = snapshot.load(directory, SNAPSHOT_KIND, SNAPSHOT_VERSION, n)
+        if found is None:
+            return None
+        arrays, extra = found
+        try:
+            vocab = {}
+            for name in VOCABULARIES:
+                size = extra["sizes"][name]
+                keys = unpack_strings(arrays[f"{name}.keys"], size)
+                weights = arrays[f"{name}.weights"]
+                if len(weights) != size:
+                    return None
+                vocab[name] = _NameVocabulary(dict(zip(keys, unpack_strings(arrays[f"{name}.names"], size))),
+                                              dict(zip(keys, weights.tolist())))
+            words = unpack_strings(arrays["word_df.words"], extra["words"])
+            counts = arrays["word_df.counts"]
+            if len(counts) != len(words):
+                return None
+            description = set(unpack_strings(arrays["description_words"], extra["description_words"]))
+            decades = Counter({int(d): int(c) for d, c in arrays["decades"].tolist()})
+            return cls(vocab, Counter(dict(zip(words, counts.tolist()))), description, decades,
+                       set(extra["languages"]), set(extra["types_present"]))
+        except (KeyError, ValueError, TypeError):
+            return None
+
+
+class Understander:
+    """Vocabularies built once from a catalog (or its :class:`CatalogTables` snapshot);
+    ``understand`` reads a query against them."""
+
+    def __init__(self, catalog: Catalog, cache_size: int = 4096, tables: CatalogTables | None = None) -> None:
+        self.tables = tables = tables or CatalogTables.collect(catalog)
+        vocab = tables.vocabularies
+        self.artists, self.titles, self.albums = vocab["artists"], vocab["titles"], vocab["albums"]
+        self.genres, self.moods = vocab["genres"], vocab["moods"]
+        word_df, languages = tables.word_df, tables.languages
         self.artists.index_tokens(MAX_ARTISTS_PER_TOKEN)
         self.genres.index_tokens()
         self.moods.index_tokens()
-        self.types_present = {e.type for e in catalog}
+        self.types_present = tables.types_present
         self.title_words = {w for key in self.titles.canonical for w in key.split()}
-        self.decades_present = years
+        self.decades_present = tables.decades
         self.languages = self._language_keys(languages)
         self.language_by_code = {
-            code: value for value in languages for code, names in LANGUAGE_NAMES.items()
+            code: value for value in sorted(languages) for code, names in LANGUAGE_NAMES.items()
             if value.strip().lower() == code or normalize(value) in names
         }
         self.word_df = word_df
+        known = tables.description_words
         self.known = known | english_words() | set(word_df) | set(TYPE_WORDS) | set(DECADE_WORDS) | set(STOPWORDS)
         self.known |= {k for k in self.languages}
         self.word_source = self._word_sources()
@@ -154,6 +235,15 @@ class Understander:
         self._correct = lru_cache(maxsize=cache_size)(self._correct_token)
         self._fuzzy_artist = lru_cache(maxsize=cache_size)(self._fuzzy_artist_span)
         self._cached = lru_cache(maxsize=cache_size)(self._understand)
+
+    @classmethod
+    def load_or_build(cls, catalog: Catalog, directory: Path) -> "Understander":
+        """From the catalog's snapshot in ``directory`` when it is readable, else built (and saved there)."""
+        tables = CatalogTables.load(directory, len(catalog))
+        if tables is None:
+            tables = CatalogTables.collect(catalog)
+            tables.save(directory, len(catalog))
+        return cls(catalog, tables=tables)
 
     def understand(self, raw: str) -> QueryUnderstanding:
         """Read one query (results are LRU-cached per string); never raises."""

@@ -11,6 +11,7 @@ from ltrr_core.config import Settings
 from ltrr_core.evaluation.latency import BENCH_MIX
 from ltrr_core.retrieval.resources import Resources
 from ltrr_core.retrieval.strategies import explore as ex
+from ltrr_core.retrieval.indexes.metadata import MetadataIndex, decade_value
 from ltrr_core.retrieval.strategies import structured as st
 from ltrr_core.selection.context import Context
 from ltrr_core.simulation.traffic import TrafficGenerator
@@ -21,19 +22,19 @@ EXTRA_QUERIES = ["love", "80s rock", "podcasts", "songs", "jazz playlists", "eng
                  "tayler love", "chill", "90s hip hop albums", "stations", "spanish latin", "new indie", "episodes"]
 
 
-def _attribute_match(idx: st.MetadataIndex, readings) -> np.ndarray:
+def _attribute_match(idx: MetadataIndex, readings) -> np.ndarray:
     match = np.zeros(idx.n)
     for reading in readings:
         if reading.name == "decade":
-            rows, weights = np.flatnonzero(idx.decade == st._decade_value(reading.value)), 1.0
+            rows, weights = np.flatnonzero(idx.decade == decade_value(reading.value)), 1.0
         elif reading.name == "language":
             code = idx.language_names.index(reading.value) if reading.value in idx.language_names else -2
             rows, weights = np.flatnonzero(idx.language == code), 1.0
         else:
-            postings = idx.attributes.get(reading.name, {}).get(normalize_name(reading.value))
-            if postings is None:
+            key = normalize_name(reading.value)
+            if key not in idx.attributes.get(reading.name, {}):
                 continue
-            rows, weights = postings.positions, postings.weights
+            rows, weights = idx.attributes[reading.name][key], idx.attributes[reading.name].values_of(key)
         np.maximum.at(match, rows, reading.likelihood * weights)
     return match
 
@@ -115,7 +116,7 @@ def test_touched_rows_only_equals_the_whole_catalog_computation(setup, name, ref
 
 def test_best_rows_reads_types_in_popularity_order_and_skips_rows(setup):
     res, _ = setup
-    idx = st.metadata_index(res.catalog)
+    idx = res.metadata
     podcast = idx.type_names.index("podcast")
     everything = idx.type_rows[podcast]
     top = everything[np.lexsort((everything, -idx.popularity[everything]))]

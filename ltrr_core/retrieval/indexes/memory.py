@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -29,6 +30,8 @@ import numpy as np
 from ltrr_core.catalog.schema import Catalog, Entity
 from ltrr_core.feedback.examination import examination
 from ltrr_core.retrieval.candidates import top_k
+from ltrr_core.retrieval.indexes import snapshot
+from ltrr_core.retrieval.indexes.snapshot import KeyedRows, pack_strings, unpack_strings
 from ltrr_core.understanding.text import STOPWORDS, normalize, tokenize
 from ltrr_core.understanding.vocabulary import TYPES
 
@@ -47,6 +50,9 @@ UNPREDICTED_PRIOR = 0.2
 MIN_SIMILARITY = 0.5
 PARTIAL_CAP = 0.9  # a partial key match never counts as much as the exact query
 MAX_PARTIAL_KEYS = 20
+
+SNAPSHOT_KIND, SNAPSHOT_VERSION = "memory", 1
+NO_KEYS, NO_SCORES = np.empty(0, np.int64), np.empty(0, np.float64)
 
 COUNTS = ("examined", "clicks", "thumbs_up", "thumbs_down")
 
@@ -127,15 +133,114 @@ class _KeyPairs:
 
 
 class _KeyTable:
-    """The keys (distinct queries), their token postings and cold-start predictions: shared by forks."""
+    """The keys (distinct queries), their token postings and cold-start predictions: shared by forks.
 
-    def __init__(self) -> None:
-        self.key_id: dict[str, int] = {}
-        self.keys: list[str] = []
-        self.key_size = np.zeros(1024, dtype=np.int64)  # tokens per key (grown by doubling)
-        self.postings: dict[str, list[int]] = defaultdict(list)  # token -> keys
-        self.posting_arrays: dict[str, np.ndarray] = {}  # the same as arrays, until the token gets a key
-        self.predicted: list[dict[int, float]] = []
+    Columnar: the keys the catalog predicts (``n_predicted``, ids in first-seen order) own a CSR
+    slice of predicted pairs (``pair_ptr`` -> ``pair_pos`` / ``pair_score``, ascending positions)
+    and the token postings are a :class:`KeyedRows` table; keys first seen in feedback are
+    appended after them (no predictions, postings in ``added_postings``)."""
+
+    def __init__(self, keys: list[str], key_size: np.ndarray, token_keys: KeyedRows,
+                 pair_ptr: np.ndarray, pair_pos: np.ndarray, pair_score: np.ndarray) -> None:
+        self.keys = keys
+        self.key_id: dict[str, int] = dict(zip(keys, range(len(keys))))
+        self.key_size = key_size  # tokens per key (grown by doubling)
+        self.token_keys = token_keys
+        self.n_predicted = len(keys)
+        self.pair_ptr, self.pair_pos, self.pair_score = pair_ptr, pair_pos, pair_score
+        self.added_postings: dict[str, list[int]] = defaultdict(list)  # token -> keys added after the build
+        self.posting_arrays: dict[str, np.ndarray] = {}  # token -> all its keys, until the token gets a new key
+
+    @classmethod
+    def from_predictions(cls, queries: list[str], key_of: np.ndarray, positions: np.ndarray, scores: np.ndarray) -> "_KeyTable":
+        """Keys ``queries`` (ids by order) and pairs (``key_of`` -> position, score): at most
+        ``MAX_PREDICTED_PER_KEY`` per key, the best scores (ties: lower positions) kept."""
+        order = np.lexsort((positions, -scores, key_of))
+        key_of, positions, scores = key_of[order], positions[order], scores[order]
+        starts = np.searchsorted(key_of, np.arange(len(queries)))
+        kept = np.arange(len(key_of)) - starts[key_of] < MAX_PREDICTED_PER_KEY
+        key_of, positions, scores = key_of[kept], positions[kept], scores[kept]
+        by_position = np.lexsort((positions, key_of))
+        pair_ptr = np.concatenate([[0], np.cumsum(np.bincount(key_of, minlength=len(queries)))]).astype(np.int64)
+        postings: dict[str, list[int]] = defaultdict(list)
+        key_size = np.zeros(max(1024, len(queries)), dtype=np.int64)
+        for key_id, query in enumerate(queries):
+            tokens = _key_tokens(query)
+            key_size[key_id] = len(tokens)
+            for token in tokens:
+                postings[token].append(key_id)
+        return cls(queries, key_size, KeyedRows.from_lists(postings), pair_ptr,
+                   positions[by_position].astype(np.int64), scores[by_position].astype(np.float64))
+
+    def add_key(self, query: str) -> int:
+        """The id of ``query``, appended (no predictions) when it is new."""
+        key_id = self.key_id.get(query)
+        if key_id is None:
+            key_id = self.key_id[query] = len(self.keys)
+            tokens = _key_tokens(query)
+            self.keys.append(query)
+            if key_id == len(self.key_size):
+                self.key_size = np.concatenate([self.key_size, np.zeros_like(self.key_size)])
+            self.key_size[key_id] = len(tokens)
+            for token in tokens:
+                self.added_postings[token].append(key_id)
+                self.posting_arrays.pop(token, None)
+        return key_id
+
+    def posting_array(self, token: str) -> np.ndarray:
+        """The keys holding ``token``, ascending."""
+        found = self.posting_arrays.get(token)
+        if found is None:
+            base = self.token_keys.get(token, NO_KEYS)
+            added = self.added_postings.get(token)
+            found = np.concatenate([base, np.array(added, dtype=np.int64)]) if added else base
+            self.posting_arrays[token] = found
+        return found
+
+    def predicted(self, key_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, scores) predicted for a key (ascending positions; empty for a feedback key)."""
+        if key_id >= self.n_predicted:
+            return NO_KEYS, NO_SCORES
+        span = slice(self.pair_ptr[key_id], self.pair_ptr[key_id + 1])
+        return self.pair_pos[span], self.pair_score[span]
+
+    def predicted_score(self, key_id: int, position: int) -> float | None:
+        positions, scores = self.predicted(key_id)
+        at = int(np.searchsorted(positions, position))
+        return float(scores[at]) if at < len(positions) and positions[at] == position else None
+
+    # -- snapshot ----------------------------------------------------------------------------
+
+    def save(self, directory: Path, n: int) -> None:
+        """The cold-start part (the predicted keys) as a snapshot for a catalog of ``n`` entities."""
+        arrays = {"keys": pack_strings(self.keys[:self.n_predicted]), "key_size": self.key_size[:self.n_predicted],
+                  "pair_ptr": self.pair_ptr, "pair_pos": self.pair_pos, "pair_score": self.pair_score,
+                  **self.token_keys.to_arrays("tokens")}
+        snapshot.save(directory, SNAPSHOT_KIND, SNAPSHOT_VERSION, n, arrays)
+
+    @classmethod
+    def load(cls, directory: Path, n: int) -> "_KeyTable | None":
+        """The table :meth:`save` wrote for a catalog of ``n`` entities, or None (absent, other
+        version or size, inconsistent, corrupt)."""
+        found = snapshot.load(directory, SNAPSHOT_KIND, SNAPSHOT_VERSION, n)
+        if found is None:
+            return None
+        arrays = found[0]
+        try:
+            pair_ptr, pair_pos, key_size = arrays["pair_ptr"], arrays["pair_pos"], arrays["key_size"]
+            keys = unpack_strings(arrays["keys"], len(pair_ptr) - 1)
+            token_keys = KeyedRows.from_arrays(arrays, "tokens")
+            consistent = (len(key_size) == len(keys) and pair_ptr[0] == 0 and pair_ptr[-1] == len(pair_pos)
+                          == len(arrays["pair_score"]) and not np.any(np.diff(pair_ptr) < 0)
+                          and (len(pair_pos) == 0 or 0 <= pair_pos.min() <= pair_pos.max() < n)
+                          and (len(token_keys.rows) == 0 or 0 <= token_keys.rows.min() <= token_keys.rows.max() < len(keys)))
+            if not consistent:
+                return None
+            grown = np.zeros(max(1024, len(keys)), dtype=np.int64)
+            grown[:len(keys)] = key_size
+            return cls(keys, grown, token_keys, pair_ptr, pair_pos, arrays["pair_score"])
+        except (KeyError, ValueError):
+            return None
 
 
 @dataclass(frozen=True)
@@ -153,10 +258,10 @@ class MemoryHit:
 class MemoryIndex:
     """Thread-safe Q2E memory over one catalog."""
 
-    def __init__(self, catalog: Catalog, table: "_KeyTable | None" = None, lock: threading.RLock | None = None) -> None:
+    def __init__(self, catalog: Catalog, table: _KeyTable, lock: threading.RLock | None = None) -> None:
         self.catalog = catalog
         self._lock = lock or threading.RLock()
-        self._table = table or _KeyTable()
+        self._table = table
         self._observed: dict[int, dict[int, PairStats]] = defaultdict(dict)  # key -> position -> stats
         self._n_observed = 0
         self._scored: dict[int, _KeyPairs] = {}  # key -> its retrievable pairs, until its feedback changes
@@ -164,37 +269,34 @@ class MemoryIndex:
     @classmethod
     def build(cls, catalog: Catalog) -> "MemoryIndex":
         """Cold-start memory from every entity's predicted queries (at most 200 entities per key)."""
-        memory = cls(catalog)
         keywords = _description_keywords(catalog)
-        by_key: dict[str, list[tuple[float, int]]] = defaultdict(list)
+        key_id: dict[str, int] = {}
+        key_of: list[int] = []
+        positions: list[int] = []
+        scores: list[float] = []
         for position, entity in enumerate(catalog):
             for query, score in predicted_queries(entity, keywords[position]).items():
-                by_key[query].append((score, position))
-        for query, pairs in by_key.items():
-            if len(pairs) > MAX_PREDICTED_PER_KEY:
-                pairs = sorted(pairs, key=lambda sp: (-sp[0], sp[1]))[:MAX_PREDICTED_PER_KEY]
-            memory._table.predicted[memory._key(query)].update((p, s) for s, p in pairs)
+                key_of.append(key_id.setdefault(query, len(key_id)))
+                positions.append(position)
+                scores.append(score)
+        table = _KeyTable.from_predictions(list(key_id), np.array(key_of, dtype=np.int64),
+                                           np.array(positions, dtype=np.int64), np.array(scores, dtype=np.float64))
+        return cls(catalog, table)
+
+    @classmethod
+    def load_or_build(cls, catalog: Catalog, directory: Path) -> "MemoryIndex":
+        """The cold-start memory from its snapshot in ``directory`` when readable, else built (and saved)."""
+        table = _KeyTable.load(directory, len(catalog))
+        if table is not None:
+            return cls(catalog, table)
+        memory = cls.build(catalog)
+        memory._table.save(directory, len(catalog))
         return memory
 
     def fork(self) -> "MemoryIndex":
         """A memory with the same cold-start predictions and no observations (a sandboxed run's):
         the key table and its lock are shared, observed statistics are not."""
         return MemoryIndex(self.catalog, self._table, self._lock)
-
-    def _key(self, query: str) -> int:
-        key_id = self._table.key_id.get(query)
-        if key_id is None:
-            key_id = self._table.key_id[query] = len(self._table.keys)
-            tokens = _key_tokens(query)
-            self._table.keys.append(query)
-            if key_id == len(self._table.key_size):
-                self._table.key_size = np.concatenate([self._table.key_size, np.zeros_like(self._table.key_size)])
-            self._table.key_size[key_id] = len(tokens)
-            self._table.predicted.append({})
-            for token in tokens:
-                self._table.postings[token].append(key_id)
-                self._table.posting_arrays.pop(token, None)
-        return key_id
 
     def __len__(self) -> int:
         """Number of keys (distinct queries) in memory."""
@@ -237,7 +339,7 @@ class MemoryIndex:
         if position is None or not stats.query:
             return False
         with self._lock:
-            key_id = self._key(stats.query)
+            key_id = self._table.add_key(stats.query)
             self._scored.pop(key_id, None)
             pairs = self._observed[key_id]
             previous = pairs.get(position)
@@ -249,19 +351,13 @@ class MemoryIndex:
 
     def _pair_score(self, key_id: int, position: int) -> tuple[float | None, str]:
         """(score, source); score None for a pair never predicted nor chosen (only shown / disliked)."""
-        predicted = self._table.predicted[key_id].get(position)
+        predicted = self._table.predicted_score(key_id, position)
         observed = self._observed.get(key_id, {}).get(position)
         if observed is None:
             return predicted, "predicted"
         if predicted is None and observed.clicks + observed.thumbs_up == 0:
             return None, "observed"
         return observed.score(UNPREDICTED_PRIOR if predicted is None else predicted), "observed"
-
-    def _posting_array(self, token: str) -> np.ndarray:
-        found = self._table.posting_arrays.get(token)
-        if found is None:
-            found = self._table.posting_arrays[token] = np.array(self._table.postings.get(token, ()), dtype=np.int64)
-        return found
 
     def _matching_keys(self, texts: Iterable[str]) -> dict[int, float]:
         """Key -> similarity: 1 for the exact text, token Jaccard (capped) for the best partial keys."""
@@ -273,7 +369,7 @@ class MemoryIndex:
             tokens = _key_tokens(text)
             if not tokens:
                 continue
-            keys, shared = np.unique(np.concatenate([self._posting_array(t) for t in tokens]), return_counts=True)
+            keys, shared = np.unique(np.concatenate([self._table.posting_array(t) for t in tokens]), return_counts=True)
             similarity = np.minimum(PARTIAL_CAP, shared / (len(tokens) + self._table.key_size[keys] - shared))
             kept = (similarity >= MIN_SIMILARITY) & (keys != (-1 if exact is None else exact))
             keys, similarity = keys[kept], similarity[kept]
@@ -286,14 +382,20 @@ class MemoryIndex:
         """A key's retrievable pairs as arrays (positions, scores, observed?), cached per key."""
         pairs = self._scored.get(key_id)
         if pairs is None:
-            rows = []
-            for position in self._table.predicted[key_id].keys() | self._observed.get(key_id, {}).keys():
-                score, source = self._pair_score(key_id, position)
-                if score is not None:
-                    rows.append((position, score, source == "observed"))
-            positions, scores, observed = zip(*rows) if rows else ((), (), ())
-            pairs = self._scored[key_id] = _KeyPairs(np.array(positions, dtype=np.int64),
-                                                     np.array(scores, dtype=np.float64), np.array(observed, dtype=bool))
+            positions, scores = self._table.predicted(key_id)
+            observed_pairs = self._observed.get(key_id)
+            if not observed_pairs:
+                pairs = _KeyPairs(positions, scores, np.zeros(len(positions), dtype=bool))
+            else:
+                rows = []
+                for position in sorted(set(positions.tolist()) | observed_pairs.keys()):
+                    score, source = self._pair_score(key_id, position)
+                    if score is not None:
+                        rows.append((position, score, source == "observed"))
+                at, values, observed = zip(*rows) if rows else ((), (), ())
+                pairs = _KeyPairs(np.array(at, dtype=np.int64), np.array(values, dtype=np.float64),
+                                  np.array(observed, dtype=bool))
+            self._scored[key_id] = pairs
         return pairs
 
     def lookup(self, texts: Sequence[str], k: int) -> list[MemoryHit]:
@@ -332,13 +434,13 @@ class MemoryIndex:
                 return []
             observed_pairs = self._observed.get(key_id, {})
             rows = []
-            for position in self._table.predicted[key_id].keys() | observed_pairs.keys():
+            for position in sorted(set(self._table.predicted(key_id)[0].tolist()) | observed_pairs.keys()):
                 score, source = self._pair_score(key_id, position)
                 observed = observed_pairs.get(position)
                 rows.append({
                     "entity_id": self.catalog.entities[position].id, "score": round(score or 0.0, 6),
                     "source": source,
-                    "predicted": self._table.predicted[key_id].get(position),
+                    "predicted": self._table.predicted_score(key_id, position),
                     **({k: v for k, v in asdict(observed).items() if k not in ("query", "entity_id")}
                        if observed else {}),
                 })

@@ -24,15 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ltrr_core.retrieval.candidates import Candidates
-from ltrr_core.retrieval.strategies.structured import (
-    NO_ROWS,
-    MAX_QUERY_TOKENS,
-    RowScores,
-    attribute_readings,
-    best_rows,
-    metadata_index,
-    union_rows,
-)
+from ltrr_core.retrieval.indexes.metadata import NO_ROWS, RowScores, union_rows
+from ltrr_core.retrieval.strategies.structured import MAX_QUERY_TOKENS, attribute_readings, best_rows
 from ltrr_core.understanding.understander import normalize_name
 
 if TYPE_CHECKING:
@@ -54,7 +47,7 @@ class Explore:
     learns = False
 
     def __init__(self, resources: "Resources") -> None:
-        self.index = metadata_index(resources.catalog)
+        self.index = resources.metadata
         days = self.index.added_day
         newest = np.nanmax(days) if np.isfinite(days).any() else 0.0
         age = np.where(np.isfinite(days), newest - days, np.inf)

@@ -8,7 +8,8 @@ damp what contradicts a confident reading: other entity types than the wanted on
 decades / genres / moods / languages. A query of only constraints ("80s rock", "podcasts")
 returns the entities satisfying them, most popular first.
 
-All postings and attribute arrays are built once per catalog (:func:`metadata_index`). A query
+All postings and attribute arrays are built once per catalog (the resources' ``metadata``,
+:mod:`ltrr_core.retrieval.indexes.metadata`, loaded from its snapshot on a warm start). A query
 touches only its rows: scores live in a compact array over the rows its tokens, readings and
 attribute constraints reach (cost: those postings, not the catalog size); rows that merely
 have a wanted entity type all score ``CONSTRAINT_BASE x (0.5 + popularity)`` times the same
@@ -17,19 +18,13 @@ damping, so they come from that type's rows pre-sorted by popularity, k + a few 
 
 from __future__ import annotations
 
-import bisect
-import math
-import weakref
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ltrr_core.catalog.schema import Catalog
 from ltrr_core.retrieval.candidates import Candidates
+from ltrr_core.retrieval.indexes.metadata import NO_ROWS, RowScores, union_rows
 from ltrr_core.understanding.understander import normalize_name
 from ltrr_core.understanding.vocabulary import FILLERS
 
@@ -45,171 +40,12 @@ RELATED_LIMIT = 60  # a matched artist/album brings at most this many of its wor
 # added per reading x likelihood; the token-match score is scaled to [0, 1] (1 = the best match)
 BOOST = {"artist_entity": 1.0, "artist_work": 0.5, "album_entity": 0.8, "album_track": 0.4, "title": 0.6, "attribute": 0.4,
          "work_title": 2.0}  # a matched artist's or album's work whose title starts with another query word
-MIN_PREFIX = 3
-PREFIX_CACHE = 65_536  # tokens whose prefix rows are kept
 PREFIX_WEIGHT = 0.6  # a title word that merely starts with a query word
 CONSTRAINT_MIN = 0.65  # attribute/type readings at least this likely act as (soft) constraints
 ATTRIBUTE_DAMPING = 0.75  # violating a confident attribute: score x (1 - ATTRIBUTE_DAMPING x likelihood)
 TYPE_DAMPING_POWER = 2.0  # another entity type than the wanted one: score x (1 - likelihood) ** power
 CONSTRAINT_BASE = 0.1  # score of an entity that merely satisfies a constraint (x (0.5 + popularity))
 POPULARITY_TIEBREAK = 0.01
-UNION_MASK_RATIO = 32  # union by mask when the rows touched exceed n / this
-
-
-@dataclass(frozen=True)
-class Postings:
-    positions: np.ndarray  # int64, unique
-    weights: np.ndarray  # float64 in (0, 1]
-
-
-class MetadataIndex:
-    """Per-field inverted indexes and per-attribute arrays over one catalog (positions = rows)."""
-
-    def __init__(self, catalog: Catalog) -> None:
-        self.n = len(catalog)
-        self.ids = [e.id for e in catalog]
-        self.type_names = sorted({e.type for e in catalog})
-        type_code = {t: i for i, t in enumerate(self.type_names)}
-        self.types = np.array([type_code[e.type] for e in catalog], dtype=np.int16)
-        self.popularity = np.array([e.popularity for e in catalog], dtype=np.float64)
-        self.decade = np.array([e.year // 10 * 10 if e.year else -1 for e in catalog], dtype=np.int32)
-        self.language_names = sorted({e.language for e in catalog})
-        language_code = {v: i for i, v in enumerate(self.language_names)}
-        self.language = np.array([language_code[e.language] for e in catalog], dtype=np.int32)
-        self.added_day = np.array([_day(e.date_added or e.release_date) for e in catalog], dtype=np.float64)
-        self.decade_rows = _rows_by_value(self.decade)
-        self.language_rows = _rows_by_value(self.language)
-        self.type_rows = _rows_by_value(self.types)  # type code -> rows, ascending
-        self.type_by_popularity = {t: self._by_popularity(rows) for t, rows in self.type_rows.items()}
-
-        fields: dict[str, dict[str, list[int]]] = {f: defaultdict(list) for f in FIELD_WEIGHTS}
-
-        def post(field_name: str, text: str, row: int) -> None:
-            for token in text.split():
-                rows = fields[field_name][token]
-                if not rows or rows[-1] != row:  # rows arrive in order: unique and sorted for free
-                    rows.append(row)
-
-        names: dict[str, dict[str, list[int]]] = {r: defaultdict(list) for r in ("artist", "creator", "album", "album_of", "title")}
-        genres: dict[str, dict[int, float]] = defaultdict(dict)
-        moods: dict[str, dict[int, float]] = defaultdict(dict)
-        for i, e in enumerate(catalog):
-            title, creator, album = normalize_name(e.title), normalize_name(e.creator), normalize_name(e.album)
-            artist_text = f"{title} {creator}" if e.type == "artist" else creator
-            for field_name, text in (("artist", artist_text), ("title", title), ("album", album)):
-                post(field_name, text, i)
-            post("description", normalize_name(e.description), i)
-            for genre, weight in e.genres.items():
-                key = normalize_name(genre)
-                genres[key][i] = max(weight, genres[key].get(i, 0.0))
-                post("genre", key, i)
-            for mood in e.moods:
-                key = normalize_name(mood)
-                moods[key][i] = 1.0
-                post("mood", key, i)
-            names["title"][title].append(i)
-            if creator:
-                names["creator"][creator].append(i)
-            if e.type == "artist":
-                names["artist"][title].append(i)
-            if e.type == "album":
-                names["album"][title].append(i)
-            if album:
-                names["album_of"][album].append(i)
-        self.postings = {f: {t: np.array(p, dtype=np.int64) for t, p in idx.items()} for f, idx in fields.items()}
-        self._title_vocab = sorted(self.postings["title"])
-        self._prefix_rows = lru_cache(maxsize=PREFIX_CACHE)(self._token_prefix_rows)
-        self._longer_rows = lru_cache(maxsize=PREFIX_CACHE)(self._token_longer_rows)
-        self.names = {r: {k: self._by_popularity(rows) for k, rows in idx.items()} for r, idx in names.items()}
-        self.attributes: dict[str, dict[str, Postings]] = {
-            "genre": {g: _postings(rows) for g, rows in genres.items()},
-            "mood": {m: _postings(rows) for m, rows in moods.items()},
-        }
-
-    def _by_popularity(self, rows: list[int] | np.ndarray) -> np.ndarray:
-        array = np.array(rows, dtype=np.int64)
-        return array[np.lexsort((array, -self.popularity[array]))] if len(array) > 1 else array
-
-    def idf(self, df: int) -> float:
-        return math.log(1.0 + self.n / max(df, 1))
-
-    def with_title_prefix(self, rows: np.ndarray, tokens: list[str]) -> np.ndarray:
-        """The ``rows`` whose title has a word starting with one of ``tokens`` ('love' -> 'Lover')."""
-        keep = np.zeros(len(rows), dtype=bool)
-        for token in tokens:
-            if len(token) >= MIN_PREFIX and len(prefixed := self._prefix_rows(token)):
-                at = np.minimum(np.searchsorted(prefixed, rows), len(prefixed) - 1)
-                keep |= prefixed[at] == rows
-        return rows[keep]
-
-    def longer_title_rows(self, token: str) -> np.ndarray:
-        """Rows with a title word that starts with ``token`` but is not ``token`` itself."""
-        return self._longer_rows(token)
-
-    def _token_prefix_rows(self, token: str) -> np.ndarray:
-        start = bisect.bisect_left(self._title_vocab, token)
-        end = bisect.bisect_left(self._title_vocab, token + "\uffff")
-        words = self._title_vocab[start:end]
-        rows = np.unique(np.concatenate([self.postings["title"][w] for w in words])) if words else np.empty(0, np.int64)
-        rows.setflags(write=False)  # cached: shared by every later query with this token
-        return rows
-
-    def _token_longer_rows(self, token: str) -> np.ndarray:
-        rows = self._prefix_rows(token) if len(token) >= MIN_PREFIX else np.empty(0, np.int64)
-        exact = self.postings["title"].get(token)
-        rows = np.setdiff1d(rows, exact, assume_unique=True) if exact is not None else rows
-        rows.setflags(write=False)
-        return rows
-
-    def type_codes(self, wanted: dict[str, float]) -> list[int]:
-        return [self.type_names.index(t) for t in wanted if t in self.type_names]
-
-    def type_mask(self, wanted: dict[str, float], rows: np.ndarray) -> np.ndarray:
-        """For each of ``rows``: is its entity type one of ``wanted``?"""
-        return np.isin(self.types[rows], self.type_codes(wanted))
-
-    def attribute_rows(self, readings: list["Interpretation"]) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, match): the sorted rows satisfying any of ``readings`` and their likelihood x
-        weight of the best reading each satisfies."""
-        parts = []
-        for reading in readings:
-            if reading.name == "decade":
-                rows = self.decade_rows.get(_decade_value(reading.value), NO_ROWS)
-                weights = np.ones(len(rows))
-            elif reading.name == "language":
-                code = self.language_names.index(reading.value) if reading.value in self.language_names else -2
-                rows = self.language_rows.get(code, NO_ROWS)
-                weights = np.ones(len(rows))
-            else:
-                postings = self.attributes.get(reading.name, {}).get(normalize_name(reading.value))
-                if postings is None:
-                    continue
-                rows, weights = postings.positions, postings.weights
-            parts.append((rows, reading.likelihood * weights))
-        match = RowScores(union_rows([r for r, _ in parts], self.n), self.n)
-        for part_rows, values in parts:
-            np.maximum.at(match.values, match.at(part_rows), values)
-        return match.rows, match.values
-
-
-_INDEXES: "weakref.WeakKeyDictionary[Catalog, MetadataIndex]" = weakref.WeakKeyDictionary()
-
-
-def metadata_index(catalog: Catalog) -> MetadataIndex:
-    """The catalog's MetadataIndex, built once per catalog object (shared by structured and explore)."""
-    if catalog not in _INDEXES:
-        _INDEXES[catalog] = MetadataIndex(catalog)
-    return _INDEXES[catalog]
-
-
-NO_ROWS = np.empty(0, np.int64)
-
-
-def _rows_by_value(values: np.ndarray) -> dict[int, np.ndarray]:
-    """value -> the ascending rows holding it (one stable sort, not one scan per value)."""
-    order = np.argsort(values, kind="stable")
-    cuts = np.flatnonzero(np.diff(values[order])) + 1
-    return {int(values[group[0]]): group.astype(np.int64) for group in np.split(order, cuts) if len(group)}
 
 
 def best_rows(orders: dict[int, np.ndarray], codes: list[int], key: np.ndarray, skip: np.ndarray, k: int) -> np.ndarray:
@@ -225,63 +61,12 @@ def best_rows(orders: dict[int, np.ndarray], codes: list[int], key: np.ndarray, 
     return rows[~_contains(skip, rows)][:k]
 
 
-def union_rows(parts: list[np.ndarray], n: int) -> np.ndarray:
-    """The ascending union of row arrays: sorted unique for a few rows, a mask over ``n`` when
-    they are many (a byte per entity, ~10x faster than sorting a large share of the catalog)."""
-    total = sum(len(p) for p in parts)
-    if total == 0:
-        return NO_ROWS
-    if total * UNION_MASK_RATIO < n:
-        return np.unique(np.concatenate(parts))
-    mask = np.zeros(n, dtype=bool)
-    for rows in parts:
-        mask[rows] = True
-    return np.flatnonzero(mask)
-
-
 def _contains(sorted_rows: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """For each of ``rows``: is it in the ascending ``sorted_rows``?"""
     if len(sorted_rows) == 0:
         return np.zeros(len(rows), dtype=bool)
     at = np.minimum(np.searchsorted(sorted_rows, rows), len(sorted_rows) - 1)
     return sorted_rows[at] == rows
-
-
-class RowScores:
-    """Scores over a sorted set of rows (compact, instead of one slot per catalog entity):
-    ``add(rows, values)`` adds to those rows, which must all be in the set. Rows are found by
-    binary search, or, for a set above ``n / UNION_MASK_RATIO`` rows, through an inverse map
-    (an uninitialized array over ``n``, written only at the set's rows)."""
-
-    def __init__(self, rows: np.ndarray, n: int) -> None:
-        self.rows = rows
-        self.values = np.zeros(len(rows))
-        self._inverse: np.ndarray | None = None
-        if len(rows) * UNION_MASK_RATIO >= n:
-            self._inverse = np.empty(n, dtype=np.int64)
-            self._inverse[rows] = np.arange(len(rows))
-
-    def at(self, rows: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.rows, rows) if self._inverse is None else self._inverse[rows]
-
-    def add(self, rows: np.ndarray, values: np.ndarray | float) -> None:
-        self.values[self.at(rows)] += values
-
-
-def _postings(rows: dict[int, float]) -> Postings:
-    positions = np.array(sorted(rows), dtype=np.int64)
-    return Postings(positions, np.array([rows[p] for p in positions.tolist()], dtype=np.float64))
-
-
-def _day(iso: str) -> float:
-    try:
-        return float(date.fromisoformat(iso[:10]).toordinal())
-    except ValueError:
-        return math.nan
-
-
-def _decade_value(value: str) -> int:
-    return int(value[:4]) if value[:4].isdigit() else -2
 
 
 def attribute_readings(query: "QueryUnderstanding", min_likelihood: float = CONSTRAINT_MIN) -> dict[str, list["Interpretation"]]:
@@ -300,7 +85,7 @@ class Structured:
     learns = False
 
     def __init__(self, resources: "Resources") -> None:
-        self.index = metadata_index(resources.catalog)
+        self.index = resources.metadata
 
     def retrieve(self, query: "QueryUnderstanding", context: "Context", k: int) -> Candidates:
         if query.is_empty:
