@@ -2,13 +2,15 @@
 
 Per seed: simulated users search a sandbox whose bandit picks random strategy subsets (the
 "other system" whose log we import) for ``--logged`` searches; the sandbox's log is written as an
-interaction log. Then two LinUCB runs serve the same ``--live`` simulated rounds (same traffic,
-same click randomness): one cold, one that first imported the log and warm-started by replay
-(which also warms the memory index). Regret is the simulator's truth (oracle hit - hit), used
-only for reporting. Prints one line per seed and the paired difference with a t interval.
+interaction log (157 searches give about 5,000 events: impressions, clicks, engagements). Then
+two LinUCB runs serve the same ``--live`` simulated rounds (same traffic, same click randomness,
+same bandit seed): one cold, one that first imported the log and warm-started by replay (which
+also warms the memory index). Regret is the simulator's truth (oracle hit - hit), used only for
+reporting. Prints one line per seed, then per checkpoint round the mean cumulative regret of
+both and the paired saving (cold - warm) with a 95% t interval over seeds.
 
-Run: ``nice -n 10 .venv/bin/python benchmarks/bench_warm_start.py --cache-dir /tmp/ltrr_test_cache
-[--seeds 1 2 3] [--logged 5000] [--live 1000]``.
+Run: ``nice -n 19 .venv/bin/python benchmarks/bench_warm_start.py --cache-dir /tmp/ltrr_bench_cache
+[--seeds 1 2 3] [--logged 157] [--live 1000]``.
 """
 
 from __future__ import annotations
@@ -26,13 +28,15 @@ from ltrr_core.config import Settings
 from ltrr_core.engine import Engine
 from ltrr_core.simulation.runs import SimulationConfig, SimulationRun
 
+CHECKPOINTS = (100, 250, 500, 1000)
+
 
 def one_seed(engine: Engine, seed: int, logged: int, live: int, folder: Path) -> dict:
     started = time.perf_counter()
     log_run = SimulationRun(engine, SimulationConfig(rounds=logged, seed=1000 + seed, policy="random"),
                             name=f"bench-log-{seed}").run()
     log = folder / f"log-{seed}.csv"
-    rows = log_run.engine.export_log(log)
+    log_run.engine.export_log(log)
     config = SimulationConfig(rounds=live, seed=seed, policy="linucb")
     cold = SimulationRun(engine, config, name=f"bench-cold-{seed}").run()
     warm = SimulationRun(engine, config, name=f"bench-warm-{seed}")
@@ -41,21 +45,31 @@ def one_seed(engine: Engine, seed: int, logged: int, live: int, folder: Path) ->
     summary = warm.engine.warm_start()
     replay_s = time.perf_counter() - replay_start
     warm.run()
-    out = {"seed": seed, "log_rows": rows, "log_events": imported.events, "pages": summary["pages"],
-           "replay_s": round(replay_s, 1), "replay_pages_per_s": round(summary["pages"] / replay_s, 1),
-           "cold_regret": cold.summary()["cumulative_regret"], "warm_regret": warm.summary()["cumulative_regret"],
-           "cold_hit_rate": round(cold.summary()["hit_rate"], 4), "warm_hit_rate": round(warm.summary()["hit_rate"], 4),
-           "cold_candidates": round(cold.summary()["candidates_per_search"], 1),
-           "warm_candidates": round(warm.summary()["candidates_per_search"], 1),
-           "seconds": round(time.perf_counter() - started, 1)}
+    out = {"seed": seed, "log_events": imported.events, "pages": summary["pages"],
+           "rewarded_pages": summary["rewarded_pages"], "replay_s": round(replay_s, 1)}
+    for name, run in (("cold", cold), ("warm", warm)):
+        result = run.summary()
+        regret = np.cumsum([r.regret for r in run.records])
+        out |= {f"{name}_regret": result["cumulative_regret"], f"{name}_hit_rate": round(result["hit_rate"], 4),
+                f"{name}_candidates": round(result["candidates_per_search"], 1),
+                f"{name}_curve": {c: int(regret[c - 1]) for c in CHECKPOINTS if c <= len(regret)}}
+    out["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(out), flush=True)
     return out
+
+
+def interval(values: np.ndarray) -> list[float]:
+    """The 95% t interval of the mean of ``values`` (nan with one value)."""
+    if len(values) < 2:
+        return [float("nan")] * 2
+    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    return [round(values.mean() - half, 2), round(values.mean() + half, 2)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--logged", type=int, default=5000)
+    parser.add_argument("--logged", type=int, default=157, help="logged searches (157: about 5,000 events)")
     parser.add_argument("--live", type=int, default=1000)
     parser.add_argument("--cache-dir", default=None)
     args = parser.parse_args()
@@ -64,13 +78,22 @@ def main() -> None:
         engine = Engine.open("default", settings)
         engine.warm_up()
         results = [one_seed(engine, seed, args.logged, args.live, Path(tmp)) for seed in args.seeds]
-    diff = np.array([r["cold_regret"] - r["warm_regret"] for r in results], dtype=float)
-    cold = np.array([r["cold_regret"] for r in results], dtype=float)
-    warm = np.array([r["warm_regret"] for r in results], dtype=float)
-    half = stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else float("nan")
+    def column(key: str) -> np.ndarray:
+        return np.array([r[key] for r in results], dtype=float)
+
+    curves = {}
+    for c in (c for c in CHECKPOINTS if c <= args.live):
+        cold, warm = (np.array([r[f"{name}_curve"][c] for r in results], dtype=float) for name in ("cold", "warm"))
+        curves[c] = {"cold": round(cold.mean(), 2), "warm": round(warm.mean(), 2),
+                     "saving": round((cold - warm).mean(), 2), "saving_95ci": interval(cold - warm)}
     print(json.dumps({"seeds": args.seeds, "logged": args.logged, "live": args.live,
-                      "cold_regret_mean": cold.mean(), "warm_regret_mean": warm.mean(),
-                      "regret_reduction_mean": diff.mean(), "regret_reduction_95ci": [diff.mean() - half, diff.mean() + half]}))
+                      "log_events_mean": column("log_events").mean(),
+                      "rewarded_pages_mean": column("rewarded_pages").mean(),
+                      **{f"{name}_{key}_mean": round(column(f"{name}_{key}").mean(), 4)
+                         for name in ("cold", "warm") for key in ("regret", "hit_rate", "candidates")},
+                      "regret_saving_mean": round((column("cold_regret") - column("warm_regret")).mean(), 2),
+                      "regret_saving_95ci": interval(column("cold_regret") - column("warm_regret")),
+                      "cumulative_regret_at": curves}))
 
 
 if __name__ == "__main__":

@@ -5,8 +5,16 @@ functions of the query (and, for ``memory``, of the feedback so far), so for a l
 strategy's candidates can be recomputed through :meth:`Pipeline.run`, and every arm's reward
 follows the live reward window (:mod:`ltrr_core.feedback.settlement`): the page's first positive
 event (engage, thumbs up) on a result it showed rewards each arm whose own candidates hold that
-result with 1, the others with 0; a page without one gives every arm the default reward, as a
-live window that closes without a positive event does.
+result with 1, the others with 0.
+
+A page without a positive event teaches the bandit nothing and is skipped (its impressions still
+reach the memory). Live, such a window gives the default reward only to the arms that were
+picked: they produced the page and it satisfied no one. A replayed page's arms were not picked
+by us and the log does not say which the other system used, so the default reward would charge
+every arm, including those that would have found the wanted item; with the target unknown, no
+arm's reward is known. Skipping keeps the arms' order (charging every arm scales every arm's mean
+by the same share of rewarded pages) but puts the replayed means on the scale "found, given a
+positive event", above live means, which count the windows without one.
 
 ``memory`` cannot be replayed against the memory of today, which has already seen the whole
 log (it would be rewarded for remembering the future). It is replayed against its own past
@@ -42,7 +50,7 @@ def log_context(timestamp: float, session: str) -> Context:
 
 @dataclass(frozen=True)
 class ReplaySummary:
-    """What a warm start replayed: pages, rewarded ones, and the reward each arm earned on average."""
+    """What a warm start replayed: pages, the rewarded ones (the bandit's rounds) and each arm's mean reward on them."""
 
     pages: int
     rewarded: int
@@ -63,6 +71,7 @@ class Replayer:
         self.state = LearningState.fresh(self.strategies, n_features, policy)
         self.depth = max(policy.depths)
         self._static: dict[tuple[str, str], Candidates] = {}
+        self.replayed = 0  # pages replayed (with a query), rewarded or not
 
     def _prefetch(self, pages: list[LoggedPage]) -> None:
         """Strategies that batch and neither learn nor read the context run once per distinct query."""
@@ -86,22 +95,22 @@ class Replayer:
             self._static[key] = self.pipeline.retrieve(name, u, context, self.depth)
         return self._static[key]
 
-    def rewards(self, page: LoggedPage, candidates: dict[str, Candidates]) -> dict[str, float]:
-        """Every arm's reward on ``page`` (see the module docstring)."""
+    def rewards(self, page: LoggedPage, candidates: dict[str, Candidates]) -> dict[str, float] | None:
+        """Every arm's reward on ``page``, or None for a page without a positive event (see the module docstring)."""
         shown = {entity_id for entity_id, _ in page.shown}
         positive = self.window.first_positive(e for e in page.events if e[0] in shown)
-        arms = self.state.bandit.arms
         if positive is None:
-            return {arm: self.window.default_reward for arm in arms}
+            return None
         rewards = {}
-        for arm in arms:
+        for arm in self.state.bandit.arms:
             strategy, depth = split_arm(arm)
             rewards[arm] = float(positive[0] in candidates[strategy].prefix(depth).ids)
         return rewards
 
     def replay(self, pages: Iterable[LoggedPage],
                progress: Callable[[int, int], None] | None = None) -> Iterator[SettledRound]:
-        """The replayed rounds, in log order; each is folded into :attr:`state` as it is produced."""
+        """The replayed rounds of the pages with a positive event, in log order; each is folded into
+        :attr:`state` as it is produced. Every page, rewarded or not, then reaches the memory."""
         pages = list(pages)
         self._prefetch(pages)
         memory = self.pipeline.resources.memory
@@ -109,12 +118,14 @@ class Replayer:
             u = self.pipeline.understand(page.query)
             if u.is_empty:
                 continue
+            self.replayed += 1
             context = log_context(page.created_at, page.session)
             key = category(u)
             x = featurize(u, context, self.state.history.rates(key))
             candidates = {name: self._candidates(name, u, context) for name in self.strategies}
             rewards = self.rewards(page, candidates)
-            self.state.apply(x, key, rewards, i)
+            if rewards is not None:
+                self.state.apply(x, key, rewards, i)
             for entity_id, position in sorted(page.shown, key=lambda shown: shown[1]):
                 memory.record(u.normalized, entity_id, examined=self.curve(position))
             for entity_id, kind in page.events:
@@ -122,9 +133,11 @@ class Replayer:
                     memory.record(u.normalized, entity_id, **{MEMORY_COUNTS[kind]: 1})
             if progress and (i % 100 == 0 or i == len(pages)):
                 progress(i, len(pages))
-            yield SettledRound(i, page.page, tuple(np.asarray(x, dtype=float).tolist()), key, rewards, "replayed")
+            if rewards is not None:
+                yield SettledRound(i, page.page, tuple(np.asarray(x, dtype=float).tolist()), key, rewards, "replayed")
 
     def summary(self, rounds: list[SettledRound]) -> ReplaySummary:
+        """The pages replayed so far, ``rounds`` (the rewarded ones) and each arm's mean reward over them."""
         arms = self.state.bandit.arms
         means = {arm: float(np.mean([r.rewards[arm] for r in rounds])) if rounds else 0.0 for arm in arms}
-        return ReplaySummary(len(rounds), sum(max(r.rewards.values()) > 0 for r in rounds), means)
+        return ReplaySummary(self.replayed, len(rounds), means)

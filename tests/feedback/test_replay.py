@@ -1,9 +1,11 @@
 """Warm start by replay: replaying a log gives the bandit, hit history and memory that a live run
-on the same events learnt; the warm start survives a restart; LTR learns from imported clicks."""
+on the same events learnt; a page without a positive event teaches the bandit nothing but reaches
+the memory; the warm start survives a restart; LTR learns from imported clicks."""
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -11,7 +13,8 @@ import pytest
 from ltrr_core.config import Settings
 from ltrr_core.engine import Engine
 from ltrr_core.feedback.log_import import write_log
-from ltrr_core.feedback.replay import log_context
+from ltrr_core.feedback.replay import Replayer, log_context
+from ltrr_core.pipeline import Pipeline
 from ltrr_core.ranking.click_training import click_group
 from ltrr_core.selection.bandit import PolicyConfig
 
@@ -21,21 +24,35 @@ QUERIES = ["love songs", "jazz", "love songs", "taylor swift", "chill playlist",
            "love songs", "jazz", "sad songs", "love songs"]
 
 
-def live_run(engine: Engine, path) -> None:
-    """Search and respond live with contexts taken from the log's timestamps; write what happened as a log."""
+def live_run(engine: Engine, path) -> list[tuple]:
+    """Search and respond live with contexts taken from the log's timestamps; every page gets a positive
+    event (engage or thumbs up). Writes what happened as a log and returns its rows."""
     rows = []
     for i, query in enumerate(QUERIES):
         timestamp, session = 1767225600.0 + i * 5400.0, f"s{i % 3}"  # every 1.5 h: hours and weekdays vary
         result = engine.search(query, log_context(timestamp, session), k=10, source="simulated", user_id=session)
         rows += [(timestamp, session, query, item.id, "impression", item.rank, None, None) for item in result.items]
         pick = result.items[(i * 3) % len(result.items)].id
-        events = [(pick, "click")] + ([(pick, "engage")] if i % 2 == 0 else [])
+        events = [(pick, "click"), (pick, "engage")] if i % 2 == 0 else [(pick, "engage")]
         if i % 4 == 3:
             events = [(pick, "click"), (pick, "thumbs_up")]
         engine.respond(result.search_id, events, "simulated", session, then_close="next_search")
         rows += [(timestamp + 1, session, query, entity_id, kind, None, None, None) for entity_id, kind in events]
+    write_rows(rows, path)
+    return rows
+
+
+def write_rows(rows: list[tuple], path) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         write_log(rows, fh)
+
+
+def unanswered(rows: list[tuple], start: float) -> list[tuple]:
+    """The logged pages shown again later to new sessions, clicked but without a positive event."""
+    impressions = [r for r in rows if r[4] == "impression"]
+    later = [(start + r[0], f"late-{r[1]}", *r[2:]) for r in impressions]
+    first = impressions[0]
+    return later + [(start + first[0] + 1, f"late-{first[1]}", first[2], first[3], "click", None, None, None)]
 
 
 @pytest.fixture(scope="module")
@@ -44,17 +61,17 @@ def replayed(default_catalog, app_cache_dir, tmp_path_factory):
     live = Engine.open("default", Settings(cache_dir=app_cache_dir, db_path=tmp_path / "live.db"), EVERY_ARM,
                        catalog=default_catalog)
     log = tmp_path / "log.csv"
-    live_run(live, log)
+    rows = live_run(live, log)
     warm = Engine.open("default", Settings(cache_dir=app_cache_dir, db_path=tmp_path / "warm.db"), EVERY_ARM,
                        catalog=default_catalog)
     warm.import_log(log)
     summary = warm.warm_start()
-    return live, warm, summary
+    return live, warm, summary, rows
 
 
 def test_a_replayed_warm_start_equals_the_live_run_on_the_same_events(replayed):
-    live, warm, summary = replayed
-    assert summary["pages"] == len(QUERIES) and summary["rewarded_pages"] > 0
+    live, warm, summary, _ = replayed
+    assert summary["pages"] == summary["rewarded_pages"] == len(QUERIES)
     assert warm.state.bandit.stats.pulls == live.state.bandit.stats.pulls
     assert warm.state.bandit.stats.reward == pytest.approx(live.state.bandit.stats.reward)
     assert sum(live.state.bandit.stats.reward.values()) > 0
@@ -70,8 +87,42 @@ def test_a_replayed_warm_start_equals_the_live_run_on_the_same_events(replayed):
         assert [r.get("clicks") for r in ours] == [r.get("clicks") for r in theirs]
 
 
+def test_pages_without_a_positive_event_teach_the_bandit_nothing(replayed, default_catalog, app_cache_dir,
+                                                                tmp_path):
+    """Shown again without a positive event, the logged pages leave every arm and hit rate as they were
+    (the default reward would have charged every arm a 0); the pages are still replayed."""
+    _, warm, _, rows = replayed
+    log = tmp_path / "log.csv"
+    write_rows(rows + unanswered(rows, 86400.0 * 30), log)
+    again = Engine.open("default", Settings(cache_dir=app_cache_dir, db_path=tmp_path / "again.db"), EVERY_ARM,
+                        catalog=default_catalog)
+    again.import_log(log)
+    summary = again.warm_start()
+    assert summary["pages"] == 2 * len(QUERIES) and summary["rewarded_pages"] == len(QUERIES)
+    assert again.state.bandit.stats.pulls == warm.state.bandit.stats.pulls
+    assert again.state.bandit.stats.reward == pytest.approx(warm.state.bandit.stats.reward)
+    for name, array in warm.state.bandit.arrays().items():
+        np.testing.assert_allclose(again.state.bandit.arrays()[name], array, err_msg=name)
+    assert again.state.history.pulls == warm.state.history.pulls
+    assert len(again.store.replayed_rounds()) == len(QUERIES)
+
+
+def test_a_page_without_a_positive_event_still_reaches_the_replayed_memory(replayed):
+    """The memory replayed against its own past counts a skipped page's impressions and clicks."""
+    _, warm, _, _ = replayed
+    page = warm.store.logged_pages()[0]
+    silent = replace(page, events=tuple(dict.fromkeys((e, "click") for e, _ in page.events)))  # clicks only
+    replayer = Replayer(Pipeline(warm.pipeline.resources.sandboxed(), warm.strategy_names), warm.policy,
+                        warm.n_features, warm.loop.window, warm.store.curve)
+    assert list(replayer.replay([silent])) == [] and replayer.replayed == 1
+    assert replayer.state.bandit.stats.pulls == {}
+    memory = {r["entity_id"]: r for r in replayer.pipeline.resources.memory.explain(page.query)}
+    assert {e for e, _ in page.shown} <= {e for e, r in memory.items() if r.get("examined")}
+    assert all(memory[e].get("clicks") == 1 for e, _ in silent.events)
+
+
 def test_imported_clicks_become_training_groups_weighted_by_inverse_examination(replayed):
-    _, warm, _ = replayed
+    _, warm, _, _ = replayed
     warm.store.save_examination_curve([1.0, 0.8, 0.6, 0.5, 0.4, 0.35, 0.3, 0.25, 0.2, 0.15])
     page = next(p for p in warm.store.logged_pages() if any(k == "click" for _, k in p.events))
     clicked = {e for e, k in page.events if k == "click"}
@@ -85,7 +136,7 @@ def test_imported_clicks_become_training_groups_weighted_by_inverse_examination(
 
 
 def test_the_warm_start_is_rebuilt_from_the_log_after_a_restart(replayed, default_catalog):  # runs last: it resets
-    _, warm, _ = replayed
+    _, warm, _, _ = replayed
     shutil.rmtree(warm.state_dir)  # no snapshot: the state is the fold of the replayed rounds
     again = Engine.open("default", warm.settings, EVERY_ARM, catalog=default_catalog)
     assert again.state.bandit.stats.pulls == warm.state.bandit.stats.pulls
