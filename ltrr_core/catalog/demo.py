@@ -338,6 +338,16 @@ def _generator_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
+def _scaled_key(size: int) -> str:
+    return f"default:{size}:seed={DEFAULT_SEED}:generator={_generator_fingerprint()}"
+
+
+def cache_folder(size: int) -> Path:
+    """Where ``default:size``'s columnar copy lives: ``catalog/`` in its cache dir (the content hash
+    of a catalog keyed by generator, seed and size needs no entities)."""
+    return Settings.from_env().cache_dir / Catalog((), content_key=_scaled_key(size)).content_hash / "catalog"
+
+
 def load_default(argument: str = "") -> Catalog:
     """``default``: the committed ``data/default_catalog.jsonl.gz`` if present, else generated;
     ``default:N``: generated at about N entities, keyed by generator code, seed and N (no
@@ -345,9 +355,7 @@ def load_default(argument: str = "") -> Catalog:
     :mod:`ltrr_core.catalog.demo_cache`): later loads read that columnar copy instead."""
     if argument:
         size = parse_size(argument)
-        key = f"default:{size}:seed={DEFAULT_SEED}:generator={_generator_fingerprint()}"
-        # the cache folder of a catalog with this key (its content hash needs no entities)
-        directory = Settings.from_env().cache_dir / Catalog((), content_key=key).content_hash / "catalog"
+        key, directory = _scaled_key(size), cache_folder(size)
         collecting = gc.isenabled()
         gc.disable()  # a million new objects would trigger full collections over and over
         try:

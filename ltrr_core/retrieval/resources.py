@@ -5,8 +5,10 @@ vocab.json, meta.json); snapshots of the parts built in Python (``arrays.npz`` +
 :mod:`~ltrr_core.retrieval.indexes.snapshot`; a stale or unreadable one is rebuilt):
 ``understander/`` (the catalog's vocabularies), ``memory/`` (the memory's cold-start keys and
 predicted pairs; observed statistics are folded from the log), ``metadata/`` (the structured and
-explore strategies' postings); ``embeddings-<vectors>-t<text version>.npy`` (its ``.parts/`` folder holds
-the chunks of an unfinished run), ``hnsw-<vectors>.faiss`` / ``ivf-<vectors>.faiss``. Everything is
+explore strategies' postings), ``features-bm25-<field>/`` (the ranker's field BM25s), ``catalog/``
+(a generated ``default:N`` catalog's columnar copy, :mod:`ltrr_core.catalog.demo_cache`);
+``embeddings-<vectors>-t<text version>.npy`` (its ``.parts/`` folder holds the chunks of an
+unfinished run), ``hnsw-<vectors>.faiss`` / ``ivf-<vectors>.faiss``. Everything is
 keyed by the catalog's content key and, for vectors, the model and backend (``<vectors>`` is the
 model's slug, plus ``-<backend>`` for the ONNX backends). ONNX exports live in ``settings.cache_dir / "onnx"``.
 
@@ -135,10 +137,10 @@ class Resources:
     @_built_once
     def embeddings(self) -> np.ndarray:
         """(n_entities, dim) float32 L2-normalized; computed once (resuming an interrupted run's
-        chunks), then loaded from disk."""
+        chunks), then memory-mapped from disk (read-only: a warm start reads only the rows it uses)."""
         path = self.embeddings_file
         if path.exists():
-            vectors = np.load(path)
+            vectors = np.load(path, mmap_mode="r")
             if vectors.shape[0] == len(self.catalog):
                 self.embeddings_source = "cache"
                 return vectors
