@@ -16,6 +16,7 @@ from types import ModuleType
 RAY_EXTRA = "pip install -e '.[ray]'"
 CONNECT_TIMEOUT_S = 3.0
 DEFAULT_PORT = 6379
+GCS_WAIT_ENV = "RAY_gcs_server_port_wait_time_s"  # Ray's own bound on its connect retries
 
 
 class ClusterError(RuntimeError):
@@ -31,6 +32,11 @@ def ray_module() -> ModuleType:
     return ray
 
 
+def _unreachable(address: str, why: object) -> ClusterError:
+    return ClusterError(f"Ray cluster at {address} is unreachable ({why}): start one with `ray start --head`, "
+                        "or unset RAY_ADDRESS / --ray-address to run a local cluster")
+
+
 def _check_reachable(address: str) -> None:
     """Fail fast (a TCP connect with a short timeout) instead of waiting on Ray's own retries."""
     hostport = address.split("://", 1)[-1]
@@ -41,9 +47,7 @@ def _check_reachable(address: str) -> None:
         with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S):
             pass
     except (OSError, ValueError) as exc:
-        raise ClusterError(
-            f"Ray cluster at {address} is unreachable ({exc}): start one with `ray start --head`, "
-            "or unset RAY_ADDRESS / --ray-address to run a local cluster") from exc
+        raise _unreachable(address, exc) from exc
 
 
 def connect(address: str | None = None, num_cpus: int | None = None) -> ModuleType:
@@ -55,8 +59,16 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> ModuleTy
     address = address or os.environ.get("RAY_ADDRESS") or None
     if address and address != "auto":
         _check_reachable(address)
+    # Something that answers TCP but is no Ray head (another service, a proxy) would hold Ray's
+    # connect retries (~1 s each, 20 by default): allow as many as the timeout's seconds.
+    wait = os.environ.get(GCS_WAIT_ENV)
+    if address:
+        os.environ[GCS_WAIT_ENV] = wait or str(int(CONNECT_TIMEOUT_S))
     try:
         ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False, log_to_driver=False)
     except ConnectionError as exc:
-        raise ClusterError(f"Ray cluster at {address}: {exc}") from exc
+        raise _unreachable(address, f"no Ray head answered within ~{CONNECT_TIMEOUT_S:.0f} s") from exc
+    finally:
+        if wait is None:
+            os.environ.pop(GCS_WAIT_ENV, None)
     return ray

@@ -6,7 +6,6 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install -e '.[ray]')")
 
-from ltrr_core.cluster import ClusterError, connect  # noqa: E402
 from ltrr_core.config import Settings  # noqa: E402
 from ltrr_core.pipeline import Pipeline  # noqa: E402
 from ltrr_core.retrieval.resources import Resources  # noqa: E402
@@ -28,9 +27,3 @@ def test_ray_shards_equal_the_single_process_top_k_and_survive_a_killed_actor(ra
     u = queries[0]
     assert many.retrieve("lexical", u, Context(), 50).ids == one.retrieve("lexical", u, Context(), 50).ids
     backend.close()
-
-
-def test_an_unreachable_cluster_fails_fast_with_its_address(monkeypatch):
-    monkeypatch.setattr(ray, "is_initialized", lambda: False)
-    with pytest.raises(ClusterError, match="127.0.0.1:1 is unreachable"):
-        connect("127.0.0.1:1")
