@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -39,8 +43,6 @@ def scifact_dir() -> Path:
 def app_cache_dir(tmp_path_factory) -> Path:
     """One cache dir for the app tests (AppTest and browser), warmed once: the default catalog is
     embedded once per test session. ``LTRR_TEST_CACHE_DIR`` reuses a persistent dir across sessions."""
-    import os
-
     from ltrr_core.config import Settings
     from ltrr_core.engine import Engine
 
@@ -57,3 +59,52 @@ def ray_cluster():
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
+
+
+def _descendants_matching(text: str) -> list[int]:
+    """Pids of this process's descendants whose command line (or Ray process title) contains ``text``."""
+    me, found = os.getpid(), []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if text not in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                continue
+            pid = int(entry.name)
+            while pid not in (me, 0, 1):
+                pid = int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):  # gone meanwhile
+            continue
+        if pid == me:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.fixture
+def kill_process():
+    """``kill_process(text, after_s)`` starts a thread that SIGKILLs the first of this test's descendant
+    processes whose command line contains ``text`` once seen alive ``after_s`` seconds; it returns
+    the list that gets the killed pid. Only this pytest process's descendants are ever touched."""
+    stop, threads = threading.Event(), []
+
+    def start(text: str, after_s: float = 0.0) -> list[int]:
+        killed: list[int] = []
+
+        def hunt() -> None:
+            seen: dict[int, float] = {}
+            while not killed and not stop.wait(0.05):
+                for pid in _descendants_matching(text):
+                    if time.monotonic() - seen.setdefault(pid, time.monotonic()) >= after_s:
+                        try:
+                            os.kill(pid, signal.SIGKILL)
+                        except ProcessLookupError:  # ended on its own meanwhile
+                            continue
+                        killed.append(pid)
+                        break
+
+        threads.append(threading.Thread(target=hunt, daemon=True))
+        threads[-1].start()
+        return killed
+
+    yield start
+    stop.set()
+    for thread in threads:
+        thread.join()

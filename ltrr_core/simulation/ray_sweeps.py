@@ -1,5 +1,5 @@
 """Sweep runs as Ray remote tasks (the ``ray`` extra). A task whose worker dies is retried
-(:data:`RETRIES` times) by Ray; past that the sweep fails naming the run. Ray reuses worker
+(``sweep_runs.RETRIES`` times) by Ray; past that the sweep fails naming the run. Ray reuses worker
 processes, so each loads the catalog, indexes and model once (``sweeps._base``)."""
 
 from __future__ import annotations
@@ -9,16 +9,16 @@ from ray.exceptions import RayError
 
 from ltrr_core.cluster import connect
 from ltrr_core.config import Settings
+from ltrr_core.simulation import sweep_runs
 from ltrr_core.simulation.sweep_runs import Progress, SweepConfig, SweepError, run_seed
-
-RETRIES = 2
 
 
 def run_on_ray(config: SweepConfig, settings: Settings, workers: int, address: str | None,
                progress: Progress | None) -> list[dict]:
     """Every run of ``config`` as a task; at most ``workers`` at once on a local cluster."""
     connect(address, num_cpus=workers)
-    task = ray.remote(num_cpus=1, max_retries=RETRIES)(run_seed)
+    retries = sweep_runs.RETRIES
+    task = ray.remote(num_cpus=1, max_retries=retries)(run_seed)
     pending = {task.remote(config.source, settings, p, s, config.rounds): (p, s) for p, s in config.runs}
     results: list[dict] = []
     while pending:
@@ -28,7 +28,7 @@ def run_on_ray(config: SweepConfig, settings: Settings, workers: int, address: s
             try:
                 results.append(ray.get(ref))
             except RayError as exc:
-                raise SweepError(f"sweep run {policy} seed {seed} failed on Ray after {RETRIES} retries: "
+                raise SweepError(f"sweep run {policy} seed {seed} failed on Ray after {retries} retries: "
                                  f"{type(exc).__name__}: {str(exc).splitlines()[0]}") from exc
         if progress:
             progress("sweep", len(results) / len(config.runs))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import dataclass, replace
 from typing import Callable
 
@@ -20,6 +21,7 @@ from ltrr_core.pipeline import Pipeline
 from ltrr_core.simulation.runs import SimulationConfig, SimulationRun
 
 FIGURES = ("cumulative_regret", "hit_rate", "candidates_per_search")
+RETRIES = 2  # a run whose worker dies reruns this many times (it is deterministic), then the sweep fails naming it
 Progress = Callable[[str, float], None]
 
 
@@ -83,10 +85,13 @@ def _base(source: str, settings: Settings) -> Engine:
 
 def run_seed(source: str, settings: Settings, policy: str, seed: int, rounds: int) -> dict:
     """One sequential simulation (``ltrr simulate``'s) in this process: its summary figures and
-    per-round regret, hit and candidates. ``settings.db_path``'s folder holds its databases."""
+    per-round regret, hit and candidates. ``settings.db_path``'s folder holds its databases; a
+    retried run first removes what a killed attempt left there, so it starts as fresh as the first."""
     base = _base(source, settings)
-    db = settings.db_path.parent / "runs" / f"{policy.replace(':', '_')}-seed{seed}.db"
-    db.parent.mkdir(parents=True, exist_ok=True)
+    folder = settings.db_path.parent / "runs" / f"{policy.replace(':', '_')}-seed{seed}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    db = folder / "feedback.db"
     resources = base.pipeline.resources.with_parts()  # shared indexes and model, a memory index of its own
     resources.settings = replace(settings, db_path=db)
     engine = Engine(Pipeline(resources, base.strategy_names), FeedbackStore(db))

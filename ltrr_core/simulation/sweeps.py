@@ -22,6 +22,7 @@ import numpy as np
 from scipy import stats
 
 from ltrr_core.config import Settings
+from ltrr_core.simulation import sweep_runs
 from ltrr_core.simulation.sweep_reports import SWEEPS_DIR
 from ltrr_core.simulation.sweep_runs import (
     FIGURES,
@@ -73,20 +74,28 @@ def report(config: SweepConfig, results: Sequence[dict], backend: str, workers: 
 
 # -- backends --------------------------------------------------------------------------
 def _run_local(config: SweepConfig, settings: Settings, workers: int, progress: Progress | None) -> list[dict]:
-    results: list[dict] = []
+    """The runs in a process pool. A worker process that dies breaks the pool: the unfinished runs
+    rerun in a fresh pool (``sweep_runs.RETRIES`` times; each run is deterministic), then the sweep
+    fails naming them."""
+    done: dict[tuple[str, int], dict] = {}
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked torch or faiss threads
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {pool.submit(run_seed, config.source, settings, p, s, config.rounds): (p, s) for p, s in config.runs}
-        try:
+    for _ in range(sweep_runs.RETRIES + 1):
+        todo = [run for run in config.runs if run not in done]
+        if not todo:
+            break
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
+            futures = {pool.submit(run_seed, config.source, settings, p, s, config.rounds): (p, s) for p, s in todo}
             for future in as_completed(futures):
-                results.append(future.result())
+                if isinstance(future.exception(), BrokenProcessPool):  # every unfinished run, once a worker dies
+                    continue
+                done[futures[future]] = future.result()
                 if progress:
-                    progress("sweep", len(results) / len(futures))
-        except BrokenProcessPool as exc:
-            done = {(r["policy"], r["seed"]) for r in results}
-            lost = ", ".join(f"{p} seed {s}" for p, s in config.runs if (p, s) not in done)
-            raise SweepError(f"a sweep worker process died; unfinished runs: {lost} (rerun the sweep)") from exc
-    return results
+                    progress("sweep", len(done) / len(config.runs))
+    lost = [f"{p} seed {s}" for p, s in config.runs if (p, s) not in done]
+    if lost:
+        raise SweepError(f"a sweep worker process died in each of {sweep_runs.RETRIES + 1} attempt(s) (killed, or out "
+                         f"of memory?); unfinished runs: {', '.join(lost)}")
+    return list(done.values())
 
 
 def run_sweep(config: SweepConfig, settings: Settings, backend: str = "local", workers: int | None = None,

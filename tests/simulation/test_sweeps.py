@@ -10,7 +10,8 @@ from ltrr_core.config import Settings
 from ltrr_core.engine import Engine
 from ltrr_core.simulation.runs import SimulationConfig, SimulationRun
 from ltrr_core.simulation.sweep_reports import load_report, save_report
-from ltrr_core.simulation.sweep_runs import FIGURES, SweepConfig, parse_seeds
+from ltrr_core.simulation import sweep_runs
+from ltrr_core.simulation.sweep_runs import FIGURES, SweepConfig, SweepError, parse_seeds
 from ltrr_core.simulation.sweeps import mean_interval, run_sweep
 
 ROUNDS = 25
@@ -53,6 +54,23 @@ def test_each_seed_in_the_process_pool_equals_the_sequential_run(local_sweep, de
     assert sweep["backend"] == "local" and set(sweep["policies"]) == {"linucb", "random"}
     for policy, seed in [("linucb", 2), ("random", 1)]:
         assert sweep["policies"][policy]["seeds"][str(seed)] == sequential(settings, default_catalog, policy, seed, tmp_path)
+
+
+def test_a_killed_worker_process_reruns_its_run_with_the_same_result(local_sweep, kill_process, tmp_path):
+    settings, _, sweep = local_sweep
+    killed = kill_process("spawn_main(", after_s=0.5)  # the pool breaks; the unfinished run reruns in a fresh one
+    again = run_sweep(SweepConfig(("random",), (1,), ROUNDS), settings.with_(db_path=tmp_path / "f.db"), workers=1)
+    assert killed, "no sweep worker process was killed"
+    assert again["policies"]["random"]["seeds"]["1"] == sweep["policies"]["random"]["seeds"]["1"]
+
+
+def test_a_worker_process_killed_past_the_retries_is_reported_by_run(app_cache_dir, kill_process, tmp_path,
+                                                                       monkeypatch):
+    monkeypatch.setattr(sweep_runs, "RETRIES", 0)
+    kill_process("spawn_main(", after_s=0.5)
+    with pytest.raises(SweepError, match="died in each of 1 attempt.*unfinished runs: random seed 1, random seed 2"):
+        run_sweep(SweepConfig(("random",), (1, 2), ROUNDS), Settings(cache_dir=app_cache_dir, db_path=tmp_path / "f.db"),
+                  workers=2)
 
 
 def test_the_report_summarizes_seeds_and_round_trips_through_json(local_sweep, tmp_path):

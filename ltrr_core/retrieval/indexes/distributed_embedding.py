@@ -4,7 +4,7 @@ actor pool, each actor loading the model once and encoding batch after batch.
 Rows carry their catalog position, so the vectors come back in corpus order whatever order
 the batches finish in; they equal the in-process :meth:`Embedder.encode` ones (up to float
 rounding from batch padding). Ray restarts an actor that dies and retries its batch
-(:data:`RESTARTS` times); past that the run fails with Ray's error, never with rows missing.
+(:data:`RESTARTS` times); past that the run fails naming how far it got, never with rows missing.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 import ray
+from ray.exceptions import RayActorError
 
 from ltrr_core.cluster import connect
 from ltrr_core.config import BUNDLED_MODEL
@@ -47,13 +48,17 @@ def encode_distributed(texts: Sequence[str], model: str = BUNDLED_MODEL, workers
                                concurrency=workers, num_cpus=1, max_restarts=RESTARTS, max_task_retries=RESTARTS)
     vectors: np.ndarray | None = None
     done = 0
-    for batch in encoded.iter_batches(batch_size=None, batch_format="numpy"):
-        if vectors is None:
-            vectors = np.empty((len(texts), batch["vector"].shape[1]), np.float32)
-        vectors[batch["row"]] = batch["vector"]
-        done += len(batch["row"])
-        if progress:
-            progress(label, done / len(texts))
+    try:
+        for batch in encoded.iter_batches(batch_size=None, batch_format="numpy"):
+            if vectors is None:
+                vectors = np.empty((len(texts), batch["vector"].shape[1]), np.float32)
+            vectors[batch["row"]] = batch["vector"]
+            done += len(batch["row"])
+            if progress:
+                progress(label, done / len(texts))
+    except RayActorError as exc:
+        raise RuntimeError(f"distributed embedding: an actor died past {RESTARTS} restarts after {done} of "
+                           f"{len(texts)} rows ({type(exc).__name__}); rerun it") from exc
     if done != len(texts):
         raise RuntimeError(f"distributed embedding returned {done} of {len(texts)} rows; rerun it")
     return vectors
