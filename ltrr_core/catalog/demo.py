@@ -16,7 +16,6 @@ before the popularity-weighted draws, so generation stays linear in N.
 from __future__ import annotations
 
 import argparse
-import gc
 import gzip
 import hashlib
 import io
@@ -56,6 +55,7 @@ from ltrr_core.catalog.hard_cases import HARD_CASES, HARD_PODCASTS
 from ltrr_core.catalog.loaders import load_jsonl
 from ltrr_core.catalog.schema import Catalog, CatalogError, Entity
 from ltrr_core.config import Settings
+from ltrr_core.retrieval.indexes.snapshot import paused_gc
 
 
 DEFAULT_SIZE = 24_249  # entities of generate() at scale 1 (the committed default catalog)
@@ -356,14 +356,9 @@ def load_default(argument: str = "") -> Catalog:
     if argument:
         size = parse_size(argument)
         key, directory = _scaled_key(size), cache_folder(size)
-        collecting = gc.isenabled()
-        gc.disable()  # a million new objects would trigger full collections over and over
-        try:
+        with paused_gc():
             entities = demo_cache.load(directory, size)
             catalog = Catalog(entities or generate(size=size), source=f"default:{size}", content_key=key)
-        finally:
-            if collecting:
-                gc.enable()
         if entities is None:
             demo_cache.save(directory, size, catalog.entities)
         return catalog

@@ -41,6 +41,7 @@ from ltrr_core.retrieval.indexes.embedder import (
 )
 from ltrr_core.retrieval.indexes.memory import MemoryIndex
 from ltrr_core.retrieval.indexes.metadata import MetadataIndex
+from ltrr_core.retrieval.indexes.snapshot import paused_gc
 from ltrr_core.understanding.understander import Understander
 
 Progress = Callable[[str, float], None]
@@ -64,7 +65,8 @@ class _built_once:
                 lock = instance._part_locks.setdefault(self.name, threading.RLock())
             with lock:
                 if self.name not in instance.__dict__:
-                    instance.__dict__[self.name] = self.build(instance)
+                    with paused_gc():  # parts are millions of objects at 1M entities
+                        instance.__dict__[self.name] = self.build(instance)
                 return instance.__dict__[self.name]
 
 
