@@ -135,6 +135,9 @@ class Embedder:
         self._lock = threading.Lock()
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._query_cache_size = query_cache
+        # dynamic int8 quantizes activations with one scale per batch: queries run alone, so a query's
+        # vector never depends on the queries it was encoded with (batched == one-query search)
+        self._query_batch = 1 if backend == "onnx-int8" else 64
 
     def _run(self, texts: Sequence[str], batch_size: int, threads: int | None = None) -> np.ndarray:
         with self._lock:  # neither torch modules nor ONNX sessions are shared across threads here
@@ -170,7 +173,7 @@ class Embedder:
                     found[text] = self._query_cache[text]
         missing = list(dict.fromkeys(t for t in texts if t not in found))
         if missing:
-            for text, vector in zip(missing, self._run(missing, batch_size=64)):
+            for text, vector in zip(missing, self._run(missing, batch_size=self._query_batch)):
                 vector.setflags(write=False)
                 found[text] = vector
             with self._lock:
