@@ -74,15 +74,13 @@ def load(directory: Path, size: int) -> list[Entity] | None:
                     and related_ptr[-1] == len(relation_names) == len(id_ptr) - 1 and id_ptr[-1] == len(related_ids))
         if not sizes_ok:
             return None
-        related = [tuple(related_ids[id_ptr[j]:id_ptr[j + 1]]) for j in range(len(relation_names))]
-        entities = []
-        for i, (id_, type_, title, creator, album, language, release, added, description) in enumerate(zip(*columns)):
-            g0, g1, r0, r1 = genre_ptr[i], genre_ptr[i + 1], related_ptr[i], related_ptr[i + 1]
-            entities.append(Entity(
-                id_, type_, title, creator, album, dict(zip(genre_names[g0:g1], genre_weights[g0:g1])),
-                tuple(mood_names[mood_ptr[i]:mood_ptr[i + 1]]), language, release, added, popularity[i], description,
-                dict(zip(relation_names[r0:r1], related[r0:r1])),
-            ))
+        related = [tuple(related_ids[a:b]) for a, b in zip(id_ptr, id_ptr[1:])]
+        genres = [dict(zip(genre_names[a:b], genre_weights[a:b])) for a, b in zip(genre_ptr, genre_ptr[1:])]
+        moods = [tuple(mood_names[a:b]) for a, b in zip(mood_ptr, mood_ptr[1:])]
+        relations = [dict(zip(relation_names[a:b], related[a:b])) for a, b in zip(related_ptr, related_ptr[1:])]
+        id_, type_, title, creator, album, language, release, added, description = columns
+        entities = list(map(Entity, id_, type_, title, creator, album, genres, moods, language, release, added,
+                            popularity, description, relations))  # Entity's field order
         return entities
     except (KeyError, ValueError, IndexError, TypeError):
         return None
