@@ -11,9 +11,9 @@ def test_saved_settings_are_read_back_and_the_environment_wins(tmp_path, monkeyp
     for name in ("LTRR_MODEL", "LTRR_BACKEND", "LTRR_DENSE_INDEX", "LTRR_DB_PATH"):
         monkeypatch.delenv(name, raising=False)
     db = tmp_path / "feedback.db"
-    Settings.from_env(db_path=db).save(backend="onnx-int8", dense_index="hnsw")
+    Settings.from_env(db_path=db).save(backend="onnx", dense_index="hnsw")  # not the defaults
     restarted = Settings.from_env(db_path=db)
-    assert (restarted.backend, restarted.dense_index) == ("onnx-int8", "hnsw")
+    assert (restarted.backend, restarted.dense_index) == ("onnx", "hnsw")
     monkeypatch.setenv("LTRR_BACKEND", "torch")
     assert Settings.from_env(db_path=db).backend == "torch"
     assert Settings.from_env(db_path=tmp_path / "other.db").backend == "torch"  # one file per database

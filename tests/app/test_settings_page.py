@@ -51,7 +51,7 @@ def shown(at: AppTest) -> dict[str, str]:
 def test_model_backend_dense_index_and_policy_survive_a_restart(app_env):
     source, db = app_env
     at = catalog_page(source)
-    assert shown(at)["backend"] == "torch" and shown(at)["dense index"] == "auto"
+    assert shown(at)["backend"] == "onnx-int8" and shown(at)["dense index"] == "auto"
     at.selectbox(key="setting_backend").set_value("onnx")
     at.selectbox(key="setting_dense_index").set_value("hnsw")
     at.button(key="save_settings").click().run()
