@@ -12,6 +12,10 @@ unfinished run), ``hnsw-<vectors>.faiss`` / ``ivf-<vectors>.faiss``. Everything 
 keyed by the catalog's content key and, for vectors, the model and backend (``<vectors>`` is the
 model's slug, plus ``-<backend>`` for the ONNX backends). ONNX exports live in ``settings.cache_dir / "onnx"``.
 
+The parts made of millions of Python objects build and load with the cyclic GC paused
+(:func:`~ltrr_core.retrieval.indexes.snapshot.paused_gc`); the semantic parts do not (an encoding
+run can last an hour).
+
 Thread safety: each part's lazy construction holds its own re-entrant lock (a part built by one
 session is shared by all, and a part being built, e.g. the embeddings in the background, does
 not hold up the others); built objects are read-only for retrieval (the memory index locks its
@@ -65,8 +69,7 @@ class _built_once:
                 lock = instance._part_locks.setdefault(self.name, threading.RLock())
             with lock:
                 if self.name not in instance.__dict__:
-                    with paused_gc():  # parts are millions of objects at 1M entities
-                        instance.__dict__[self.name] = self.build(instance)
+                    instance.__dict__[self.name] = self.build(instance)
                 return instance.__dict__[self.name]
 
 
@@ -97,15 +100,17 @@ class Resources:
     @_built_once
     def understander(self) -> Understander:
         """The query understander, from its snapshot or built (and saved)."""
-        return Understander.load_or_build(self.catalog, self.cache_dir / "understander")
+        with paused_gc():
+            return Understander.load_or_build(self.catalog, self.cache_dir / "understander")
 
     @_built_once
     def metadata(self) -> MetadataIndex:
         """The structured and explore strategies' index, from its snapshot or built (and saved)."""
-        index = MetadataIndex.load(self.cache_dir / "metadata", self.catalog)
-        if index is None:
-            index = MetadataIndex.build(self.catalog)
-            index.save(self.cache_dir / "metadata")
+        with paused_gc():
+            index = MetadataIndex.load(self.cache_dir / "metadata", self.catalog)
+            if index is None:
+                index = MetadataIndex.build(self.catalog)
+                index.save(self.cache_dir / "metadata")
         return index
 
     @_built_once
@@ -115,7 +120,8 @@ class Resources:
         index = BM25Index.load(directory)
         if index is None or index.n_docs != len(self.catalog):
             self.progress("BM25 index", 0.0)
-            index = BM25Index.from_entities(self.catalog)
+            with paused_gc():
+                index = BM25Index.from_entities(self.catalog)
             index.save(directory)
         self.progress("BM25 index", 1.0)
         return index
@@ -164,7 +170,8 @@ class Resources:
     @_built_once
     def memory(self) -> MemoryIndex:
         """The memory's cold start, from its snapshot or built (and saved); observations come later."""
-        return MemoryIndex.load_or_build(self.catalog, self.cache_dir / "memory")
+        with paused_gc():
+            return MemoryIndex.load_or_build(self.catalog, self.cache_dir / "memory")
 
     @_built_once
     def popularity(self) -> np.ndarray:

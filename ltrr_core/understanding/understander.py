@@ -203,7 +203,7 @@ class Understander:
     ``understand`` reads a query against them."""
 
     def __init__(self, catalog: Catalog, cache_size: int = 4096, tables: CatalogTables | None = None) -> None:
-        self.tables = tables = tables or CatalogTables.collect(catalog)
+        tables = tables or CatalogTables.collect(catalog)
         vocab = tables.vocabularies
         self.artists, self.titles, self.albums = vocab["artists"], vocab["titles"], vocab["albums"]
         self.genres, self.moods = vocab["genres"], vocab["moods"]

@@ -123,9 +123,6 @@ class KeyedRows:
             raise ValueError(f"{prefix}: ptr is not a CSR pointer")
         return cls(keys, ptr, rows, arrays.get(f"{prefix}.values"))
 
-    def index(self, key: str) -> int | None:
-        return self._at.get(key)
-
     def get(self, key: str, default: np.ndarray | None = None) -> np.ndarray | None:
         i = self._at.get(key)
         return default if i is None else self.rows[self.ptr[i]:self.ptr[i + 1]]
