@@ -289,8 +289,8 @@ def cmd_logs(args):
 
         return write_example_log(engine, args.file or "data/example_log.csv", rounds=args.rounds, seed=args.seed)
     if args.action == "bias":
-        estimate = engine.estimate_position_bias(max_rank=args.max_rank)
-        return estimate.to_json() | {"applied": estimate.usable}
+        estimate = engine.estimate_position_bias(max_rank=args.max_rank)  # applied only when trustworthy
+        return {"applied": estimate.usable, "not_applied_because": estimate.refusals} | estimate.to_json()
     if args.action == "warm-start":
         progress = _RateProgress("replay", "pages")
         return engine.warm_start(lambda done, total: progress(done, done / total))

@@ -48,7 +48,7 @@ from ltrr_core.feedback.learning_state import LearningState, StateFiles
 from ltrr_core.feedback.log_import import LOG_FORMATS, LogFileError, LogImport, import_log, write_log
 from ltrr_core.feedback.log_import import Progress as LogProgress
 from ltrr_core.feedback.loop import FeedbackLoop
-from ltrr_core.feedback.position_bias import DEFAULT_MAX_RANK, CurveEstimate, estimate_examination
+from ltrr_core.feedback.position_bias import DEFAULT_MAX_RANK, CurveEstimate, estimate_from_impressions
 from ltrr_core.feedback.records import (
     BanditLogRecord,
     ImpressionRow,
@@ -70,6 +70,7 @@ from ltrr_core.results import ResultItem, SearchResult
 from ltrr_core.retrieval.candidates import Candidates
 from ltrr_core.retrieval.indexes.cache import slug, write_atomic
 from ltrr_core.retrieval.indexes.embedder import ModelNotFoundError
+from ltrr_core.retrieval.registry import REGISTRY
 from ltrr_core.retrieval.resources import Resources
 from ltrr_core.retrieval.strategies.semantic import query_text
 from ltrr_core.selection.bandit import (
@@ -594,9 +595,13 @@ class Engine:
             memory.load_stats(self.store.q2e_stats())
 
     def estimate_position_bias(self, max_rank: int = DEFAULT_MAX_RANK, apply: bool = True) -> CurveEstimate:
-        """Estimate the examination curve from randomized traffic (imported pages and logged searches);
-        with ``apply`` and enough harvested pairs it replaces the prior for the memory and IPS weights."""
-        estimate = estimate_examination(self.store.position_clicks(), max_rank)
+        """Estimate the examination curve from randomized traffic (imported pages and logged searches),
+        leaving out searches a strategy that learns from clicks (``memory``) helped rank: it moves a
+        result because it was clicked, which is no intervention (:mod:`ltrr_core.feedback.position_bias`).
+        With ``apply`` and a trustworthy estimate (no ``refusals``) it replaces the prior for the memory
+        and IPS weights."""
+        learning = [name for name, strategy in REGISTRY.items() if strategy.learns]
+        estimate = estimate_from_impressions(self.store.position_impressions(), max_rank, leave_out=learning)
         if apply and estimate.usable:
             self.store.save_examination_curve(estimate.theta)
             self._reload_memory()

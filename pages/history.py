@@ -50,17 +50,32 @@ else:
 # ------------------------------------------------------------------ position bias
 st.subheader("Position bias")
 st.caption("How likely users examine each rank, estimated by intervention harvesting: the same result shown at "
-           "different ranks (random strategy subsets, other rankers) reveals how clicks fall with rank. Once "
-           "estimated, it replaces the prior 1/log2(rank+1) for the memory index and the ranker's IPS weights.")
+           "different ranks (random strategy subsets, other rankers) reveals how clicks fall with rank. Searches the "
+           "`memory` strategy helped rank are left out: it moves a result *because* it was clicked, which is no "
+           "random intervention and flattens the curve. The estimate replaces the prior 1/log2(rank+1) for the "
+           "memory index and the ranker's IPS weights only when it is trustworthy: enough pairs, a narrow 95% "
+           "bootstrap interval at every rank, and ranks that do not follow clicks.")
 if st.button("Estimate from randomized traffic", key="bias_estimate"):
-    estimate = eng.estimate_position_bias()
+    st.session_state["bias_estimate_result"] = eng.estimate_position_bias()
+estimate = st.session_state.get("bias_estimate_result")
+if estimate is not None:
+    support = (f"{estimate.pairs:,} (query, result) pairs seen at two or more ranks on {estimate.pages:,} pages "
+               f"({estimate.pages_left_out:,} pages left out: ranked with `memory`)")
     if estimate.usable:
-        st.success(f"Estimated from {estimate.pairs:,} (query, result) pairs seen at two or more ranks; now in use.")
+        st.success(f"Estimated examination ~ 1/rank^{estimate.eta:.2f} (95% interval {estimate.eta_interval[0]:.2f}–"
+                   f"{estimate.eta_interval[1]:.2f}) from {support}; now in use.")
     else:
-        st.warning(f"Not enough randomized traffic: {estimate.pairs:,} pairs were seen at two or more ranks "
-                   "(30 needed, and every rank observed); the prior stays in use.")
+        st.warning("Not applied; the curve in use is unchanged:\n\n" + "\n".join(f"- {r}" for r in estimate.refusals)
+                   + f"\n\nHarvested: {support}.")
 curve = eng.examination_curve()
-st.line_chart(curve.set_index("rank")[["prior", "in_use"]], x_label="rank", y_label="P(examined)")
+if estimate is not None and estimate.pairs:
+    n = min(len(curve), len(estimate.theta))
+    curve = curve.iloc[:n].assign(estimate=estimate.theta[:n], interval_low=estimate.lower[:n],
+                                  interval_high=estimate.upper[:n])
+    st.line_chart(curve.set_index("rank")[["prior", "in_use", "estimate", "interval_low", "interval_high"]],
+                  x_label="rank", y_label="P(examined)")
+else:
+    st.line_chart(curve.set_index("rank")[["prior", "in_use"]], x_label="rank", y_label="P(examined)")
 st.caption(f"Curve in use: **{curve['source'].iloc[0]}**.")
 
 # ------------------------------------------------------------------ learning from the log

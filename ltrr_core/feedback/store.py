@@ -872,24 +872,33 @@ class FeedbackStore:
         return [LoggedPage(page, created_at, session, query, tuple(shown), tuple(events))
                 for page, (created_at, session, query, shown, events) in grouped.items()]
 
-    def position_clicks(self) -> list[tuple[str, str, int, int, int]]:
-        """``(normalized query, entity, position, impressions, clicked impressions)`` over imported
-        pages and the engine's own logged searches: the input of position-bias estimation."""
+    def position_impressions(self) -> list[tuple[str, str, str, int, bool, tuple[str, ...]]]:
+        """Every impression with a position, in log order (imported pages, then the engine's own
+        searches): ``(page, normalized query, entity, position, clicked, strategies)``, the input of
+        position-bias estimation. ``page`` is ``log:<page>`` or ``search:<id>``; ``strategies`` are the
+        strategies whose candidates made an own search's page (empty for imported pages: a log does
+        not say)."""
         sql = """
-            SELECT q, e, pos, COUNT(*), SUM(clicked) FROM (
-                SELECT i.normalized_query AS q, i.entity_id AS e, i.position AS pos,
-                       EXISTS(SELECT 1 FROM log_events c WHERE c.page = i.page AND c.entity_id = i.entity_id
-                              AND c.event = 'click') AS clicked
-                FROM log_events i WHERE i.event = 'impression' AND i.position IS NOT NULL
-                UNION ALL
-                SELECT s.normalized_query, i.entity_id, i.rank,
-                       EXISTS(SELECT 1 FROM feedback f WHERE f.search_id = i.search_id AND f.entity_id = i.entity_id
-                              AND f.kind = 'click')
-                FROM impressions i JOIN searches s ON s.id = i.search_id
-            ) GROUP BY q, e, pos ORDER BY q, e, pos
+            SELECT 0 AS source, i.page AS page, i.normalized_query, i.entity_id, i.position AS pos,
+                   EXISTS(SELECT 1 FROM log_events c WHERE c.page = i.page AND c.entity_id = i.entity_id
+                          AND c.event = 'click'), NULL
+            FROM log_events i WHERE i.event = 'impression' AND i.position IS NOT NULL
+            UNION ALL
+            SELECT 1, s.id, s.normalized_query, i.entity_id, i.rank,
+                   EXISTS(SELECT 1 FROM feedback f WHERE f.search_id = i.search_id AND f.entity_id = i.entity_id
+                          AND f.kind = 'click'), s.chosen_arms
+            FROM impressions i JOIN searches s ON s.id = i.search_id
+            ORDER BY source, page, pos
         """
+        strategies: dict[str | None, tuple[str, ...]] = {None: ()}
+        out = []
         with self._read() as db:
-            return db.execute(sql).fetchall()
+            for source, page, query, entity_id, position, clicked, arms in db.execute(sql):
+                if arms not in strategies:
+                    strategies[arms] = tuple(dict.fromkeys(arm.rsplit("@", 1)[0] for arm in json.loads(arms)))
+                out.append((f"{'search' if source else 'log'}:{page}", query, entity_id, position, bool(clicked),
+                            strategies[arms]))
+        return out
 
     def replace_replayed_rounds(self, rounds: Iterable[SettledRound]) -> int:
         """Replace the bandit rounds replayed from imported pages (``search_id`` holds the page) in one

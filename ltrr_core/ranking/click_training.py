@@ -43,7 +43,8 @@ def click_group(pipeline: Pipeline, page: LoggedPage, depth: int, curve: Callabl
     if curve is not None:
         weights = np.array([min(1.0 / curve(position), MAX_WEIGHT) if entity_id in clicked else 1.0
                             for entity_id, position in shown])
-    return TrainingGroup(run.features[rows], labels, f"page:{page.page}", weights)
+    return TrainingGroup(run.features[rows], labels, f"page:{page.page}", weights,
+                         np.array([position for _, position in shown]))
 
 
 def click_groups(pipeline: Pipeline, pages: Iterable[LoggedPage], depth: int,

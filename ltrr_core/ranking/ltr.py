@@ -27,6 +27,7 @@ class TrainingGroup:
     labels: np.ndarray
     group_id: str
     weights: np.ndarray | None = None  # per-row training weights (e.g. inverse examination propensities)
+    positions: np.ndarray | None = None  # 1-based rank each row was shown at (position-aware training)
 
     def __post_init__(self) -> None:
         features = np.asarray(self.features, dtype=np.float32)
@@ -44,6 +45,11 @@ class TrainingGroup:
             if weights.shape != labels.shape or not np.all(np.isfinite(weights)) or np.any(weights <= 0):
                 raise ValueError(f"weights of group {self.group_id!r}: expected {labels.shape[0]} positive finite values")
             object.__setattr__(self, "weights", weights)
+        if self.positions is not None:
+            positions = np.asarray(self.positions)
+            if positions.shape != labels.shape or not np.all(positions == np.round(positions)) or np.any(positions < 1):
+                raise ValueError(f"positions of group {self.group_id!r}: expected {labels.shape[0]} ranks >= 1")
+            object.__setattr__(self, "positions", positions.astype(np.int32))
 
     @property
     def informative(self) -> bool:
@@ -63,6 +69,9 @@ class LTRParams:
     num_boost_round: int = 400
     early_stopping_rounds: int = 40
     train_threads: int = 2
+    # Unbiased LambdaMART (LightGBM's ``position`` in the training Dataset): the objective learns a bias
+    # factor per shown rank alongside the ranker, instead of inverse-propensity weights from a curve
+    position_aware: bool = False
 
     def __post_init__(self) -> None:
         for name in ("num_leaves", "min_data_in_leaf", "num_boost_round", "early_stopping_rounds", "train_threads"):
@@ -127,6 +136,12 @@ class LTRRanker:
         }
 
     def _dataset(self, groups: Sequence[TrainingGroup], reference: lgb.Dataset | None = None) -> lgb.Dataset:
+        position = None
+        if self.params.position_aware and reference is None:  # the training set only: metrics need no positions
+            missing = [g.group_id for g in groups if g.positions is None]
+            if missing:
+                raise ValueError(f"positions of group {missing[0]!r}: position-aware training needs every group's ranks")
+            position = np.concatenate([g.positions - 1 for g in groups])
         return lgb.Dataset(
             np.vstack([g.features for g in groups]),
             label=np.concatenate([g.labels for g in groups]),
@@ -136,6 +151,7 @@ class LTRRanker:
             feature_name=list(self.feature_names),
             reference=reference,
             free_raw_data=False,
+            position=position,
         )
 
     def train(self, groups: Sequence[TrainingGroup], valid_fraction: float = 0.2, seed: int = 0) -> TrainReport:
