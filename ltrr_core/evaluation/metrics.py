@@ -24,14 +24,14 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from ranx import Qrels, Run, evaluate
-from ranx import compare as ranx_compare
 
 from ltrr_core.ranking.rankers import rrf_scores
 
 QrelsDict = Mapping[str, Mapping[str, int]]
 RunDict = Mapping[str, Mapping[str, float]]
 
+# _RANX_ON_USE: ranx (with numba, scipy.stats and matplotlib) is imported by the two functions that
+# compute with it: at the top it was 8-11 s of every CLI and app start, and a search never needs it.
 # ranx's numba kernels warn "unsafe cast from uint64 to int64" on every first compile; harmless.
 warnings.filterwarnings("ignore", message="unsafe cast from uint64 to int64", module=r"ranx\.")
 
@@ -77,6 +77,8 @@ def _per_query_scores(qrels: QrelsDict, run: RunDict, metrics: list[str]) -> dic
     scores = {m: {q: 0.0 for q in judged} for m in metrics}
     if not ranked:  # ranx cannot build an empty Run; every query scores 0
         return scores
+    from ranx import Qrels, Run, evaluate  # here, not at the top: see _RANX_ON_USE
+
     ranx_qrels = Qrels({q: {d: int(g) for d, g in docs.items()} for q, docs in judged.items()})
     ranx_run = Run(ranked)
     evaluate(ranx_qrels, ranx_run, metrics, make_comparable=True)
@@ -155,6 +157,9 @@ def paired_tests(qrels: QrelsDict, runs: Mapping[str, RunDict], baseline: str,
         return pd.DataFrame(columns=columns)
     _check_qrels(qrels)
     judged = {q: {d: int(g) for d, g in docs.items()} for q, docs in qrels.items() if docs}
+    from ranx import Qrels, Run  # see _RANX_ON_USE
+    from ranx import compare as ranx_compare
+
     ranx_runs = [Run({q: _by_rank(run[q]) if run.get(q) else {_NOTHING: 0.0} for q in judged}, name=system)
                  for system, run in ((s, runs[s]) for s in [baseline, *others])]
     report = ranx_compare(Qrels(judged), ranx_runs, names, stat_test="student", make_comparable=True).to_dict()
