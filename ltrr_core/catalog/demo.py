@@ -131,8 +131,10 @@ def _sample_tracks(b: Builder, pool: list[Entity], n: int) -> list[Entity]:
         pool = b.rng.sample(pool, b.pool_cap)
     if len(pool) <= n:
         return sorted(pool, key=lambda t: -t.popularity)
-    keyed = sorted(pool, key=lambda t: -(b.rng.random() ** (1.0 / (t.popularity + 0.01))))
-    return keyed[:n]
+    random = b.rng.random
+    keys = [random() ** (1.0 / (t.popularity + 0.01)) for t in pool]  # one draw per track, in pool order
+    ranked = sorted(range(len(pool)), key=keys.__getitem__, reverse=True)  # stable: ties keep pool order
+    return [pool[i] for i in ranked[:n]]
 
 
 def _playlists_and_stations(b: Builder, n_playlists: int, rounds: int = 1, n_artist_stations: int = 40) -> None:

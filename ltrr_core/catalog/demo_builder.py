@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from datetime import date, timedelta
+from itertools import accumulate
 from pathlib import Path
 
 from ltrr_core.catalog.demo_words import (
@@ -71,7 +72,8 @@ class Builder:
 
     # -- names and titles ---------------------------------------------------
     def word(self, n: int, endings) -> str:
-        return ("".join(self.pick(SYLLABLES) for _ in range(n)) + self.pick(endings)).capitalize()
+        choice = self.rng.choice
+        return ("".join([choice(SYLLABLES) for _ in range(n)]) + choice(endings)).capitalize()
 
     def artist_name(self, language: str) -> str:
         for _ in range(50):
@@ -96,23 +98,24 @@ class Builder:
         raise RuntimeError("could not draw a unique artist name")
 
     def title(self, language: str) -> str:
+        rng, choice = self.rng, self.rng.choice  # called once per track: no pick() frames
         words = TITLE_WORDS["en" if language not in TITLE_WORDS else language]
-        if language in ("en",) or (language in ("ko", "ja") and self.rng.random() < 0.4):
+        if language in ("en",) or (language in ("ko", "ja") and rng.random() < 0.4):
             w = TITLE_WORDS["en"]
-            pattern = self.rng.randint(0, 4)
+            pattern = rng.randint(0, 4)
             if pattern == 0:
-                return f"{self.pick(w['adj'])} {self.pick(w['noun'])}"
+                return f"{choice(w['adj'])} {choice(w['noun'])}"
             if pattern == 1:
-                return f"{self.pick(w['noun'])} of {self.pick(w['noun'])}"
+                return f"{choice(w['noun'])} of {choice(w['noun'])}"
             if pattern == 2:
-                return f"{self.pick(w['verb'])} Me {self.pick(w['adv'])}"
+                return f"{choice(w['verb'])} Me {choice(w['adv'])}"
             if pattern == 3:
-                return f"{self.pick(w['adj'])} {self.pick(w['noun'])} {self.pick(w['adv'])}"
-            return self.pick(w["noun"]) if self.rng.random() < 0.3 else f"{self.pick(w['verb'])} the {self.pick(w['noun'])}"
-        first, second = self.pick(words["noun"]), self.pick(words["noun"])
-        if self.rng.random() < 0.3 or first == second:
+                return f"{choice(w['adj'])} {choice(w['noun'])} {choice(w['adv'])}"
+            return choice(w["noun"]) if rng.random() < 0.3 else f"{choice(w['verb'])} the {choice(w['noun'])}"
+        first, second = choice(words["noun"]), choice(words["noun"])
+        if rng.random() < 0.3 or first == second:
             return first
-        join = self.pick(words["join"])
+        join = choice(words["join"])
         return f"{first}{join}{second}" if language in ("ko", "ja") else f"{first} {join} {second}"
 
     # -- music --------------------------------------------------------------
@@ -158,7 +161,7 @@ class Builder:
         mood = moods[0] if moods else "timeless"
         label = GENRE_LABEL.get(genre, genre)
         sung = f", sung in {LANGUAGE_NAME[language]}" if language != "en" and genre not in ("classical", "ambient") else ""
-        sound = self.pick(GENRE_SOUND[genre])
+        sound = self.rng.choice(GENRE_SOUND[genre])
         template = self.rng.randint(0, 2)
         if template == 0:
             article = "An" if mood[0] in "aeiou" else "A"
@@ -171,30 +174,39 @@ class Builder:
                           titles: list[str] | None = None, genres: list[str] | None = None,
                           release: date | None = None, added: date | None = None,
                           popularity: list[float] | None = None) -> list[Entity]:
-        """One album of ``len(track_ids)`` tracks; every keyword overrides the random draw."""
-        lang = info["language"]
+        """One album of ``len(track_ids)`` tracks; every keyword overrides the random draw.
+
+        The track loop is the generator's hot path: per-album values are computed once, and it
+        draws through ``rng`` directly, in the same order and number as :meth:`pick` would."""
+        rng, lang, name = self.rng, info["language"], info["name"]
         if release is None:
             year = self.rng.randint(info["start"], 2026)
             release = min(LATEST_ESTABLISHED, self.date_in(date(year, 1, 1), date(year, 12, 28)))
         if added is None:
             added = min(LATEST_ESTABLISHED, max(release, self.date_in(CATALOG_START, CATALOG_START + timedelta(days=900))) + timedelta(days=self.rng.randint(0, 60)))
         album_title = album_title or (self.title(lang) + self.pick(ALBUM_SUFFIXES))
+        release_date, date_added, release_year = release.isoformat(), added.isoformat(), release.year
+        artist_ref, album_ref, artist_pop = (info["id"],), (album_id,), info["popularity"]
+        genre_names = list(info["genres"])
+        genre_cum = list(accumulate(info["genres"].values()))  # what choices(weights=...) builds on every call
         tracks = []
         for i, track_id in enumerate(track_ids):
-            genre = genres[i] if genres else self.pick(list(info["genres"]), list(info["genres"].values()))
-            own = GENRE_MOODS[genre]
-            moods = tuple(dict.fromkeys(self.rng.sample(own, 2 if self.rng.random() < 0.5 else 1) + ([self.pick(MOODS)] if self.rng.random() < 0.15 else [])))
+            genre = genres[i] if genres else rng.choices(genre_names, cum_weights=genre_cum)[0]
+            moods = tuple(dict.fromkeys(rng.sample(GENRE_MOODS[genre], 2 if rng.random() < 0.5 else 1)
+                                        + ([rng.choice(MOODS)] if rng.random() < 0.15 else [])))
             track_genres = {genre: 1.0}
-            if "romantic" in moods and genre != "love songs" and self.rng.random() < 0.5:
+            if "romantic" in moods and genre != "love songs" and rng.random() < 0.5:
                 track_genres["love songs"] = 0.5
             title = titles[i] if titles else self.title(lang)
-            pop = popularity[i] if popularity else round(min(1.0, max(0.0005, info["popularity"] * self.rng.lognormvariate(0, 0.5))), 4)
-            tracks.append(self.add(Entity(
-                id=track_id, type="track", title=title, creator=info["name"], album=album_title, genres=track_genres,
-                moods=moods, language=lang, release_date=release.isoformat(), date_added=added.isoformat(), popularity=pop,
-                description=self.track_description(info["name"], album_title, genre, moods, lang, release.year),
-                related={"artist": (info["id"],), "album": (album_id,)},
-            )))
+            pop = popularity[i] if popularity else round(min(1.0, max(0.0005, artist_pop * rng.lognormvariate(0, 0.5))), 4)
+            tracks.append(Entity(
+                id=track_id, type="track", title=title, creator=name, album=album_title, genres=track_genres,
+                moods=moods, language=lang, release_date=release_date, date_added=date_added, popularity=pop,
+                description=self.track_description(name, album_title, genre, moods, lang, release_year),
+                related={"artist": artist_ref, "album": album_ref},
+            ))
+        self.entities += tracks
+        self.tracks += tracks
         album_genres: dict[str, float] = defaultdict(float)
         for t in tracks:
             for g, w in t.genres.items():
