@@ -73,13 +73,12 @@ class CatalogFeatures:
 
     @staticmethod
     def _field_index(catalog: Catalog, name: str, cache_dir: Path | None) -> BM25Index:
-        directory = cache_dir / f"features-bm25-{name}" if cache_dir is not None else None
-        index = BM25Index.load(directory) if directory is not None else None
-        if index is None or index.n_docs != len(catalog):
-            index = BM25Index.build(analyze(getattr(e, name), max_chars=None) for e in catalog)
-            if directory is not None:
-                index.save(directory)
-        return index
+        def build() -> BM25Index:
+            return BM25Index.build(analyze(getattr(e, name), max_chars=None) for e in catalog)
+
+        if cache_dir is None:
+            return build()
+        return BM25Index.load_or_build(cache_dir / f"features-bm25-{name}", len(catalog), build)
 
     def field_scores(self, name: str, terms: list[str], positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(BM25 of ``terms`` on field ``name``, fraction of distinct terms present) for ``positions``.

@@ -107,22 +107,17 @@ class Resources:
     def metadata(self) -> MetadataIndex:
         """The structured and explore strategies' index, from its snapshot or built (and saved)."""
         with paused_gc():
-            index = MetadataIndex.load(self.cache_dir / "metadata", self.catalog)
-            if index is None:
-                index = MetadataIndex.build(self.catalog)
-                index.save(self.cache_dir / "metadata")
-        return index
+            return MetadataIndex.load_or_build(self.catalog, self.cache_dir / "metadata")
 
     @_built_once
     def bm25(self) -> BM25Index:
         """Field-weighted BM25, loaded from the cache or built (and saved)."""
-        directory = self.cache_dir / "bm25"
-        index = BM25Index.load(directory)
-        if index is None or index.n_docs != len(self.catalog):
+        def build() -> BM25Index:
             self.progress("BM25 index", 0.0)
             with paused_gc():
-                index = BM25Index.from_entities(self.catalog)
-            index.save(directory)
+                return BM25Index.from_entities(self.catalog)
+
+        index = BM25Index.load_or_build(self.cache_dir / "bm25", len(self.catalog), build)
         self.progress("BM25 index", 1.0)
         return index
 

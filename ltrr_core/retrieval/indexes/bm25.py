@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -174,3 +174,12 @@ class BM25Index:
         except (OSError, ValueError):
             return None
         return cls(weights, vocab, params)
+
+    @classmethod
+    def load_or_build(cls, directory: Path, n_docs: int, build: Callable[[], "BM25Index"]) -> "BM25Index":
+        """The index saved in ``directory`` when it covers ``n_docs`` documents, else ``build()`` (saved there)."""
+        index = cls.load(directory)
+        if index is None or index.n_docs != n_docs:
+            index = build()
+            index.save(directory)
+        return index

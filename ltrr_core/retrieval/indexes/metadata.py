@@ -52,7 +52,7 @@ class MetadataIndex:
         self.decade_rows = _rows_by_value(self.decade)
         self.language_rows = _rows_by_value(self.language)
         self.type_rows = _rows_by_value(self.types)  # type code -> rows, ascending
-        self.type_by_popularity = {t: self._by_popularity(rows) for t, rows in self.type_rows.items()}
+        self.type_by_popularity = {t: _by_popularity(rows, self.popularity) for t, rows in self.type_rows.items()}
         self._title_vocab = postings["title"].keys  # sorted
         self._prefix_rows = lru_cache(maxsize=PREFIX_CACHE)(self._token_prefix_rows)
         self._longer_rows = lru_cache(maxsize=PREFIX_CACHE)(self._token_longer_rows)
@@ -105,18 +105,15 @@ class MetadataIndex:
             if album:
                 names["album_of"][album].append(i)
 
-        def by_popularity(rows: list[int]) -> np.ndarray:
-            array = np.array(rows, dtype=np.int64)
-            return array[np.lexsort((array, -popularity[array]))] if len(array) > 1 else array
-
         attributes = {}
         for name, table in weights.items():
             rows = {key: sorted(by_row) for key, by_row in table.items()}
             attributes[name] = KeyedRows.from_lists(rows, {key: [table[key][r] for r in rows[key]] for key in rows})
+        name_tables = {role: KeyedRows.from_lists({k: _by_popularity(np.array(rows, dtype=np.int64), popularity)
+                                                   for k, rows in idx.items()})
+                       for role, idx in names.items()}
         return cls([e.id for e in catalog], columns, type_names, language_names,
-                   {f: KeyedRows.from_lists(idx) for f, idx in fields.items()},
-                   {r: KeyedRows.from_lists({k: by_popularity(rows) for k, rows in idx.items()}) for r, idx in names.items()},
-                   attributes)
+                   {f: KeyedRows.from_lists(idx) for f, idx in fields.items()}, name_tables, attributes)
 
     # -- snapshot ----------------------------------------------------------------------------
 
@@ -147,10 +144,16 @@ class MetadataIndex:
             return None
         return cls([e.id for e in catalog], columns, extra["type_names"], extra["language_names"], *groups)
 
-    # -- reading -----------------------------------------------------------------------------
+    @classmethod
+    def load_or_build(cls, catalog: Catalog, directory: Path) -> "MetadataIndex":
+        """From the catalog's snapshot in ``directory`` when it is readable, else built (and saved there)."""
+        index = cls.load(directory, catalog)
+        if index is None:
+            index = cls.build(catalog)
+            index.save(directory)
+        return index
 
-    def _by_popularity(self, rows: np.ndarray) -> np.ndarray:
-        return rows[np.lexsort((rows, -self.popularity[rows]))] if len(rows) > 1 else rows
+    # -- reading -----------------------------------------------------------------------------
 
     def idf(self, df: int) -> float:
         return math.log(1.0 + self.n / max(df, 1))
@@ -213,6 +216,11 @@ class MetadataIndex:
         for part_rows, values in parts:
             np.maximum.at(match.values, match.at(part_rows), values)
         return match.rows, match.values
+
+
+def _by_popularity(rows: np.ndarray, popularity: np.ndarray) -> np.ndarray:
+    """``rows`` most popular first, ties by row."""
+    return rows[np.lexsort((rows, -popularity[rows]))] if len(rows) > 1 else rows
 
 
 def _rows_by_value(values: np.ndarray) -> dict[int, np.ndarray]:
