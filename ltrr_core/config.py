@@ -33,16 +33,20 @@ class Settings:
     dense_index: str = "auto"  # auto: exact (flat) below dense_exact_below vectors, ivf above
     dense_exact_below: int = 100_000
     backend: str = "onnx-int8"  # the fastest; SciFact nDCG@10 within 0.005 of torch fp32 (benchmarks/RESULTS.md)
+    retrieval_threads: int = min(4, os.cpu_count() or 1)  # strategies retrieving side by side; 1: one after another
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ValueError(f"backend: {self.backend!r} is not one of {BACKENDS}")
         if self.dense_index not in DENSE_INDEXES:
             raise ValueError(f"dense_index: {self.dense_index!r} is not one of {DENSE_INDEXES}")
-        try:
-            object.__setattr__(self, "dense_exact_below", int(self.dense_exact_below))
-        except ValueError:
-            raise ValueError(f"dense_exact_below: {self.dense_exact_below!r} is not a whole number of vectors") from None
+        for name, unit, low in (("dense_exact_below", "vectors", 0), ("retrieval_threads", "threads", 1)):
+            try:
+                object.__setattr__(self, name, int(getattr(self, name)))
+            except ValueError:
+                raise ValueError(f"{name}: {getattr(self, name)!r} is not a whole number of {unit}") from None
+            if getattr(self, name) < low:
+                raise ValueError(f"{name}: {getattr(self, name)} must be at least {low}")
         object.__setattr__(self, "cache_dir", Path(self.cache_dir))
         object.__setattr__(self, "db_path", Path(self.db_path))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence, TypeVar
 
@@ -28,6 +29,7 @@ from ltrr_core.selection.context import Context
 from ltrr_core.understanding.query import QueryUnderstanding
 
 T = TypeVar("T")
+SLOWEST = ("semantic",)  # submitted first when strategies retrieve side by side
 Depths = Mapping[str, int]  # strategy -> how many candidates it retrieves
 
 
@@ -55,6 +57,8 @@ class Pipeline:
         self.strategy_names: tuple[str, ...] = names
         self._strategies: dict[str, Strategy] = {}
         self._lock = threading.RLock()
+        threads = resources.settings.retrieval_threads
+        self._threads = ThreadPoolExecutor(threads, thread_name_prefix="retrieve") if threads > 1 else None
 
     @property
     def catalog(self) -> Catalog:
@@ -89,6 +93,16 @@ class Pipeline:
         found = self.strategy(name).retrieve(understanding, context, k)
         return found.timed((time.perf_counter() - start) * 1000)
 
+    def retrieve_all(self, depths: Depths, understanding: QueryUnderstanding, context: Context) -> dict[str, Candidates]:
+        """Every strategy's top ``depths[name]``, in ``depths``' order. With ``retrieval_threads`` > 1
+        they run side by side, the slowest first: faiss, ONNX Runtime and numpy's large-array work
+        release the GIL, so the funnel waits for about the slowest strategy, not their sum."""
+        if self._threads is None or len(depths) < 2:
+            return {name: self.retrieve(name, understanding, context, k) for name, k in depths.items()}
+        futures = {name: self._threads.submit(self.retrieve, name, understanding, context, depths[name])
+                   for name in sorted(depths, key=lambda name: name not in SLOWEST)}
+        return {name: futures[name].result() for name in depths}
+
     def retrieve_many(self, name: str, understandings: Sequence[QueryUnderstanding], k: int) -> list[Candidates]:
         """Context-free ``retrieve`` for many queries in one batched call (the strategy's
         ``retrieve_many``); each result's ms is its share of the batch."""
@@ -116,13 +130,11 @@ class Pipeline:
         gives the same list because top-k is a prefix of any deeper top-k.
         """
         timings = {} if timings is None else timings
-        candidates: dict[str, Candidates] = {}
-        for strategy, depth in depths.items():
-            if retrieved is not None and strategy in retrieved:
-                candidates[strategy] = retrieved[strategy].prefix(depth)
-            else:
-                candidates[strategy] = self.retrieve(strategy, understanding, context, depth)
-            timings[f"retrieve:{strategy}"] = candidates[strategy].ms
+        retrieved = retrieved or {}
+        fetched = self.retrieve_all({s: d for s, d in depths.items() if s not in retrieved}, understanding, context)
+        candidates = {s: fetched[s] if s in fetched else retrieved[s].prefix(d) for s, d in depths.items()}
+        for strategy, found in candidates.items():
+            timings[f"retrieve:{strategy}"] = found.ms
         pool = timed(timings, "union", CandidatePool.union, list(candidates.values()))
         features = timed(timings, "features", self.featurize, pool, understanding)
         ranked = timed(timings, "rank", ranker.rank, pool, features) if ranker is not None else None

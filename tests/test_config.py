@@ -29,3 +29,12 @@ def test_bad_saved_files_and_values_are_one_line_messages(tmp_path):
     (tmp_path / "feedback.db.settings.json").write_text('{"dense_index": "annoy"}', encoding="utf-8")
     with pytest.raises(ValueError, match=r"settings file .*feedback.db.settings.json: dense_index: 'annoy'.*delete it"):
         Settings.from_env(db_path=db)
+
+
+def test_retrieval_threads_is_a_whole_number_of_at_least_one(monkeypatch):
+    monkeypatch.setenv("LTRR_RETRIEVAL_THREADS", "3")
+    assert Settings.from_env().retrieval_threads == 3
+    with pytest.raises(ValueError, match="retrieval_threads: 'many' is not a whole number of threads"):
+        Settings(retrieval_threads="many")
+    with pytest.raises(ValueError, match="retrieval_threads: 0 must be at least 1"):
+        Settings(retrieval_threads=0)

@@ -62,3 +62,22 @@ def test_an_empty_pool_featurizes_to_no_rows_without_encoding(engine):
     pipeline = engine.pipeline
     funnel = pipeline.run(pipeline.understand("!!!"), Context(), {"lexical": 25}, InterleaveRanker())
     assert len(funnel.pool) == 0 and funnel.features.shape == (0, len(FEATURE_NAMES))
+
+
+def test_strategies_retrieved_side_by_side_equal_one_after_another(default_catalog, app_cache_dir):
+    """Threads change when a strategy runs, not what it finds: the same ids and the same scores to
+    the last bit (faiss's thread count is per thread, so every search sets its own)."""
+    from ltrr_core.retrieval.resources import Resources
+
+    serial = Pipeline(Resources(default_catalog, Settings(cache_dir=app_cache_dir, retrieval_threads=1)))
+    threaded = Pipeline(Resources(default_catalog, Settings(cache_dir=app_cache_dir, retrieval_threads=2)))
+    assert serial._threads is None and threaded._threads is not None
+    depths = {name: 100 for name in STRATEGY_ORDER}
+    for query in ("late night jazz", "tayler love", "hold on", "podcast about bread", "xyzzy"):
+        u = serial.understand(query)
+        one, many = serial.run(u, Context(), depths, None), threaded.run(u, Context(), depths, None)
+        assert list(many.candidates) == list(depths)
+        for name in depths:
+            assert many.candidates[name].ids == one.candidates[name].ids
+            np.testing.assert_array_equal(many.candidates[name].scores, one.candidates[name].scores)
+        np.testing.assert_array_equal(many.features, one.features)

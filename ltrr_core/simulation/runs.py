@@ -167,16 +167,14 @@ class SimulationRun:
     def _full_depth(self, understanding: QueryUnderstanding, context: Context) -> dict[str, Candidates]:
         """Every strategy at full depth (the oracle's view): static ones from the cache."""
         depth = max(self.engine.policy.depths)
-        full = {}
-        for name in self.engine.strategy_names:
-            key = self._cache_key(name, understanding, context)
-            found = self._static.get(key) if key else None
-            if found is None:
-                found = self.engine.pipeline.retrieve(name, understanding, context, depth)
-                if key:
-                    self._static[key] = found
+        keys = {name: self._cache_key(name, understanding, context) for name in self.engine.strategy_names}
+        full = {name: self._static[key] for name, key in keys.items() if key in self._static}
+        missing = {name: depth for name in self.engine.strategy_names if name not in full}
+        for name, found in self.engine.pipeline.retrieve_all(missing, understanding, context).items():
+            if keys[name]:
+                self._static[keys[name]] = found
             full[name] = found
-        return full
+        return {name: full[name] for name in self.engine.strategy_names}
 
     def _round(self, intent: Intent) -> RoundRecord:
         engine, t0 = self.engine, time.perf_counter()

@@ -9,7 +9,7 @@ It never raises, whatever the string.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -229,9 +229,7 @@ class Understander:
             if word.isalpha() and len(word) >= MIN_FUZZY_LEN - 1:
                 self._by_length[len(word)].append(word)
         self._artist_tokens = sorted(self.artists.by_token)
-        self._artists_by_length: dict[int, list[str]] = defaultdict(list)
-        for key in self.artists.canonical:
-            self._artists_by_length[len(key)].append(key)
+        self._artists_by_length = sorted(self.artists.canonical, key=len)  # a length range is one slice
         self._correct = lru_cache(maxsize=cache_size)(self._correct_token)
         self._fuzzy_artist = lru_cache(maxsize=cache_size)(self._fuzzy_artist_span)
         self._cached = lru_cache(maxsize=cache_size)(self._understand)
@@ -296,7 +294,8 @@ class Understander:
         """Best artist name with fuzz.ratio >= FUZZY_NAME_CUTOFF; only names of a compatible length can reach it."""
         slack = 1.0 - FUZZY_NAME_CUTOFF / 100.0
         low, high = int(len(span) * (1 - 2 * slack)), int(len(span) * (1 + 2 * slack)) + 1
-        names = [k for length in range(low, high + 1) for k in self._artists_by_length.get(length, ())]
+        names = self._artists_by_length[bisect_left(self._artists_by_length, low, key=len):
+                                        bisect_right(self._artists_by_length, high, key=len)]
         found = process.extractOne(span, names, scorer=fuzz.ratio, score_cutoff=FUZZY_NAME_CUTOFF)
         return (found[0], found[1] / 100.0) if found else None
 

@@ -60,6 +60,19 @@ def test_bm25_search_returns_matching_docs_best_first():
     assert len(index.search(["zebra"], k=5)[0]) == 0
 
 
+def test_bm25_search_after_another_query_equals_a_fresh_index():
+    """The last query's sums are reused for the same terms only, and the kept arrays are read-only."""
+    corpus = [tokenize(d, max_chars=None) for d in SMALL_CORPUS]
+    index = BM25Index.build(corpus)
+    for query, k in ((["fox"], 2), (["lazy", "dog"], 10), (["fox"], 10), (["fox", "dog"], 3), (["fox"], 1)):
+        fresh = BM25Index.build(corpus).search(query, k)
+        found = index.search(query, k)
+        assert found[0].tolist() == fresh[0].tolist() and found[1].tolist() == fresh[1].tolist()
+    matched, totals = index.matches(["fox"])
+    with pytest.raises(ValueError, match="read-only"):
+        totals[0] = 99.0
+
+
 def test_title_counts_more_than_description():
     titled = Entity("a", "track", "Bread", description="a song about something")
     described = Entity("b", "podcast", "Kitchen Hour", description="we talk about bread every week")

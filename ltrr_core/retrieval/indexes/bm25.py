@@ -14,6 +14,7 @@ match weighs more than a description match while staying one plain BM25 index.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
@@ -98,6 +99,10 @@ class BM25Index:
         self.weights = weights.tocsc()
         self.vocab = vocab
         self.params = params
+        # The last query's matches: ``lexical`` and ``popular`` search the same terms in one
+        # funnel (often in two threads), so the second is served the first's sums.
+        self._last: tuple[tuple[str, ...], np.ndarray, np.ndarray] | None = None
+        self._last_lock = threading.Lock()
 
     @property
     def n_docs(self) -> int:
@@ -137,18 +142,31 @@ class BM25Index:
         docs, weights = self._postings(tokens)
         return np.bincount(docs, weights=weights, minlength=self.n_docs).astype(np.float64)
 
+    def matches(self, tokens: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The documents that contain at least one of ``tokens`` (ascending) and their BM25 scores;
+        the last query's are kept, so a second search for the same terms does not sum again."""
+        key = tuple(tokens)
+        with self._last_lock:
+            if self._last is not None and self._last[0] == key:
+                return self._last[1], self._last[2]
+            docs, weights = self._postings(key)
+            if len(docs) * DENSE_SUM_RATIO < self.n_docs:  # few postings: sort them
+                matched, inverse = np.unique(docs, return_inverse=True)
+                totals = np.bincount(inverse, weights=weights)
+            else:  # many (a common word in a large catalog): one pass over a slot per document beats sorting
+                matched = np.flatnonzero(np.bincount(docs, minlength=self.n_docs))
+                totals = np.bincount(docs, weights=weights, minlength=self.n_docs)[matched]
+            matched.setflags(write=False)
+            totals.setflags(write=False)
+            self._last = (key, matched, totals)
+            return matched, totals
+
     def search(self, tokens: Iterable[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` documents that contain at least one query token: (positions, scores), best first
         (ties by position, :func:`~ltrr_core.retrieval.candidates.top_k`)."""
-        docs, weights = self._postings(tokens)
-        if len(docs) == 0 or k <= 0:
+        matched, totals = self.matches(tokens)
+        if len(matched) == 0 or k <= 0:
             return np.empty(0, np.int64), np.empty(0)
-        if len(docs) * DENSE_SUM_RATIO < self.n_docs:  # few postings: sort them
-            matched, inverse = np.unique(docs, return_inverse=True)
-            totals = np.bincount(inverse, weights=weights)
-        else:  # many (a common word in a large catalog): one pass over a slot per document beats sorting
-            matched = np.flatnonzero(np.bincount(docs, minlength=self.n_docs))
-            totals = np.bincount(docs, weights=weights, minlength=self.n_docs)[matched]
         best = top_k(totals, matched, k)
         return matched[best].astype(np.int64), totals[best]
 

@@ -25,7 +25,9 @@ from ltrr_core.retrieval.indexes.cache import write_atomic
 
 # One query at a time: OpenMP threads only add spin-wait (33 ms instead of ~1 ms per
 # search on a busy 2-core machine), so single searches run single-threaded; batches
-# (search_many) use every core.
+# (search_many) and builds use every core. OpenMP's thread count is per calling thread, so
+# every search sets it: a search in a retrieval worker thread then computes exactly as one
+# in the main thread (the same scores to the last bit).
 faiss.omp_set_num_threads(1)
 BATCH_THREADS = os.cpu_count() or 1
 
@@ -39,9 +41,9 @@ IVF_SEED = 7
 
 
 @contextlib.contextmanager
-def _all_cores() -> Iterator[None]:
-    """Builds and batches use every core; single searches stay single-threaded (see above)."""
-    faiss.omp_set_num_threads(BATCH_THREADS)
+def _omp_threads(threads: int) -> Iterator[None]:
+    """faiss's OpenMP threads in this thread for the block, then back to one (see above)."""
+    faiss.omp_set_num_threads(threads)
     try:
         yield
     finally:
@@ -100,15 +102,18 @@ class DenseIndex:
 
     @classmethod
     def build(cls, vectors: np.ndarray, kind: str = "flat", cache_file: Path | None = None) -> "DenseIndex":
-        """Build (or, for HNSW/IVF with ``cache_file``, load/save) the index over ``vectors``."""
+        """Build (or, for HNSW/IVF with ``cache_file``, load/save) the index over ``vectors``; a loaded
+        index is read-only (memory-mapped from the file)."""
         if kind not in INDEX_BUILDERS:
             raise ValueError(f"dense_index: {kind!r} is not one of {tuple(INDEX_BUILDERS)}")
         if kind in CACHED_KINDS and cache_file is not None and cache_file.exists():
-            index = faiss.read_index(str(cache_file))
+            # Memory-mapped, not copied: 0.1 s instead of 1-19 s for 1M vectors (19 s in a process
+            # whose heap already holds a large catalog), and searches just as fast once paged in.
+            index = faiss.read_index(str(cache_file), faiss.IO_FLAG_MMAP_IFC)
             if index.ntotal == len(vectors) and index.d == vectors.shape[1]:
                 return cls(index, kind)
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        with _all_cores():
+        with _omp_threads(BATCH_THREADS):
             index = INDEX_BUILDERS[kind](vectors)
         if kind in CACHED_KINDS and cache_file is not None:
             write_atomic(cache_file, lambda p: faiss.write_index(index, str(p)))
@@ -129,8 +134,7 @@ class DenseIndex:
             return [(np.empty(0, np.int64), np.empty(0)) for _ in range(len(qvecs))]
         queries = np.ascontiguousarray(np.asarray(qvecs, dtype=np.float32))
         depth = min(max(k, HNSW_EF_SEARCH), len(self))
-        threads = _all_cores() if len(queries) > 1 else contextlib.nullcontext()
-        with threads:
+        with _omp_threads(BATCH_THREADS if len(queries) > 1 else 1):
             scores, positions = self.index.search(queries, depth)
             while depth < len(self) and np.any((positions[:, -1] >= 0) & (scores[:, -1] == scores[:, k - 1])):
                 depth = min(2 * depth, len(self))
