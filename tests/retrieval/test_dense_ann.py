@@ -3,6 +3,7 @@ the size threshold of ``auto``, and the IVF cache file."""
 
 from __future__ import annotations
 
+import faiss
 import numpy as np
 import pytest
 
@@ -63,3 +64,29 @@ def test_ivf_index_is_loaded_from_its_cache_file(tmp_path):
     again = DenseIndex.build(vectors, "ivf", tmp_path / "ivf.faiss")
     assert (tmp_path / "ivf.faiss").stat().st_mtime_ns == stamp
     assert again.kind == "ivf" and again.search(vectors[7], 1)[0].tolist() == [7]
+
+
+def test_ivf_probing_every_list_is_exact(vectors):
+    """The coarse step finds as many lists as asked: with all of them probed, IVF is exact search.
+    (An HNSW over the centroids returned at most ~100 lists, so recall stopped rising with probes.)"""
+    index = DenseIndex.build(vectors, "ivf")
+    ivf = faiss.extract_index_ivf(index.index)
+    ivf.nprobe = ivf.nlist
+    queries = vectors[:20]
+    exact = DenseIndex.build(vectors, "flat").search_many(queries, K)
+    for (e, _), (a, _) in zip(exact, index.search_many(queries, K)):
+        assert a.tolist() == e.tolist()
+
+
+def test_an_ivf_file_from_before_the_exact_coarse_step_is_rebuilt(tmp_path):
+    vectors = _clustered(np.random.default_rng(3), 3_000)
+    old = faiss.IndexIVFFlat(faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT),
+                             vectors.shape[1], 40, faiss.METRIC_INNER_PRODUCT)
+    old.train(vectors)
+    old.add(vectors)
+    faiss.write_index(old, str(tmp_path / "ivf.faiss"))
+    index = DenseIndex.build(vectors, "ivf", tmp_path / "ivf.faiss")
+    quantizer = faiss.downcast_index(faiss.extract_index_ivf(index.index).quantizer)
+    assert isinstance(quantizer, faiss.IndexFlat)
+    reloaded = faiss.read_index(str(tmp_path / "ivf.faiss"))
+    assert isinstance(faiss.downcast_index(faiss.extract_index_ivf(reloaded).quantizer), faiss.IndexFlat)
