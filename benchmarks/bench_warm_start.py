@@ -6,8 +6,9 @@ interaction log (157 searches give about 5,000 events: impressions, clicks, enga
 two LinUCB runs serve the same ``--live`` simulated rounds (same traffic, same click randomness,
 same bandit seed): one cold, one that first imported the log and warm-started by replay (which
 also warms the memory index). Regret is the simulator's truth (oracle hit - hit), used only for
-reporting. Prints one line per seed, then per checkpoint round the mean cumulative regret of
-both and the paired saving (cold - warm) with a 95% t interval over seeds.
+reporting. Prints one line per seed (with the share of replayed pages that graded each
+strategy: those that exposed it), then per checkpoint round the mean cumulative regret of both
+and the paired saving (cold - warm) with a 95% t interval over seeds.
 
 Run: ``nice -n 19 .venv/bin/python benchmarks/bench_warm_start.py --cache-dir /tmp/ltrr_bench_cache
 [--seeds 1 2 3] [--logged 157] [--live 1000]``.
@@ -26,6 +27,7 @@ from scipy import stats
 
 from ltrr_core.config import Settings
 from ltrr_core.engine import Engine
+from ltrr_core.selection.bandit import split_arm
 from ltrr_core.simulation.runs import SimulationConfig, SimulationRun
 
 CHECKPOINTS = (100, 250, 500, 1000)
@@ -45,8 +47,10 @@ def one_seed(engine: Engine, seed: int, logged: int, live: int, folder: Path) ->
     summary = warm.engine.warm_start()
     replay_s = time.perf_counter() - replay_start
     warm.run()
+    graded = {split_arm(arm)[0]: n / summary["pages"] for arm, n in summary["arm_rounds"].items()}
     out = {"seed": seed, "log_events": imported.events, "pages": summary["pages"],
-           "rewarded_pages": summary["rewarded_pages"], "replay_s": round(replay_s, 1)}
+           "rewarded_pages": summary["rewarded_pages"], "rounds": summary["rounds"],
+           "graded": {name: round(share, 3) for name, share in graded.items()}, "replay_s": round(replay_s, 1)}
     for name, run in (("cold", cold), ("warm", warm)):
         result = run.summary()
         regret = np.cumsum([r.regret for r in run.records])
@@ -88,7 +92,9 @@ def main() -> None:
                      "saving": round((cold - warm).mean(), 2), "saving_95ci": interval(cold - warm)}
     print(json.dumps({"seeds": args.seeds, "logged": args.logged, "live": args.live,
                       "log_events_mean": column("log_events").mean(),
-                      "rewarded_pages_mean": column("rewarded_pages").mean(),
+                      "rewarded_pages_mean": column("rewarded_pages").mean(), "rounds_mean": column("rounds").mean(),
+                      "graded_mean": {name: round(float(np.mean([r["graded"][name] for r in results])), 3)
+                                      for name in results[0]["graded"]},
                       **{f"{name}_{key}_mean": round(column(f"{name}_{key}").mean(), 4)
                          for name in ("cold", "warm") for key in ("regret", "hit_rate", "candidates")},
                       "regret_saving_mean": round((column("cold_regret") - column("warm_regret")).mean(), 2),

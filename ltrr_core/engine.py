@@ -614,9 +614,10 @@ class Engine:
                              "in_use": [curve(r) for r in range(1, max_rank + 1)], "source": curve.source})
 
     def warm_start(self, progress: Callable[[int, int], None] | None = None) -> dict:
-        """Warm-start the bandit by replaying every imported page (every arm's reward recomputed; memory
-        against its own past, see :mod:`ltrr_core.feedback.replay`); the rounds are stored, and the
-        learning state becomes the replayed rounds followed by the live ones (saved)."""
+        """Warm-start the bandit by replaying every imported page (every strategy recomputed, each page
+        grading the arms it exposed; memory against its own past, see :mod:`ltrr_core.feedback.replay`);
+        the rounds are stored, and the learning state becomes the replayed rounds followed by the live
+        ones (saved)."""
         pages = self.store.logged_pages()
         if not pages:
             raise ValueError("no imported result pages to replay; import a log first (ltrr logs import FILE)")

@@ -1,20 +1,27 @@
-"""Warm-starting the bandit by replaying imported result pages: every arm's reward is known.
+"""Warm-starting the bandit by replaying imported result pages: the rewards a page reveals.
 
 An imported page has no arms: another system produced it. But the engine's strategies are
 functions of the query (and, for ``memory``, of the feedback so far), so for a logged page every
-strategy's candidates can be recomputed through :meth:`Pipeline.run`, and every arm's reward
-follows the live reward window (:mod:`ltrr_core.feedback.settlement`): the page's first positive
-event (engage, thumbs up) on a result it showed rewards each arm whose own candidates hold that
-result with 1, the others with 0.
+strategy's candidates can be recomputed through :meth:`Pipeline.run`, and an arm's reward follows
+the live reward window (:mod:`ltrr_core.feedback.settlement`) where the page reveals it.
 
-A page without a positive event teaches the bandit nothing and is skipped (its impressions still
-reach the memory). Live, such a window gives the default reward only to the arms that were
-picked: they produced the page and it satisfied no one. A replayed page's arms were not picked
-by us and the log does not say which the other system used, so the default reward would charge
-every arm, including those that would have found the wanted item; with the target unknown, no
-arm's reward is known. Skipping keeps the arms' order (charging every arm scales every arm's mean
-by the same share of rewarded pages) but puts the replayed means on the scale "found, given a
-positive event", above live means, which count the windows without one.
+Live, only the picked arms learn: their candidates made the page, so the user's response grades
+them. A replayed page grades the arms it *exposed*: those of a strategy with one of its
+``EXPOSED_TOP`` best candidates on the page (a page built with the strategy shows at least one of
+them), and those of a strategy that retrieved nothing (0 whatever the user wanted). The page's
+first positive event (engage, thumbs up) on a result it showed gives each exposed arm 1 if its own
+candidates hold that result, else 0; a page without one gives them the default reward, as a live
+window that closes without one (so replayed means are on the live scale). The other arms are not
+updated: the log says nothing about them, as live about the arms not picked.
+
+Grading every arm instead (as if every strategy had made the page) is biased by selection: a page
+can carry a positive event only on an item the other system showed, so an arm whose finds other
+strategies also find is credited on pages it did not make, while an arm with unique finds is
+credited for them only on pages that used it; the bandit, confident from the replay, then drops
+the latter. Graded only where it was exposed, an arm is credited on the pages that could show its
+finds. The arms replayed least are therefore those whose best candidates no other strategy ranks
+high: ``explore`` (fresh, long-tail items) above all, then ``semantic``; ``lexical``, ``popular``
+and ``structured`` overlap the others and are graded on nearly every page.
 
 ``memory`` cannot be replayed against the memory of today, which has already seen the whole
 log (it would be rewarded for remembering the future). It is replayed against its own past
@@ -42,6 +49,9 @@ from ltrr_core.retrieval.candidates import Candidates
 from ltrr_core.selection.bandit import PolicyConfig, split_arm
 from ltrr_core.selection.context import Context, UserProfile, category, featurize
 
+EXPOSED_TOP = 3  # a page exposed a strategy when it showed one of the strategy's this many best candidates
+
+
 def log_context(timestamp: float, session: str) -> Context:
     """The context a logged event carries: its session as the user, its UTC weekday and hour."""
     when = datetime.fromtimestamp(timestamp, tz=timezone.utc)
@@ -50,14 +60,18 @@ def log_context(timestamp: float, session: str) -> Context:
 
 @dataclass(frozen=True)
 class ReplaySummary:
-    """What a warm start replayed: pages, the rewarded ones (the bandit's rounds) and each arm's mean reward on them."""
+    """What a warm start replayed: pages, those with a positive event, the bandit's rounds (pages that
+    exposed an arm) and per arm the rounds that graded it and its mean reward on them."""
 
     pages: int
     rewarded: int
+    rounds: int
+    arm_rounds: dict[str, int]
     arm_means: dict[str, float]
 
     def to_json(self) -> dict:
-        return {"pages": self.pages, "rewarded_pages": self.rewarded,
+        return {"pages": self.pages, "rewarded_pages": self.rewarded, "rounds": self.rounds,
+                "arm_rounds": self.arm_rounds,
                 "arm_means": {arm: round(mean, 4) for arm, mean in self.arm_means.items()}}
 
 
@@ -72,6 +86,7 @@ class Replayer:
         self.depth = max(policy.depths)
         self._static: dict[tuple[str, str], Candidates] = {}
         self.replayed = 0  # pages replayed (with a query), rewarded or not
+        self.rewarded = 0  # of those, pages with a positive event
 
     def _prefetch(self, pages: list[LoggedPage]) -> None:
         """Strategies that batch and neither learn nor read the context run once per distinct query."""
@@ -95,22 +110,30 @@ class Replayer:
             self._static[key] = self.pipeline.retrieve(name, u, context, self.depth)
         return self._static[key]
 
-    def rewards(self, page: LoggedPage, candidates: dict[str, Candidates]) -> dict[str, float] | None:
-        """Every arm's reward on ``page``, or None for a page without a positive event (see the module docstring)."""
+    @staticmethod
+    def exposed(shown: set[str], candidates: dict[str, Candidates]) -> set[str]:
+        """The strategies whose reward a page that showed ``shown`` reveals (see the module docstring)."""
+        return {name for name, found in candidates.items()
+                if not len(found) or not shown.isdisjoint(found.ids[:EXPOSED_TOP])}
+
+    def rewards(self, page: LoggedPage, candidates: dict[str, Candidates]) -> tuple[dict[str, float], bool]:
+        """The rewards of the arms ``page`` exposed (none: the page teaches the bandit nothing), and
+        whether it had a positive event."""
         shown = {entity_id for entity_id, _ in page.shown}
+        exposed = self.exposed(shown, candidates)
         positive = self.window.first_positive(e for e in page.events if e[0] in shown)
-        if positive is None:
-            return None
         rewards = {}
         for arm in self.state.bandit.arms:
             strategy, depth = split_arm(arm)
-            rewards[arm] = float(positive[0] in candidates[strategy].prefix(depth).ids)
-        return rewards
+            if strategy in exposed:
+                rewards[arm] = (float(positive[0] in candidates[strategy].prefix(depth).ids) if positive
+                                else self.window.default_reward)
+        return rewards, positive is not None
 
     def replay(self, pages: Iterable[LoggedPage],
                progress: Callable[[int, int], None] | None = None) -> Iterator[SettledRound]:
-        """The replayed rounds of the pages with a positive event, in log order; each is folded into
-        :attr:`state` as it is produced. Every page, rewarded or not, then reaches the memory."""
+        """The replayed rounds of the pages that exposed an arm, in log order; each is folded into
+        :attr:`state` as it is produced. Every page then reaches the memory."""
         pages = list(pages)
         self._prefetch(pages)
         memory = self.pipeline.resources.memory
@@ -123,8 +146,9 @@ class Replayer:
             key = category(u)
             x = featurize(u, context, self.state.history.rates(key))
             candidates = {name: self._candidates(name, u, context) for name in self.strategies}
-            rewards = self.rewards(page, candidates)
-            if rewards is not None:
+            rewards, positive = self.rewards(page, candidates)
+            self.rewarded += positive
+            if rewards:
                 self.state.apply(x, key, rewards, i)
             for entity_id, position in sorted(page.shown, key=lambda shown: shown[1]):
                 memory.record(u.normalized, entity_id, examined=self.curve(position))
@@ -133,11 +157,11 @@ class Replayer:
                     memory.record(u.normalized, entity_id, **{MEMORY_COUNTS[kind]: 1})
             if progress and (i % 100 == 0 or i == len(pages)):
                 progress(i, len(pages))
-            if rewards is not None:
+            if rewards:
                 yield SettledRound(i, page.page, tuple(np.asarray(x, dtype=float).tolist()), key, rewards, "replayed")
 
     def summary(self, rounds: list[SettledRound]) -> ReplaySummary:
-        """The pages replayed so far, ``rounds`` (the rewarded ones) and each arm's mean reward over them."""
-        arms = self.state.bandit.arms
-        means = {arm: float(np.mean([r.rewards[arm] for r in rounds])) if rounds else 0.0 for arm in arms}
-        return ReplaySummary(self.replayed, len(rounds), means)
+        """The pages replayed so far, ``rounds`` and per arm the rounds that graded it and its mean reward on them."""
+        graded = {arm: [r.rewards[arm] for r in rounds if arm in r.rewards] for arm in self.state.bandit.arms}
+        return ReplaySummary(self.replayed, self.rewarded, len(rounds), {arm: len(g) for arm, g in graded.items()},
+                             {arm: float(np.mean(g)) if g else 0.0 for arm, g in graded.items()})

@@ -1,6 +1,7 @@
 """Warm start by replay: replaying a log gives the bandit, hit history and memory that a live run
-on the same events learnt; a page without a positive event teaches the bandit nothing but reaches
-the memory; the warm start survives a restart; LTR learns from imported clicks."""
+on the same events learnt; a page grades only the arms it exposed, and without a positive event
+gives them the default reward and still reaches the memory; the warm start survives a restart;
+LTR learns from imported clicks."""
 
 from __future__ import annotations
 
@@ -13,20 +14,27 @@ import pytest
 from ltrr_core.config import Settings
 from ltrr_core.engine import Engine
 from ltrr_core.feedback.log_import import write_log
-from ltrr_core.feedback.replay import Replayer, log_context
+from ltrr_core.feedback.replay import EXPOSED_TOP, Replayer, log_context
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.ranking.click_training import click_group
-from ltrr_core.selection.bandit import PolicyConfig
+from ltrr_core.selection.bandit import PolicyConfig, split_arm
 
-# Every strategy at one depth on every search: a live run pulls every arm, as a replay does.
+# Every strategy at one depth on every search: a live run pulls every arm, and its pages expose them all.
 EVERY_ARM = PolicyConfig(name="all", depths=(100,))
 QUERIES = ["love songs", "jazz", "love songs", "taylor swift", "chill playlist", "jazz", "beyonce", "80s rock",
            "love songs", "jazz", "sad songs", "love songs"]
+SILENT = {5, 11}  # searches answered by a click alone: their windows close with the default reward
+
+
+def replayer_of(engine: Engine) -> Replayer:
+    """A replayer over a sandbox of ``engine``'s resources (its memory starts cold)."""
+    return Replayer(Pipeline(engine.pipeline.resources.sandboxed(), engine.strategy_names), engine.policy,
+                    engine.n_features, engine.loop.window, engine.store.curve)
 
 
 def live_run(engine: Engine, path) -> list[tuple]:
-    """Search and respond live with contexts taken from the log's timestamps; every page gets a positive
-    event (engage or thumbs up). Writes what happened as a log and returns its rows."""
+    """Search and respond live with contexts taken from the log's timestamps; every page but those of
+    ``SILENT`` gets a positive event (engage or thumbs up). Writes what happened as a log and returns its rows."""
     rows = []
     for i, query in enumerate(QUERIES):
         timestamp, session = 1767225600.0 + i * 5400.0, f"s{i % 3}"  # every 1.5 h: hours and weekdays vary
@@ -36,6 +44,8 @@ def live_run(engine: Engine, path) -> list[tuple]:
         events = [(pick, "click"), (pick, "engage")] if i % 2 == 0 else [(pick, "engage")]
         if i % 4 == 3:
             events = [(pick, "click"), (pick, "thumbs_up")]
+        if i in SILENT:
+            events = [(pick, "click")]
         engine.respond(result.search_id, events, "simulated", session, then_close="next_search")
         rows += [(timestamp + 1, session, query, entity_id, kind, None, None, None) for entity_id, kind in events]
     write_rows(rows, path)
@@ -71,7 +81,9 @@ def replayed(default_catalog, app_cache_dir, tmp_path_factory):
 
 def test_a_replayed_warm_start_equals_the_live_run_on_the_same_events(replayed):
     live, warm, summary, _ = replayed
-    assert summary["pages"] == summary["rewarded_pages"] == len(QUERIES)
+    assert summary["pages"] == summary["rounds"] == len(QUERIES)
+    assert summary["rewarded_pages"] == len(QUERIES) - len(SILENT)
+    assert set(summary["arm_rounds"].values()) == {len(QUERIES)}  # policy all: every page exposed every arm
     assert warm.state.bandit.stats.pulls == live.state.bandit.stats.pulls
     assert warm.state.bandit.stats.reward == pytest.approx(live.state.bandit.stats.reward)
     assert sum(live.state.bandit.stats.reward.values()) > 0
@@ -87,38 +99,59 @@ def test_a_replayed_warm_start_equals_the_live_run_on_the_same_events(replayed):
         assert [r.get("clicks") for r in ours] == [r.get("clicks") for r in theirs]
 
 
-def test_pages_without_a_positive_event_teach_the_bandit_nothing(replayed, default_catalog, app_cache_dir,
-                                                                tmp_path):
-    """Shown again without a positive event, the logged pages leave every arm and hit rate as they were
-    (the default reward would have charged every arm a 0); the pages are still replayed."""
-    _, warm, _, rows = replayed
+def test_pages_without_a_positive_event_charge_the_arms_they_exposed_the_default_reward(
+        replayed, default_catalog, app_cache_dir, tmp_path):
+    """Shown again to new sessions, clicked but without a positive event, the logged pages close like a
+    live window without one: each arm they exposed gets the default reward 0, the rounds before stay."""
+    _, warm, summary, rows = replayed
     log = tmp_path / "log.csv"
     write_rows(rows + unanswered(rows, 86400.0 * 30), log)
     again = Engine.open("default", Settings(cache_dir=app_cache_dir, db_path=tmp_path / "again.db"), EVERY_ARM,
                         catalog=default_catalog)
     again.import_log(log)
-    summary = again.warm_start()
-    assert summary["pages"] == 2 * len(QUERIES) and summary["rewarded_pages"] == len(QUERIES)
-    assert again.state.bandit.stats.pulls == warm.state.bandit.stats.pulls
+    twice = again.warm_start()
+    rounds, before = again.store.replayed_rounds(), warm.store.replayed_rounds()
+    assert twice["pages"] == twice["rounds"] == len(rounds) == 2 * len(QUERIES)
+    assert twice["rewarded_pages"] == summary["rewarded_pages"]
+    assert [r.rewards for r in rounds[:len(QUERIES)]] == [r.rewards for r in before]
+    late = rounds[len(QUERIES):]
+    assert {reward for r in late for reward in r.rewards.values()} == {0.0}
+    pulls, previous = again.state.bandit.stats.pulls, warm.state.bandit.stats.pulls
+    assert pulls == {arm: previous[arm] + sum(arm in r.rewards for r in late) for arm in previous}
     assert again.state.bandit.stats.reward == pytest.approx(warm.state.bandit.stats.reward)
-    for name, array in warm.state.bandit.arrays().items():
-        np.testing.assert_allclose(again.state.bandit.arrays()[name], array, err_msg=name)
-    assert again.state.history.pulls == warm.state.history.pulls
-    assert len(again.store.replayed_rounds()) == len(QUERIES)
 
 
 def test_a_page_without_a_positive_event_still_reaches_the_replayed_memory(replayed):
-    """The memory replayed against its own past counts a skipped page's impressions and clicks."""
+    """The memory replayed against its own past counts a silent page's impressions and clicks."""
     _, warm, _, _ = replayed
     page = warm.store.logged_pages()[0]
     silent = replace(page, events=tuple(dict.fromkeys((e, "click") for e, _ in page.events)))  # clicks only
-    replayer = Replayer(Pipeline(warm.pipeline.resources.sandboxed(), warm.strategy_names), warm.policy,
-                        warm.n_features, warm.loop.window, warm.store.curve)
-    assert list(replayer.replay([silent])) == [] and replayer.replayed == 1
-    assert replayer.state.bandit.stats.pulls == {}
+    replayer = replayer_of(warm)
+    rounds = list(replayer.replay([silent]))
+    assert replayer.replayed == 1 and replayer.rewarded == 0
+    assert len(rounds) == 1 and set(rounds[0].rewards.values()) == {0.0}
     memory = {r["entity_id"]: r for r in replayer.pipeline.resources.memory.explain(page.query)}
     assert {e for e, _ in page.shown} <= {e for e, r in memory.items() if r.get("examined")}
     assert all(memory[e].get("clicks") == 1 for e, _ in silent.events)
+
+
+def test_a_replayed_page_grades_only_the_strategies_it_exposed(replayed):
+    """A page showing one item grades the strategies that rank it among their best and those that
+    retrieved nothing (0); the others learn nothing from it."""
+    _, warm, _, _ = replayed
+    page = next(p for p in warm.store.logged_pages() if p.query == "jazz")
+    replayer = replayer_of(warm)
+    u = replayer.pipeline.understand(page.query)
+    context = log_context(page.created_at, page.session)
+    candidates = {name: replayer.pipeline.retrieve(name, u, context, replayer.depth) for name in replayer.strategies}
+    item = candidates["explore"].ids[0]
+    exposed = {name for name, found in candidates.items() if not len(found) or item in found.ids[:EXPOSED_TOP]}
+    assert "explore" in exposed != set(replayer.strategies)
+    rewards, positive = replayer.rewards(replace(page, shown=((item, 1),), events=((item, "engage"),)), candidates)
+    assert positive and {split_arm(arm)[0] for arm in rewards} == exposed
+    assert rewards == {arm: float(item in candidates[split_arm(arm)[0]].prefix(split_arm(arm)[1]).ids)
+                       for arm in rewards}
+    assert rewards["explore@100"] == 1.0
 
 
 def test_imported_clicks_become_training_groups_weighted_by_inverse_examination(replayed):
