@@ -41,6 +41,7 @@ from ltrr_core.feedback.records import (
     integer,
     to_json,
 )
+from ltrr_core.selection.bandit import arm_depths
 from ltrr_core.understanding.text import normalize
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -895,7 +896,7 @@ class FeedbackStore:
         with self._read() as db:
             for source, page, query, entity_id, position, clicked, arms in db.execute(sql):
                 if arms not in strategies:
-                    strategies[arms] = tuple(dict.fromkeys(arm.rsplit("@", 1)[0] for arm in json.loads(arms)))
+                    strategies[arms] = tuple(arm_depths(json.loads(arms)))
                 out.append((f"{'search' if source else 'log'}:{page}", query, entity_id, position, bool(clicked),
                             strategies[arms]))
         return out

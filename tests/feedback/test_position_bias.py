@@ -31,7 +31,7 @@ SIMULATED_MAX_ERROR = 0.1  # stated bound on the real simulator's traffic: ranks
 
 def search_record() -> SearchRecord:
     return SearchRecord(query="jazz", normalized_query="jazz", user_id="ana", features=[1.0], policy="linucb",
-                        arms_scored=[], chosen_arms=["bm25"], propensity=1.0, ranker="interleave")
+                        arms_scored=[], chosen_arms=["structured@50"], propensity=1.0, ranker="interleave")
 
 
 def simulated_counts(truth: np.ndarray, pages: int, seed: int, shuffle: bool = True) -> list[tuple]:
@@ -166,7 +166,7 @@ def test_the_store_lists_impressions_with_the_strategies_that_ranked_them(tmp_pa
                             [ImpressionRow("e2", 1, 1.0)])
     rows = store.position_impressions()
     assert [(p, q, e, r, s) for p, q, e, r, _, s in rows] == [
-        (f"search:{first}", "jazz", "e1", 1, ("bm25",)), (f"search:{first}", "jazz", "e2", 2, ("bm25",)),
+        (f"search:{first}", "jazz", "e1", 1, ("structured",)), (f"search:{first}", "jazz", "e2", 2, ("structured",)),
         (f"search:{first + 1}", "jazz", "e2", 1, ("memory", "lexical"))]
 
 
