@@ -33,7 +33,7 @@ class Settings:
     dense_index: str = "auto"  # auto: exact (flat) below dense_exact_below vectors, ivf above
     dense_exact_below: int = 100_000
     backend: str = "onnx-int8"  # the fastest; SciFact nDCG@10 within 0.005 of torch fp32 (benchmarks/RESULTS.md)
-    retrieval_threads: int = min(4, os.cpu_count() or 1)  # strategies retrieving side by side; 1: one after another
+    retrieval_threads: int = min(4, os.cpu_count() or 1)  # strategies retrieving (and indexes loading) side by side
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:

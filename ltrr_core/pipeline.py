@@ -12,12 +12,13 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable, Mapping, Sequence, TypeVar
 
 import numpy as np
 
 from ltrr_core.catalog.schema import Catalog
-from ltrr_core.ranking.features import FEATURE_NAMES, build_features
+from ltrr_core.ranking.features import FEATURE_NAMES, build_features, catalog_features
 from ltrr_core.ranking.pool import CandidatePool
 from ltrr_core.ranking.rankers import RankedList, Ranker
 from ltrr_core.retrieval.candidates import Candidates
@@ -74,9 +75,10 @@ class Pipeline:
             return self._strategies[name]
 
     def warm_up(self, background: bool = False) -> dict[str, float]:
-        """Build every index, model and strategy now (``background``: all but the semantic parts,
-        see :meth:`Resources.warm_up`); seconds per part."""
-        seconds = self.resources.warm_up(background)
+        """Build every index, model and strategy now, and the ranker's field BM25s (``background``: all
+        but the semantic parts, see :meth:`Resources.warm_up`); seconds per part."""
+        res = self.resources
+        seconds = res.warm_up(background, also={"field_bm25": partial(catalog_features, res.catalog, res.cache_dir)})
         start = time.perf_counter()
         for name in self.strategy_names:
             self.strategy(name)

@@ -148,3 +148,18 @@ def test_string_packing_and_keyed_rows_round_trip():
     assert table.keys == ["a", "b"] and table["b"].tolist() == [3, 1] and table.values_of("b").tolist() == [0.5, 1.0]
     assert table.get("c") is None and "a" in table and len(table) == 2
     assert KeyedRows.from_arrays(table.to_arrays("t"), "t") == table
+
+
+def test_the_collector_stays_off_until_the_last_of_overlapping_pauses_ends():
+    """Parts load side by side in threads: one part ending its pause must not turn the collector back
+    on under another still loading; the last one restores it."""
+    import gc
+
+    assert gc.isenabled()
+    first, second = snapshot.paused_gc(), snapshot.paused_gc()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()
+    second.__exit__(None, None, None)
+    assert gc.isenabled()

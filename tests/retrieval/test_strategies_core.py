@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import weakref
 
 import numpy as np
@@ -52,8 +53,15 @@ def cache_root(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def resources(cache_root) -> Resources:
-    res = Resources(SMALL, Settings(cache_dir=cache_root))
-    res.warm_up()
+    heard = []
+    res = Resources(SMALL, Settings(cache_dir=cache_root, retrieval_threads=2),
+                    progress=lambda label, fraction: heard.append((threading.current_thread(), label, fraction)))
+    seconds = res.warm_up(also={"extra": lambda: None})
+    parts = {"understander", "bm25", "memory", "metadata", "ids", "popularity", "embedder", "embeddings", "dense"}
+    assert set(seconds) == parts | {"extra"}  # every part built side by side, and the extra build
+    assert parts <= set(res.__dict__)
+    mine = [h for h in heard if h[0] is threading.current_thread() and h[1].startswith("loaded ")]
+    assert [f for _, _, f in mine] == sorted(f for _, _, f in mine) and mine[-1][2] == 1.0
     return res
 
 

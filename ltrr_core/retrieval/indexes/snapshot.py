@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import json
+import threading
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,18 +28,30 @@ ARRAYS, META = "arrays.npz", "meta.json"
 SEPARATOR = "\x00"
 
 
+_pauses = 0  # paused_gc blocks running now, in any thread
+_pauses_lock = threading.Lock()
+_collecting_before = True
+
+
 @contextmanager
 def paused_gc() -> Iterator[None]:
     """The cyclic collector off while a block builds or loads millions of objects (a catalog, an
     index): otherwise every full collection rescans all the objects made so far, which at 1M
-    entities multiplies a load's time several times. Restored on exit (only by who turned it off)."""
-    collecting = gc.isenabled()
-    gc.disable()
+    entities multiplies a load's time several times. Counted, so parts loading side by side in
+    threads keep it off until the last one ends; then it is restored as the first one found it."""
+    global _pauses, _collecting_before
+    with _pauses_lock:
+        if _pauses == 0:
+            _collecting_before = gc.isenabled()
+            gc.disable()
+        _pauses += 1
     try:
         yield
     finally:
-        if collecting:
-            gc.enable()
+        with _pauses_lock:
+            _pauses -= 1
+            if _pauses == 0 and _collecting_before:
+                gc.enable()
 
 
 def pack_strings(strings: list[str]) -> np.ndarray:
