@@ -78,15 +78,23 @@ def test_ivf_probing_every_list_is_exact(vectors):
         assert a.tolist() == e.tolist()
 
 
-def test_an_ivf_file_from_before_the_exact_coarse_step_is_rebuilt(tmp_path):
+@pytest.mark.parametrize("coarse", ["hnsw", "flat"])
+def test_an_ivf_file_of_an_earlier_version_is_rebuilt(tmp_path, coarse):
+    """Centroids found through an HNSW (before the exact coarse step), or float32 lists (before the
+    8-bit codes): either file is rebuilt as the current index."""
     vectors = _clustered(np.random.default_rng(3), 3_000)
-    old = faiss.IndexIVFFlat(faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT),
-                             vectors.shape[1], 40, faiss.METRIC_INNER_PRODUCT)
+    d = vectors.shape[1]
+    quantizer = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT) if coarse == "hnsw" else faiss.IndexFlatIP(d)
+    old = faiss.IndexIVFFlat(quantizer, d, 40, faiss.METRIC_INNER_PRODUCT)
     old.train(vectors)
     old.add(vectors)
     faiss.write_index(old, str(tmp_path / "ivf.faiss"))
-    index = DenseIndex.build(vectors, "ivf", tmp_path / "ivf.faiss")
-    quantizer = faiss.downcast_index(faiss.extract_index_ivf(index.index).quantizer)
-    assert isinstance(quantizer, faiss.IndexFlat)
+    DenseIndex.build(vectors, "ivf", tmp_path / "ivf.faiss")
     reloaded = faiss.read_index(str(tmp_path / "ivf.faiss"))
     assert isinstance(faiss.downcast_index(faiss.extract_index_ivf(reloaded).quantizer), faiss.IndexFlat)
+    assert isinstance(faiss.downcast_index(reloaded), faiss.IndexIVFScalarQuantizer)
+
+
+def test_ivf_lists_hold_8_bit_codes_a_quarter_of_the_float_bytes(vectors):
+    ivf = faiss.extract_index_ivf(DenseIndex.build(vectors, "ivf").index)
+    assert ivf.code_size == vectors.shape[1]  # one byte a dimension, not four

@@ -60,7 +60,7 @@ def test_bm25_search_with_many_ties_is_prefix_consistent():
         assert deep.tolist() == _expected(totals[matched], matched, 100), seed
 
 
-@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf"])
 def test_dense_search_with_duplicate_vectors_is_prefix_consistent(kind):
     for seed in range(20):
         rng = np.random.default_rng(seed)

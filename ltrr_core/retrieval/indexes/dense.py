@@ -4,9 +4,11 @@ catalogs below ``Settings.dense_exact_below`` (100,000 by default), an approxima
 Kinds: ``flat`` (exact ``IndexFlatIP``), ``ivf`` (the approximate default: inverted lists over
 ~sqrt(n) spherical k-means centroids, the nearest found exactly: a flat scan of ~1,000
 centroids costs ~0.1 ms, and an HNSW over them returned at most ~100 lists whatever the probe
-count; 8% of the lists, at least 32, scanned per query), ``hnsw`` (M=32, efSearch=128). Recall@100 against
-exact is a test (``tests/retrieval/test_dense_ann.py``) and a benchmark figure
-(``benchmarks/bench_scale.py``).
+count; 8% of the lists, at least 32, scanned per query; the lists hold 8-bit scalar-quantized
+codes, a quarter of the float32 bytes a scan reads, and the best ``IVF_RESCORED`` are re-scored
+exactly against the embeddings, so scores are exact cosines), ``hnsw`` (M=32, efSearch=128).
+Recall@100 against exact is a test (``tests/retrieval/test_dense_ann.py``) and a benchmark
+figure (``benchmarks/bench_scale.py``).
 """
 
 from __future__ import annotations
@@ -15,8 +17,7 @@ import contextlib
 import math
 import os
 from pathlib import Path
-from typing import Iterator
-from typing import Callable
+from typing import Callable, Iterator
 
 import faiss
 import numpy as np
@@ -37,6 +38,7 @@ HNSW_EF_SEARCH = 128
 HNSW_EF_CONSTRUCTION = 80
 IVF_MIN_NPROBE = 32  # inverted lists scanned per query: at least this many ...
 IVF_PROBE_SHARE = 0.08  # ... and this share of them (recall@100 at 1M, the bench's queries: 0.99 at 6%, 1.0 at 8%)
+IVF_RESCORED = 256  # quantized hits re-scored exactly per query (k <= this: the same hits for every k)
 IVF_TRAIN_PER_LIST = 40  # k-means training points per list (a seeded sample)
 IVF_SEED = 7
 
@@ -72,7 +74,8 @@ def _hnsw(vectors: np.ndarray) -> faiss.Index:
 def _ivf(vectors: np.ndarray) -> faiss.Index:
     n, d = vectors.shape
     nlist = max(1, min(round(math.sqrt(n)), n // IVF_TRAIN_PER_LIST or 1))
-    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
+    index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(d), d, nlist, faiss.ScalarQuantizer.QT_8bit,
+                                          faiss.METRIC_INNER_PRODUCT)
     index.cp.spherical = True  # centroids on the unit sphere, like the vectors
     index.cp.seed = IVF_SEED
     rows = np.random.default_rng(IVF_SEED).choice(n, min(n, nlist * IVF_TRAIN_PER_LIST), replace=False)
@@ -82,8 +85,13 @@ def _ivf(vectors: np.ndarray) -> faiss.Index:
 
 
 def _current(index: faiss.Index, kind: str) -> bool:
-    """False for an IVF index saved before its centroids were scanned exactly (an HNSW quantizer)."""
-    return kind != "ivf" or isinstance(faiss.downcast_index(faiss.extract_index_ivf(index).quantizer), faiss.IndexFlat)
+    """False for an IVF index saved by an earlier version: centroids found through an HNSW, or
+    float32 lists (an ``IndexIVFFlat``)."""
+    if kind != "ivf":
+        return True
+    ivf = faiss.extract_index_ivf(index)
+    return (isinstance(faiss.downcast_index(ivf.quantizer), faiss.IndexFlat)
+            and isinstance(faiss.downcast_index(index), faiss.IndexIVFScalarQuantizer))
 
 
 INDEX_BUILDERS: dict[str, Callable[[np.ndarray], faiss.Index]] = {"flat": _flat, "hnsw": _hnsw, "ivf": _ivf}
@@ -91,11 +99,15 @@ CACHED_KINDS = ("hnsw", "ivf")  # slow to build: saved next to the embeddings
 
 
 class DenseIndex:
-    """``search(qvec, k) -> (positions, scores)`` with cosine scores, best first."""
+    """``search(qvec, k) -> (positions, scores)`` with cosine scores, best first. ``vectors`` (the
+    embeddings the index holds, memory-mapped is fine) re-score an IVF index's quantized hits."""
 
-    def __init__(self, index: faiss.Index, kind: str) -> None:
+    def __init__(self, index: faiss.Index, kind: str, vectors: np.ndarray | None = None) -> None:
+        if kind == "ivf" and vectors is None:
+            raise ValueError("an ivf index needs its vectors to re-score its quantized hits")
         self.index = index
         self.kind = kind
+        self.vectors = vectors
         if kind == "hnsw":
             faiss.downcast_index(index).hnsw.efSearch = HNSW_EF_SEARCH
         elif kind == "ivf":
@@ -116,13 +128,12 @@ class DenseIndex:
             # whose heap already holds a large catalog), and searches just as fast once paged in.
             index = faiss.read_index(str(cache_file), faiss.IO_FLAG_MMAP_IFC)
             if index.ntotal == len(vectors) and index.d == vectors.shape[1] and _current(index, kind):
-                return cls(index, kind)
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+                return cls(index, kind, vectors)
         with _omp_threads(BATCH_THREADS):
-            index = INDEX_BUILDERS[kind](vectors)
+            index = INDEX_BUILDERS[kind](np.ascontiguousarray(vectors, dtype=np.float32))
         if kind in CACHED_KINDS and cache_file is not None:
             write_atomic(cache_file, lambda p: faiss.write_index(index, str(p)))
-        return cls(index, kind)
+        return cls(index, kind, vectors)
 
     def search(self, qvec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         return self.search_many(np.asarray(qvec).reshape(1, -1), k)[0]
@@ -133,21 +144,24 @@ class DenseIndex:
 
         faiss cuts and orders equal scores by its heap, which depends on k; so it lists at least
         ``HNSW_EF_SEARCH`` hits (what HNSW visits anyway; as fast for the flat index), deeper
-        while the last hit ties the k-th, and :func:`top_k` cuts to k: ties go by position."""
+        while the last hit ties the k-th, and :func:`top_k` cuts to k: ties go by position. An IVF
+        index lists ``IVF_RESCORED`` quantized hits and their exact cosines decide."""
         k = min(k, len(self))
         if k <= 0 or len(qvecs) == 0:
             return [(np.empty(0, np.int64), np.empty(0)) for _ in range(len(qvecs))]
         queries = np.ascontiguousarray(np.asarray(qvecs, dtype=np.float32))
-        depth = min(max(k, HNSW_EF_SEARCH), len(self))
+        depth = min(max(k, IVF_RESCORED if self.kind == "ivf" else HNSW_EF_SEARCH), len(self))
         with _omp_threads(BATCH_THREADS if len(queries) > 1 else 1):
             scores, positions = self.index.search(queries, depth)
             while depth < len(self) and np.any((positions[:, -1] >= 0) & (scores[:, -1] == scores[:, k - 1])):
                 depth = min(2 * depth, len(self))
                 scores, positions = self.index.search(queries, depth)
         found = []
-        for p, s in zip(positions, scores):
+        for query, p, s in zip(queries, positions, scores):
             keep = p >= 0  # HNSW may return fewer hits than asked (-1 padding)
             p, s = p[keep].astype(np.int64), s[keep].astype(np.float64)
+            if self.kind == "ivf":
+                s = (np.asarray(self.vectors[p], dtype=np.float32) @ query).astype(np.float64)
             best = top_k(s, p, k)
             found.append((p[best], s[best]))
         return found
