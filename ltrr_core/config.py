@@ -20,6 +20,7 @@ DENSE_INDEXES = ("auto", "flat", "hnsw", "ivf")
 # How the embedding model runs: sentence-transformers on torch (fp32), or the same weights
 # exported to ONNX Runtime, fp32 or dynamically quantized to int8.
 BACKENDS = ("torch", "onnx", "onnx-int8")
+SHARD_BACKENDS = ("threads", "ray")  # where the shards of a sharded catalog live (retrieval/shards/backends.py)
 
 
 @dataclass(frozen=True)
@@ -34,13 +35,18 @@ class Settings:
     dense_exact_below: int = 100_000
     backend: str = "onnx-int8"  # the fastest; SciFact nDCG@10 within 0.005 of torch fp32 (benchmarks/RESULTS.md)
     retrieval_threads: int = min(4, os.cpu_count() or 1)  # strategies retrieving (and indexes loading) side by side
+    shards: int = 1  # > 1: lexical, popular and semantic search that many shards, scatter-gather
+    shard_backend: str = "threads"  # threads in this process, or one Ray actor per shard (RAY_ADDRESS: a cluster)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise ValueError(f"backend: {self.backend!r} is not one of {BACKENDS}")
         if self.dense_index not in DENSE_INDEXES:
             raise ValueError(f"dense_index: {self.dense_index!r} is not one of {DENSE_INDEXES}")
-        for name, unit, low in (("dense_exact_below", "vectors", 0), ("retrieval_threads", "threads", 1)):
+        if self.shard_backend not in SHARD_BACKENDS:
+            raise ValueError(f"shard_backend: {self.shard_backend!r} is not one of {SHARD_BACKENDS}")
+        for name, unit, low in (("dense_exact_below", "vectors", 0), ("retrieval_threads", "threads", 1),
+                                ("shards", "shards", 1)):
             try:
                 object.__setattr__(self, name, int(getattr(self, name)))
             except ValueError:

@@ -72,6 +72,7 @@ from ltrr_core.retrieval.indexes.cache import slug, write_atomic
 from ltrr_core.retrieval.indexes.embedder import ModelNotFoundError
 from ltrr_core.retrieval.registry import REGISTRY
 from ltrr_core.retrieval.resources import Resources
+from ltrr_core.retrieval.shards.sharded import serving_shards
 from ltrr_core.retrieval.strategies.semantic import query_text
 from ltrr_core.selection.bandit import (
     POLICIES,
@@ -130,7 +131,10 @@ class Engine:
         learning state is restored from the database (``policy`` None: the saved one)."""
         settings = settings or Settings.from_env()
         catalog = catalog or load_catalog(source)
-        return cls(Pipeline(Resources(catalog, settings)), FeedbackStore(settings.db_path), policy, window=window)
+        resources = Resources(catalog, settings)
+        if settings.shards > 1:
+            resources = serving_shards(resources)
+        return cls(Pipeline(resources), FeedbackStore(settings.db_path), policy, window=window)
 
     @property
     def catalog(self) -> Catalog:

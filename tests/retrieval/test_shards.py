@@ -5,17 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltrr_core.config import Settings
+from ltrr_core.config import SHARD_BACKENDS, Settings
+from ltrr_core.engine import Engine
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.retrieval.indexes.bm25 import BM25Index, build_okapi
 from ltrr_core.retrieval.resources import Resources
-from ltrr_core.retrieval.shards.backends import ThreadBackend, open_backend
+from ltrr_core.retrieval.shards.backends import BACKENDS, ThreadBackend, open_backend
 from ltrr_core.retrieval.shards.shard import ShardSpec, shard_ranges
 from ltrr_core.retrieval.shards.sharded import (
     SHARDED_STRATEGIES,
     ShardedBM25,
+    ShardedDense,
     shard_resources,
 )
+from ltrr_core.selection.bandit import PolicyConfig
 from ltrr_core.retrieval.shards.statistics import CollectionStats, shard_bm25
 from ltrr_core.selection.context import Context
 from ltrr_core.simulation.traffic import TrafficGenerator
@@ -90,3 +93,26 @@ def test_per_shard_statistics_disagree_with_the_single_index(single, queries):
     overlaps = [len(set(local.retrieve("lexical", u, Context(), 100).ids)
                     & set(whole.retrieve("lexical", u, Context(), 100).ids)) / 100 for u in queries]
     assert np.mean(overlaps) < 1.0
+
+
+def test_an_engine_set_to_shards_searches_them_and_answers_as_one_index(default_catalog, app_cache_dir, tmp_path):
+    settings = Settings(cache_dir=app_cache_dir, db_path=tmp_path / "one.db")
+    one = Engine.open("default", settings, PolicyConfig(name="all"), catalog=default_catalog)
+    three = Engine.open("default", settings.with_(shards=3, db_path=tmp_path / "three.db"), PolicyConfig(name="all"),
+                        catalog=default_catalog)
+    resources = three.pipeline.resources
+    assert isinstance(resources.bm25, ShardedBM25) and isinstance(resources.dense, ShardedDense)
+    assert len(resources.bm25.backend.shards) == 3
+    for query in ("taylor swift love", "late night jazz", "podcast about cooking", "beatles"):
+        a, b = one.search(query, log=False), three.search(query, log=False)
+        for name in SHARDED_STRATEGIES:
+            assert b.candidates[name].ids == a.candidates[name].ids, (query, name)
+        assert [i.id for i in b.items] == [i.id for i in a.items], query
+
+
+def test_shard_backends_are_the_settings_choices():
+    assert set(BACKENDS) == set(SHARD_BACKENDS)
+    with pytest.raises(ValueError, match="shard_backend"):
+        Settings(shard_backend="mpi")
+    with pytest.raises(ValueError, match="shards"):
+        Settings(shards=0)

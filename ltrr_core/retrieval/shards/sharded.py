@@ -5,7 +5,8 @@ Every shard answers its own top ``k`` in catalog positions; the merge is the one
 is the single index's whenever the shards score documents as it does: BM25 with the
 collection's statistics, exact (flat) dense search. :func:`shard_resources` puts them in
 place of a catalog's ``bm25`` and ``dense``, so ``lexical``, ``popular`` and ``semantic`` run
-sharded unchanged. ``structured`` and ``explore`` stay whole: each scales a query's scores by
+sharded unchanged (:func:`serving_shards` does it for an engine whose ``Settings.shards`` > 1).
+``structured`` and ``explore`` stay whole: each scales a query's scores by
 the best match over the whole catalog (a second round trip per query) over small per-entity
 arrays; ``memory`` is keyed by query, not entity, and changes with every response.
 """
@@ -94,3 +95,12 @@ def shard_resources(resources: Resources, shards: int, backend: str = "threads",
         kind = resolve_kind(resources.settings.dense_index, len(resources.catalog), resources.settings.dense_exact_below)
         parts["dense"] = ShardedDense(opened, len(resources.catalog), kind)
     return resources.with_parts(**parts)
+
+
+def serving_shards(resources: Resources) -> Resources:
+    """``resources`` sharded as its settings say (``shards``, ``shard_backend``; Ray at ``RAY_ADDRESS``
+    or a local cluster). The shards build now; ``semantic`` shards only when the embeddings are
+    cached, else it serves from one index once they are built (usable while it embeds)."""
+    settings = resources.settings
+    return shard_resources(resources, settings.shards, settings.shard_backend,
+                           dense=resources.embeddings_file.exists())
