@@ -339,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--alpha", type=float, default=0.05, help="the sequential test's level (family of pairs)")
     p.add_argument("--no-stop", action="store_true", help="run every round even after a winner is significant")
-    p = add("sweep", "many seeded simulations per policy in parallel: mean and 95% interval")
+    p = add("sweep", "many seeded simulations per policy in parallel: mean and 95%% interval")
     p.add_argument("--policies", default="linucb,lints,random", help="comma-separated, e.g. linucb,lints,random")
     p.add_argument("--seeds", default="1-8", help="a range and/or list: 1-8, 1,3,5")
     p.add_argument("--rounds", type=int, default=300)

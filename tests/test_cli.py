@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import pytest
 
-from ltrr_core.cli import main
+from ltrr_core.cli import build_parser, main
 from ltrr_core.feedback.store import FeedbackStore
 
 
@@ -93,3 +94,16 @@ def test_interleave_json_on_simulated_users_leaves_the_live_log_alone(capsys, en
 def test_interleave_names_a_bad_configuration(capsys):
     code, out, err = run(capsys, "interleave", "--configs", "lexical/rrf,lexcal/rrf", "--json")
     assert code == 2 and out == "" and "'lexcal'" in err and "Traceback" not in err
+
+
+def test_help_of_every_command_renders():
+    """A '%' in a help text is argparse's format character: `ltrr --help` once crashed on one."""
+    def helps(parser):
+        yield parser.format_help()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    yield from helps(sub)
+
+    texts = list(helps(build_parser()))
+    assert len(texts) > 15 and "95% interval" in texts[0]
