@@ -26,7 +26,7 @@ from ltrr_core.retrieval.indexes.cache import write_atomic
 from ltrr_core.selection.bandit import Bandit, PolicyConfig, split_arm
 from ltrr_core.selection.context import HitHistory
 
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2  # 2: the arms' shared / alone counts (an older snapshot is rebuilt from the log)
 
 
 @dataclass
@@ -98,6 +98,7 @@ class StateFiles:
             "policy": {**asdict(bandit.config), "depths": list(bandit.config.depths)},
             "strategies": bandit.strategies, "n_features": bandit.n_features, "arms": bandit.arms,
             "pulls": bandit.stats.pulls, "reward": bandit.stats.reward,
+            "shared": bandit.stats.shared, "alone": bandit.stats.alone,
             "rng": bandit.rng.bit_generator.state,
             "history": [[c, s, state.history.hits[(c, s)], state.history.pulls[(c, s)]] for c, s in state.history.pulls],
             "labelled_since_train": sorted(state.labelled_since_train),
@@ -113,6 +114,8 @@ class StateFiles:
         try:
             meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
             data = self.arrays_path.read_bytes()
+            if isinstance(meta.get("format"), int) and meta["format"] < SNAPSHOT_FORMAT:
+                return None  # an older layout: a fresh fold of the log, the next save replaces it
             if meta.get("format") != SNAPSHOT_FORMAT or hashlib.sha256(data).hexdigest() != meta.get("arrays_sha256"):
                 raise ValueError("format or checksum does not match its arrays")
             if _policy(meta["policy"]) != policy or meta["strategies"] != strategies or meta["n_features"] != n_features:
@@ -124,6 +127,8 @@ class StateFiles:
                 state.bandit.load_arrays({name: arrays[name] for name in arrays.files})
             state.bandit.stats.pulls = {a: int(n) for a, n in meta["pulls"].items()}
             state.bandit.stats.reward = {a: float(r) for a, r in meta["reward"].items()}
+            state.bandit.stats.shared = {a: int(n) for a, n in meta["shared"].items()}
+            state.bandit.stats.alone = {a: int(n) for a, n in meta["alone"].items()}
             state.bandit.rng.bit_generator.state = meta["rng"]
             for category, strategy, hits, pulls in meta["history"]:
                 state.history.hits[(category, strategy)] = float(hits)

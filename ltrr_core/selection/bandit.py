@@ -2,10 +2,15 @@
 
 An arm is a strategy at a candidate depth, written ``"semantic@100"``. Per search every arm
 is scored once; the greedy subset takes, per strategy, the depth with the best net score
-(score minus a per-candidate cost), then the best ``max_arms`` strategies whose net score
-clears the cut. With probability ``epsilon`` the subset is instead drawn uniformly from
-every valid subset (1..max_arms strategies, one depth each), so the propensity of the
-chosen subset is known exactly::
+(score minus a per-candidate cost), the best strategy and every other whose net score clears
+the cut. When more than ``max_arms`` do, the ones left out are those whose finds the others
+cover: the fewest searches in which, picked with other arms, a strategy alone held the rewarded
+result (:meth:`ArmStats.alone_rate`; ties, and a cold start, by net score). The goal is the
+union's chance of holding the wanted item, and an arm with a low hit rate of its own may be the
+only one that finds what it finds (``explore``), while an arm with a high one may add nothing the
+others do not (``popular`` beside ``lexical``). With probability ``epsilon`` the subset is
+instead drawn uniformly from every valid subset (1..max_arms strategies, one depth each), so
+the propensity of the chosen subset is known exactly::
 
     p(S | x) = (1 - epsilon) * [S == greedy(x)] + epsilon / |subsets|
 
@@ -142,17 +147,38 @@ class Selection:
 
 @dataclass
 class ArmStats:
-    """Pull counts and running reward per arm (mabwiser's linear policies keep none)."""
+    """Pull counts and running reward per arm (mabwiser's linear policies keep none); per arm, the
+    rounds it was picked with other arms (``shared``) and of those the rounds in which it alone
+    held the rewarded result (``alone``): what leaving it out would have lost."""
 
     pulls: dict[str, int] = field(default_factory=dict)
     reward: dict[str, float] = field(default_factory=dict)
+    shared: dict[str, int] = field(default_factory=dict)
+    alone: dict[str, int] = field(default_factory=dict)
 
     def add(self, arm: str, reward: float) -> None:
         self.pulls[arm] = self.pulls.get(arm, 0) + 1
         self.reward[arm] = self.reward.get(arm, 0.0) + reward
 
+    def add_round(self, rewards: dict[str, float]) -> None:
+        """One settled round's picked arms and rewards (1: its candidates held the rewarded result)."""
+        for arm, reward in rewards.items():
+            self.add(arm, reward)
+        if len(rewards) < 2:
+            return
+        for arm in rewards:
+            self.shared[arm] = self.shared.get(arm, 0) + 1
+        finders = [arm for arm, reward in rewards.items() if reward == 1.0]
+        if len(finders) == 1 and sum(rewards.values()) == 1.0:  # one 1, the rest 0 (not a default reward)
+            self.alone[finders[0]] = self.alone.get(finders[0], 0) + 1
+
     def mean(self, arm: str) -> float:
         return self.reward.get(arm, 0.0) / self.pulls[arm] if self.pulls.get(arm) else 0.0
+
+    def alone_rate(self, arms: list[str]) -> float:
+        """The share of ``arms``' (one strategy's depths) rounds with other arms in which they alone
+        held the rewarded result, smoothed by one round (0 before any)."""
+        return sum(self.alone.get(a, 0) for a in arms) / (sum(self.shared.get(a, 0) for a in arms) + 1)
 
 
 LINTS_DRAWS = 2000  # posterior draws per LinTS propensity (error bound in the module docstring)
@@ -278,15 +304,24 @@ class Bandit:
                 why[arm] = "other depth scores higher"
         order = {s: i for i, s in enumerate(self.strategies)}  # ties (a cold start) keep the strategies' order
         ranked = sorted(best_per_strategy.values(), key=lambda a: (-net[a], order[split_arm(a)[0]]))
-        chosen = [ranked[0]]
+        kept = [ranked[0]]
         for arm in ranked[1:]:
-            if len(chosen) >= cfg.max_arms:
-                why[arm] = f"not in top {cfg.max_arms}"
-            elif net[arm] < cfg.cut:
+            if net[arm] < cfg.cut:
                 why[arm] = f"net score below the cut {cfg.cut:g}"
             else:
-                chosen.append(arm)
-        return tuple(chosen), why
+                kept.append(arm)
+        if len(kept) > cfg.max_arms:
+            rate = dict(zip(self.strategies, self.leave_out_rates()))
+            kept.sort(key=lambda a: (-rate[split_arm(a)[0]], -net[a], order[split_arm(a)[0]]))
+            for arm in kept[cfg.max_arms:]:
+                why[arm] = (f"left out of {cfg.max_arms}: the others cover it (alone held the wanted item in "
+                            f"{rate[split_arm(arm)[0]]:.1%} of its searches)")
+            kept = kept[: cfg.max_arms]
+        return tuple(a for a in ranked if a in kept), why
+
+    def leave_out_rates(self) -> np.ndarray:
+        """Per strategy (in :attr:`strategies` order), :meth:`ArmStats.alone_rate` over its depths."""
+        return np.array([self.stats.alone_rate([arm_name(s, d) for d in self.config.depths]) for s in self.strategies])
 
     def select(self, x: np.ndarray, warming: frozenset[str] = frozenset()) -> Selection:
         """Score every arm and pick a subset; ``warming`` strategies are not available (never picked,
@@ -362,12 +397,15 @@ class Bandit:
         per_strategy = net.reshape(len(net), len(self.strategies), len(cfg.depths))  # arms are strategy-major
         best_depth = per_strategy.argmax(axis=2)  # the first of equal depths, as greedy_subset keeps
         best_net = np.take_along_axis(per_strategy, best_depth[:, :, None], axis=2)[:, :, 0]
-        ranked = np.argsort(-best_net, axis=1, kind="stable")  # ties keep the strategies' order
-        ranked_net = np.take_along_axis(best_net, ranked, axis=1)
-        keep = ranked_net >= cfg.cut
-        keep[:, 0] = True
-        keep[:, cfg.max_arms:] = False
-        arm_index = ranked * len(cfg.depths) + np.take_along_axis(best_depth, ranked, axis=1)
+        keep = best_net >= cfg.cut
+        keep[np.arange(len(net)), np.argmax(best_net, axis=1)] = True  # the best (ties: the strategies' order)
+        order = np.broadcast_to(np.arange(len(self.strategies)), best_net.shape)
+        rate = np.broadcast_to(self.leave_out_rates(), best_net.shape)
+        priority = np.lexsort((order, -best_net, -rate), axis=1)  # who stays when more than max_arms clear the cut
+        kept = np.take_along_axis(keep, priority, axis=1)
+        kept &= np.cumsum(kept, axis=1) <= cfg.max_arms
+        np.put_along_axis(keep, priority, kept, axis=1)
+        arm_index = order * len(cfg.depths) + best_depth
         return np.where(keep, np.left_shift(1, arm_index), 0).sum(axis=1)
 
     # -- learning ----------------------------------------------------------------------
@@ -378,7 +416,7 @@ class Bandit:
         x = np.asarray(x, dtype=float).reshape(1, -1)
         for arm, reward in rewards.items():
             self._ridge.fit(arm, x, reward)
-            self.stats.add(arm, reward)
+        self.stats.add_round(rewards)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arms' ridge models as arrays (``A``, ``A_inv``, ``Xty``, ``beta``), arms in :attr:`arms` order."""

@@ -152,6 +152,24 @@ def test_snapshots_are_npz_and_json_and_a_tampered_one_is_rebuilt_from_the_log(e
     assert again.state.bandit.stats.pulls == engine.state.bandit.stats.pulls
 
 
+def test_a_snapshot_keeps_the_leave_out_counts_and_an_older_format_is_refolded(engine, default_catalog, settings):
+    for query in ("love", "jazz", "rock", "love songs"):
+        result = engine.search(query, Context())
+        engine.feedback(result.search_id, result.items[0].id, "engage")
+    engine.save_state()
+    stats = engine.state.bandit.stats
+    assert sum(stats.shared.values()) > 0
+    again = Engine.open("default", settings, catalog=default_catalog)
+    assert (again.state.bandit.stats.shared, again.state.bandit.stats.alone) == (stats.shared, stats.alone)
+    meta_path = engine.state_dir / "state.json"
+    meta = json.loads(meta_path.read_text())
+    meta["format"] = 1
+    meta_path.write_text(json.dumps(meta))
+    older = Engine.open("default", settings, catalog=default_catalog)
+    assert older.state_files.problem is None  # not "unreadable": folded from the log, which holds the same rounds
+    assert (older.state.bandit.stats.shared, older.state.bandit.stats.alone) == (stats.shared, stats.alone)
+
+
 def test_each_database_has_its_own_learning_state_and_reset_touches_only_its_own(default_catalog, app_cache_dir,
                                                                                  tmp_path):
     one = Engine.open("default", Settings(cache_dir=app_cache_dir, db_path=tmp_path / "one.db"), catalog=default_catalog)

@@ -87,6 +87,8 @@ def test_a_replayed_warm_start_equals_the_live_run_on_the_same_events(replayed):
     assert warm.state.bandit.stats.pulls == live.state.bandit.stats.pulls
     assert warm.state.bandit.stats.reward == pytest.approx(live.state.bandit.stats.reward)
     assert sum(live.state.bandit.stats.reward.values()) > 0
+    assert (warm.state.bandit.stats.shared, warm.state.bandit.stats.alone) == (live.state.bandit.stats.shared,
+                                                                                live.state.bandit.stats.alone)
     for name, array in live.state.bandit.arrays().items():
         np.testing.assert_allclose(warm.state.bandit.arrays()[name], array, err_msg=name)
     assert warm.state.history.hits == pytest.approx(live.state.history.hits)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltrr_core.selection.bandit import Bandit, PolicyConfig, split_arm
+from ltrr_core.selection.bandit import ArmStats, Bandit, PolicyConfig, split_arm
 
 STRATEGIES = ["lexical", "popular", "structured", "semantic", "memory", "explore"]
 
@@ -140,9 +140,15 @@ def test_lints_propensities_sum_to_one_and_match_selection_frequencies():
     # Monte Carlo error of LINTS_DRAWS draws) of its estimated propensity
     se = np.sqrt(dist * (1 - dist) / n + dist * (1 - dist) / 2000) + 1e-9
     assert np.all(np.abs(picks / n - dist) <= 4 * se + 1e-3)
-    # the logged propensity of a chosen subset is that subset's probability, not its draw's
-    for index, propensity in logged[:200]:
-        assert propensity == pytest.approx(dist[index], abs=0.04)
+    # the logged propensity of a chosen subset is that subset's probability (each a Monte Carlo estimate
+    # within the module docstring's 0.030 of it, and their mean closer), not its draw's pick (~1)
+    by_subset: dict[int, list[float]] = {}
+    for index, propensity in logged:
+        by_subset.setdefault(index, []).append(propensity)
+    assert max(abs(propensity - dist[index]) for index, propensity in logged) < 0.1
+    for index, propensities in by_subset.items():
+        if len(propensities) >= 100:
+            assert np.mean(propensities) == pytest.approx(dist[index], abs=0.03)
 
 
 def test_vectorized_greedy_equals_greedy_subset():
@@ -160,3 +166,35 @@ def test_fixed_policy_may_name_several_strategies():
     assert bandit.select(np.ones(4)).chosen == ("lexical@100", "semantic@100")
     with pytest.raises(ValueError, match="unknown strategy 'nope'"):
         Bandit(STRATEGIES, 4, PolicyConfig(name="fixed:semantic+nope"))
+
+
+def test_arm_stats_count_a_find_no_other_picked_arm_made():
+    stats = ArmStats()
+    stats.add_round({"lexical@25": 1.0, "popular@25": 1.0, "explore@25": 0.0})  # shared find
+    stats.add_round({"lexical@25": 0.0, "explore@100": 1.0})  # explore alone
+    stats.add_round({"lexical@25": 0.0, "explore@100": 0.0})  # no find
+    stats.add_round({"lexical@25": 1.0})  # alone, but picked alone: says nothing about leaving it out
+    stats.add_round({"lexical@25": 0.5, "explore@25": 0.5})  # a default reward, not a find
+    assert stats.alone == {"explore@100": 1}
+    assert stats.shared == {"lexical@25": 4, "popular@25": 1, "explore@25": 2, "explore@100": 2}
+    assert stats.alone_rate(["explore@25", "explore@100"]) == pytest.approx(1 / 5)
+    assert stats.pulls["lexical@25"] == 5
+
+
+def test_the_arm_left_out_is_the_one_the_others_cover_not_the_weakest():
+    """`popular` duplicates `lexical` (high hit rate, never alone); `explore` hits less often but
+    finds what nobody else does. With room for two of three, `popular` is left out."""
+    bandit = Bandit(["lexical", "popular", "explore"], 2, PolicyConfig(name="egreedy", epsilon=0.0, max_arms=2,
+                                                                        depths=(100,), cut=0.05))
+    rng = np.random.default_rng(1)
+    x = np.array([1.0, 0.0])
+    for _ in range(300):
+        shared = rng.random() < 0.6  # lexical and popular both find it, explore does not
+        alone = not shared and rng.random() < 0.5  # only explore finds it
+        bandit.update(x, {"lexical@100": float(shared), "popular@100": float(shared), "explore@100": float(alone)})
+    means = {a: bandit.stats.mean(a) for a in bandit.arms}
+    assert means["explore@100"] < means["popular@100"]  # the old rule (net score) would leave explore out
+    selection = bandit.select(x)
+    assert set(selection.chosen) == {"lexical@100", "explore@100"}
+    popular = next(a for a in selection.arms if a.arm == "popular@100")
+    assert "the others cover it" in popular.why
