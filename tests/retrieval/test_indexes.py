@@ -157,6 +157,20 @@ def memory() -> MemoryIndex:
     return MemoryIndex.build(MEMORY_CATALOG)
 
 
+def test_keys_another_fork_added_do_not_crowd_a_forks_partial_matches(memory):
+    """Forks share the key table, and a fork's feedback adds keys to it. Keys with nothing for this
+    fork must not take the partial-match slots (a simulation's results once depended on the runs
+    before it in the same process)."""
+    probe = ["ada stone soul"]  # partial match of the predicted key "ada stone" (similarity 2/3)
+    before = [(h.entity_id, h.score) for h in memory.fork().lookup(probe, k=5)]
+    assert "t1" in dict(before)
+    busy = memory.fork()
+    for i in range(30):  # more than MAX_PARTIAL_KEYS keys, each closer to the probe (3/4)
+        busy.record(f"ada stone soul zz{chr(97 + i % 26)}{chr(97 + i // 26)}", "p1", clicks=1)
+    assert "p1" in {h.entity_id for h in busy.lookup(probe, k=5)}  # the busy fork sees its own keys
+    assert [(h.entity_id, h.score) for h in memory.fork().lookup(probe, k=5)] == before
+
+
 def test_predicted_queries_come_from_metadata():
     queries = predicted_queries(MEMORY_CATALOG.get("t1"))
     assert {"hold on", "ada stone hold on", "ada stone", "soul songs", "sad songs"} <= set(queries)

@@ -360,23 +360,32 @@ class MemoryIndex:
         return observed.score(UNPREDICTED_PRIOR if predicted is None else predicted), "observed"
 
     def _matching_keys(self, texts: Iterable[str]) -> dict[int, float]:
-        """Key -> similarity: 1 for the exact text, token Jaccard (capped) for the best partial keys."""
+        """Key -> similarity: 1 for the exact text, token Jaccard (capped) for the best partial keys.
+        Only keys with something for this memory count: the key table is shared with forks, which
+        add the keys of their own feedback, and those must not crowd this one's partial matches."""
         matches: dict[int, float] = {}
         for text in dict.fromkeys(t for t in texts if t):
             exact = self._table.key_id.get(text)
-            if exact is not None:
+            if exact is not None and self._holds(np.array([exact]))[0]:
                 matches[exact] = 1.0
             tokens = _key_tokens(text)
             if not tokens:
                 continue
             keys, shared = np.unique(np.concatenate([self._table.posting_array(t) for t in tokens]), return_counts=True)
             similarity = np.minimum(PARTIAL_CAP, shared / (len(tokens) + self._table.key_size[keys] - shared))
-            kept = (similarity >= MIN_SIMILARITY) & (keys != (-1 if exact is None else exact))
+            kept = (similarity >= MIN_SIMILARITY) & (keys != (-1 if exact is None else exact)) & self._holds(keys)
             keys, similarity = keys[kept], similarity[kept]
             for i in top_k(similarity, keys, MAX_PARTIAL_KEYS).tolist():
                 key_id = int(keys[i])
                 matches[key_id] = max(matches.get(key_id, 0.0), float(similarity[i]))
         return matches
+
+    def _holds(self, keys: np.ndarray) -> np.ndarray:
+        """Per key: predicted at cold start, or observed in this memory."""
+        holds = keys < self._table.n_predicted
+        feedback = np.flatnonzero(~holds)
+        holds[feedback] = [int(key) in self._observed for key in keys[feedback]]
+        return holds
 
     def _key_pairs(self, key_id: int) -> "_KeyPairs":
         """A key's retrievable pairs as arrays (positions, scores, observed?), cached per key."""
