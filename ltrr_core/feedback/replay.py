@@ -14,6 +14,13 @@ candidates hold that result, else 0; a page without one gives them the default r
 window that closes without one (so replayed means are on the live scale). The other arms are not
 updated: the log says nothing about them, as live about the arms not picked.
 
+The same holds for depth: a strategy's deeper arm is graded only where the page shows one of the
+candidates its extra depth adds (ranks 26-100 for ``@100`` beside ``@25``), or the strategy has
+none there. Graded on every page that exposed the strategy, the deeper arm is credited only for
+finds the logger happened to show, and it rarely showed a strategy's deep candidates: replayed,
+``lexical@100`` added +0.03 hit rate to ``lexical@25`` where live it adds +0.09, below the
+depth cost that makes the deeper arm pay, so a warm-started bandit drew too shallow.
+
 Grading every arm instead (as if every strategy had made the page) is biased by selection: a page
 can carry a positive event only on an item the other system showed, so an arm whose finds other
 strategies also find is credited on pages it did not make, while an arm with unique finds is
@@ -125,10 +132,17 @@ class Replayer:
         rewards = {}
         for arm in self.state.bandit.arms:
             strategy, depth = split_arm(arm)
-            if strategy in exposed:
+            if strategy in exposed and self.depth_exposed(shown, candidates[strategy], depth):
                 rewards[arm] = (float(positive[0] in candidates[strategy].prefix(depth).ids) if positive
                                 else self.window.default_reward)
         return rewards, positive is not None
+
+    def depth_exposed(self, shown: set[str], found: Candidates, depth: int) -> bool:
+        """Whether a page that showed ``shown`` reveals the strategy's arm at ``depth``: the shallowest
+        always, a deeper one where the page shows a candidate its extra depth adds (or adds none)."""
+        shallower = [d for d in self.policy.depths if d < depth]
+        extra = found.ids[max(shallower):depth] if shallower else ()
+        return not len(extra) or not shown.isdisjoint(extra)
 
     def replay(self, pages: Iterable[LoggedPage],
                progress: Callable[[int, int], None] | None = None) -> Iterator[SettledRound]:

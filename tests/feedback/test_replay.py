@@ -156,6 +156,25 @@ def test_a_replayed_page_grades_only_the_strategies_it_exposed(replayed):
     assert rewards["explore@100"] == 1.0
 
 
+def test_a_deeper_arm_is_graded_only_where_the_page_shows_what_its_extra_depth_adds(replayed):
+    _, warm, _, _ = replayed
+    two_depths = Replayer(Pipeline(warm.pipeline.resources.sandboxed(), warm.strategy_names),
+                          PolicyConfig(depths=(25, 100)), warm.n_features, warm.loop.window, warm.store.curve)
+    page = next(p for p in warm.store.logged_pages() if p.query == "love songs")
+    u = two_depths.pipeline.understand(page.query)
+    candidates = {name: two_depths.pipeline.retrieve(name, u, log_context(page.created_at, page.session), 100)
+                  for name in two_depths.strategies}
+    found = candidates["lexical"]
+    assert len(found) > 40
+    top, deep = found.ids[0], found.ids[40]
+    shallow_page = replace(page, shown=((top, 1),), events=((top, "engage"),))
+    rewards, _ = two_depths.rewards(shallow_page, candidates)
+    assert rewards["lexical@25"] == 1.0 and "lexical@100" not in rewards
+    deep_page = replace(page, shown=((top, 1), (deep, 2)), events=((deep, "engage"),))
+    rewards, _ = two_depths.rewards(deep_page, candidates)
+    assert rewards["lexical@25"] == 0.0 and rewards["lexical@100"] == 1.0
+
+
 def test_imported_clicks_become_training_groups_weighted_by_inverse_examination(replayed):
     _, warm, _, _ = replayed
     warm.store.save_examination_curve([1.0, 0.8, 0.6, 0.5, 0.4, 0.35, 0.3, 0.25, 0.2, 0.15])
