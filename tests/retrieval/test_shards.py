@@ -18,8 +18,8 @@ from ltrr_core.retrieval.shards.sharded import (
     ShardedDense,
     shard_resources,
 )
-from ltrr_core.selection.bandit import PolicyConfig
 from ltrr_core.retrieval.shards.statistics import CollectionStats, shard_bm25
+from ltrr_core.selection.bandit import PolicyConfig
 from ltrr_core.selection.context import Context
 from ltrr_core.simulation.traffic import TrafficGenerator
 
