@@ -5,13 +5,13 @@ Per seed: simulated users search a sandbox whose bandit picks random strategy su
 interaction log (157 searches give about 5,000 events: impressions, clicks, engagements). Then
 two LinUCB runs serve the same ``--live`` simulated rounds (same traffic, same click randomness,
 same bandit seed): one cold, one that first imported the log and warm-started by replay (which
-also warms the memory index). Regret is the simulator's truth (oracle hit - hit), used only for
+also warms the memory index; a replayed round counts ``--replay-weight`` of a live one). Regret is the simulator's truth (oracle hit - hit), used only for
 reporting. Prints one line per seed (with the share of replayed pages that graded each
 strategy: those that exposed it), then per checkpoint round the mean cumulative regret of both
 and the paired saving (cold - warm) with a 95% t interval over seeds.
 
 Run: ``nice -n 19 .venv/bin/python benchmarks/bench_warm_start.py --cache-dir /tmp/ltrr_bench_cache
-[--seeds 1 2 3] [--logged 157] [--live 1000]``.
+[--seeds 1 2 3] [--logged 157] [--live 1000] [--replay-weight W]``.
 """
 
 from __future__ import annotations
@@ -27,19 +27,19 @@ from scipy import stats
 
 from ltrr_core.config import Settings
 from ltrr_core.engine import Engine
-from ltrr_core.selection.bandit import split_arm
+from ltrr_core.selection.bandit import PolicyConfig, split_arm
 from ltrr_core.simulation.runs import SimulationConfig, SimulationRun
 
 CHECKPOINTS = (100, 250, 500, 1000)
 
 
-def one_seed(engine: Engine, seed: int, logged: int, live: int, folder: Path) -> dict:
+def one_seed(engine: Engine, seed: int, logged: int, live: int, folder: Path, policy_params: dict) -> dict:
     started = time.perf_counter()
     log_run = SimulationRun(engine, SimulationConfig(rounds=logged, seed=1000 + seed, policy="random"),
                             name=f"bench-log-{seed}").run()
     log = folder / f"log-{seed}.csv"
     log_run.engine.export_log(log)
-    config = SimulationConfig(rounds=live, seed=seed, policy="linucb")
+    config = SimulationConfig(rounds=live, seed=seed, policy="linucb", policy_params=policy_params)
     cold = SimulationRun(engine, config, name=f"bench-cold-{seed}").run()
     warm = SimulationRun(engine, config, name=f"bench-warm-{seed}")
     imported = warm.engine.import_log(log)
@@ -75,13 +75,16 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--logged", type=int, default=157, help="logged searches (157: about 5,000 events)")
     parser.add_argument("--live", type=int, default=1000)
+    parser.add_argument("--replay-weight", type=float, default=None,
+                        help="what a replayed round counts, a live one counting 1 (default: the policy's)")
     parser.add_argument("--cache-dir", default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env(cache_dir=args.cache_dir, db_path=str(Path(tmp) / "bench.db"))
         engine = Engine.open("default", settings)
         engine.warm_up()
-        results = [one_seed(engine, seed, args.logged, args.live, Path(tmp)) for seed in args.seeds]
+        params = {} if args.replay_weight is None else {"replay_weight": args.replay_weight}
+        results = [one_seed(engine, seed, args.logged, args.live, Path(tmp), params) for seed in args.seeds]
     def column(key: str) -> np.ndarray:
         return np.array([r[key] for r in results], dtype=float)
 
@@ -91,6 +94,7 @@ def main() -> None:
         curves[c] = {"cold": round(cold.mean(), 2), "warm": round(warm.mean(), 2),
                      "saving": round((cold - warm).mean(), 2), "saving_95ci": interval(cold - warm)}
     print(json.dumps({"seeds": args.seeds, "logged": args.logged, "live": args.live,
+                      "replay_weight": PolicyConfig(**params).replay_weight,
                       "log_events_mean": column("log_events").mean(),
                       "rewarded_pages_mean": column("rewarded_pages").mean(), "rounds_mean": column("rounds").mean(),
                       "graded_mean": {name: round(float(np.mean([r["graded"][name] for r in results])), 3)

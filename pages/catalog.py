@@ -207,14 +207,20 @@ with st.form("policy_form"):
         "Policy", policy_names, index=policy_names.index(now.name) if now.name in policy_names else 0, key="policy_name",
         help="\n".join(f"- **{k}**: {v}" for k, v in POLICIES.items()),
     )
-    cols = st.columns(3)
+    cols = st.columns(4)
     alpha = cols[0].number_input("alpha (exploration width)", 0.0, 10.0, float(now.alpha), 0.1, key="policy_alpha")
     epsilon = cols[1].number_input("epsilon (random subset rate)", 0.0, 1.0, float(now.epsilon), 0.01, key="policy_epsilon")
     max_arms = cols[2].number_input("max arms per search", 1, len(eng.strategy_names), int(now.max_arms), 1, key="policy_max_arms")
+    replay_weight = cols[3].number_input(
+        "replayed round weight", 0.05, 1.0, float(now.replay_weight), 0.05, key="policy_replay_weight",
+        help="What a round replayed from an imported log counts in the bandit, a live round counting 1 "
+             "(Logs & position bias: warm-start the bandit by replay).")
     if st.form_submit_button("Apply policy", key="apply_policy"):
         try:
-            eng.set_policy(PolicyConfig(name=name, alpha=float(alpha), epsilon=float(epsilon), max_arms=int(max_arms)))
-            st.success(f"Policy set to {name} (alpha={alpha}, epsilon={epsilon}, max arms={max_arms}).")
+            eng.set_policy(PolicyConfig(name=name, alpha=float(alpha), epsilon=float(epsilon), max_arms=int(max_arms),
+                                        replay_weight=float(replay_weight)))
+            st.success(f"Policy set to {name} (alpha={alpha}, epsilon={epsilon}, max arms={max_arms}, "
+                       f"replayed round weight={replay_weight}).")
         except ValueError as exc:
             st.error(f"Policy: {exc}")
 st.dataframe(eng.arm_stats(), key="arm_stats", hide_index=True)

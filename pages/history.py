@@ -82,8 +82,9 @@ st.caption(f"Curve in use: **{curve['source'].iloc[0]}**.")
 st.subheader("Learn from the imported log")
 warm_col, train_col = st.columns(2)
 with warm_col:
-    st.caption("Replay every imported page through every strategy, so each arm's reward is known; `memory` is "
-               "replayed against its own past (what the log held before that page).")
+    st.caption("Replay every imported page through every strategy: a page grades the arms it exposed, and a "
+               "replayed round counts the policy's replayed round weight (Catalog & settings) of a live one; "
+               "`memory` is replayed against its own past (what the log held before that page).")
     if st.button("Warm-start the bandit by replay", key="warm_start", disabled=imports.empty):
         with st.spinner("Replaying imported pages…"):
             try:

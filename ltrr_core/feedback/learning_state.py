@@ -21,12 +21,12 @@ from typing import Iterable
 
 import numpy as np
 
-from ltrr_core.feedback.records import SettledRound
+from ltrr_core.feedback.records import REPLAYED, SettledRound
 from ltrr_core.retrieval.indexes.cache import write_atomic
 from ltrr_core.selection.bandit import Bandit, PolicyConfig, split_arm
 from ltrr_core.selection.context import HitHistory
 
-SNAPSHOT_FORMAT = 2  # 2: the arms' shared / alone counts (an older snapshot is rebuilt from the log)
+SNAPSHOT_FORMAT = 3  # 2: the arms' shared / alone counts; 3: replayed rounds weighted (older: rebuilt from the log)
 
 
 @dataclass
@@ -43,13 +43,16 @@ class LearningState:
     def fresh(cls, strategies: list[str], n_features: int, policy: PolicyConfig) -> "LearningState":
         return cls(Bandit(strategies, n_features, policy), HitHistory(strategies))
 
-    def apply(self, x: np.ndarray, category: str, rewards: dict[str, float], seq: int | None = None) -> None:
-        """Learn one settled round: the bandit's picked arms and the category's hit history."""
+    def apply(self, x: np.ndarray, category: str, rewards: dict[str, float], seq: int | None = None,
+              replayed: bool = False) -> None:
+        """Learn one settled round: the bandit's picked arms and the category's hit history. A round
+        ``replayed`` from an imported log counts the policy's ``replay_weight`` of a live one."""
         known = {arm: reward for arm, reward in rewards.items() if arm in self.bandit.arms}
+        weight = self.bandit.config.replay_weight if replayed else 1.0
         if known and len(x) == self.bandit.n_features:  # rounds of another arm set or feature layout teach nothing
-            self.bandit.update(x, known)
+            self.bandit.update(x, known, weight)
             for arm, reward in known.items():
-                self.history.add(category, split_arm(arm)[0], reward)
+                self.history.add(category, split_arm(arm)[0], reward, weight)
         self.updates += 1
         if seq is not None:
             self.seq = seq
@@ -58,7 +61,8 @@ class LearningState:
         """Apply settled rounds in order; returns how many."""
         count = 0
         for settled in rounds:
-            self.apply(np.asarray(settled.features, dtype=float), settled.category, settled.rewards, settled.seq)
+            self.apply(np.asarray(settled.features, dtype=float), settled.category, settled.rewards, settled.seq,
+                       replayed=settled.reason == REPLAYED)
             count += 1
         return count
 
@@ -127,12 +131,12 @@ class StateFiles:
                 state.bandit.load_arrays({name: arrays[name] for name in arrays.files})
             state.bandit.stats.pulls = {a: int(n) for a, n in meta["pulls"].items()}
             state.bandit.stats.reward = {a: float(r) for a, r in meta["reward"].items()}
-            state.bandit.stats.shared = {a: int(n) for a, n in meta["shared"].items()}
-            state.bandit.stats.alone = {a: int(n) for a, n in meta["alone"].items()}
+            state.bandit.stats.shared = {a: float(n) for a, n in meta["shared"].items()}
+            state.bandit.stats.alone = {a: float(n) for a, n in meta["alone"].items()}
             state.bandit.rng.bit_generator.state = meta["rng"]
             for category, strategy, hits, pulls in meta["history"]:
                 state.history.hits[(category, strategy)] = float(hits)
-                state.history.pulls[(category, strategy)] = int(pulls)
+                state.history.pulls[(category, strategy)] = float(pulls)
             state.seq, state.updates = int(meta["seq"]), int(meta["updates"])
             state.labelled_since_train = set(meta["labelled_since_train"])
             return state

@@ -16,6 +16,7 @@ FEEDBACK_KINDS = ("click", "engage", "thumbs_up", "thumbs_down")  # engage: the 
 # Why a search's reward window closed (the ``settle_reason`` of a search).
 SETTLE_REASONS = ("engage", "thumbs_up", "label", "none_of_these", "next_search", "timeout",
                   "interleaved")  # interleaved: logged closed, never a bandit round (feedback.store)
+REPLAYED = "replayed"  # the reason of a bandit round replayed from an imported page (feedback.replay)
 
 
 def _json_default(obj: Any) -> Any:
@@ -220,7 +221,7 @@ class SettledRound:
     features: tuple[float, ...]
     category: str
     rewards: dict[str, float]
-    reason: str = ""
+    reason: str = ""  # a SETTLE_REASONS value, or REPLAYED
 
 
 @dataclass(frozen=True)

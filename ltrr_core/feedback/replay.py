@@ -30,6 +30,13 @@ finds. The arms replayed least are therefore those whose best candidates no othe
 high: ``explore`` (fresh, long-tail items) above all, then ``semantic``; ``lexical``, ``popular``
 and ``structured`` overlap the others and are graded on nearly every page.
 
+A replayed round counts the policy's ``replay_weight`` (default 0.5) of a live round in what
+the bandit learns from it (:meth:`LearningState.apply`): the grading above only approximates the
+live one (a page rewards only what the logger chose to show), and a lighter weight lets live
+rounds outvote its bias sooner, the remedy of warm-started contextual bandits whose warm-start
+data is biased (Zhang et al., ICML 2019). On held-out seeds 0.5, 0.25 and 1 measured the same
+within noise (``benchmarks/RESULTS.md``).
+
 ``memory`` cannot be replayed against the memory of today, which has already seen the whole
 log (it would be rewarded for remembering the future). It is replayed against its own past
 instead: a fork of the memory's cold start that absorbs each page's impressions and events
@@ -49,7 +56,7 @@ import numpy as np
 from ltrr_core.feedback.examination import ExaminationCurve
 from ltrr_core.feedback.learning_state import LearningState
 from ltrr_core.feedback.loop import MEMORY_COUNTS
-from ltrr_core.feedback.records import LoggedPage, SettledRound
+from ltrr_core.feedback.records import REPLAYED, LoggedPage, SettledRound
 from ltrr_core.feedback.settlement import RewardWindow
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.retrieval.candidates import Candidates
@@ -163,7 +170,7 @@ class Replayer:
             rewards, positive = self.rewards(page, candidates)
             self.rewarded += positive
             if rewards:
-                self.state.apply(x, key, rewards, i)
+                self.state.apply(x, key, rewards, i, replayed=True)
             for entity_id, position in sorted(page.shown, key=lambda shown: shown[1]):
                 memory.record(u.normalized, entity_id, examined=self.curve(position))
             for entity_id, kind in page.events:
@@ -172,7 +179,7 @@ class Replayer:
             if progress and (i % 100 == 0 or i == len(pages)):
                 progress(i, len(pages))
             if rewards:
-                yield SettledRound(i, page.page, tuple(np.asarray(x, dtype=float).tolist()), key, rewards, "replayed")
+                yield SettledRound(i, page.page, tuple(np.asarray(x, dtype=float).tolist()), key, rewards, REPLAYED)
 
     def summary(self, rounds: list[SettledRound]) -> ReplaySummary:
         """The pages replayed so far, ``rounds`` and per arm the rounds that graded it and its mean reward on them."""

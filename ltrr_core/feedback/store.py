@@ -26,6 +26,7 @@ import sqlite_utils
 from ltrr_core.feedback.examination import ExaminationCurve
 from ltrr_core.feedback.records import (
     FEEDBACK_KINDS,
+    REPLAYED,
     SETTLE_REASONS,
     SOURCES,
     BanditLogRecord,
@@ -913,11 +914,11 @@ class FeedbackStore:
         return len(records)
 
     def replayed_rounds(self) -> list[SettledRound]:
-        """The replayed rounds in replay order (``search_id`` holds the page, ``reason`` is ``replayed``)."""
+        """The replayed rounds in replay order (``search_id`` holds the page, ``reason`` is ``REPLAYED``)."""
         sql = "SELECT seq, page, features, category, rewards FROM replayed_rounds ORDER BY seq"
         with self._read() as db:
             rows = db.execute(sql).fetchall()
-        return [SettledRound(seq, page, tuple(json.loads(x)), category or "", json.loads(rewards), "replayed")
+        return [SettledRound(seq, page, tuple(json.loads(x)), category or "", json.loads(rewards), REPLAYED)
                 for seq, page, x, category, rewards in rows]
 
     def save_examination_curve(self, probabilities: Sequence[float]) -> ExaminationCurve:

@@ -62,6 +62,7 @@ class PolicyConfig:
     depth_cost: float = 0.0005
     depths: tuple[int, ...] = (25, 100)
     seed: int = 7
+    replay_weight: float = 0.5  # what a round replayed from an imported log counts, a live round counting 1
 
     def __post_init__(self) -> None:
         if self.kind not in POLICIES:
@@ -72,6 +73,8 @@ class PolicyConfig:
             raise ValueError(f"epsilon: {self.epsilon} is outside [0, 1]")
         if self.alpha < 0:
             raise ValueError(f"alpha: {self.alpha} must be >= 0")
+        if not 0.0 < self.replay_weight <= 1.0:
+            raise ValueError(f"replay_weight: {self.replay_weight} must be in (0, 1]")
         if self.max_arms < 1:
             raise ValueError(f"max_arms: {self.max_arms} must be >= 1")
         if not self.depths or any(d < 1 for d in self.depths) or list(self.depths) != sorted(set(self.depths)):
@@ -153,24 +156,25 @@ class ArmStats:
 
     pulls: dict[str, int] = field(default_factory=dict)
     reward: dict[str, float] = field(default_factory=dict)
-    shared: dict[str, int] = field(default_factory=dict)
-    alone: dict[str, int] = field(default_factory=dict)
+    shared: dict[str, float] = field(default_factory=dict)
+    alone: dict[str, float] = field(default_factory=dict)
 
     def add(self, arm: str, reward: float) -> None:
         self.pulls[arm] = self.pulls.get(arm, 0) + 1
         self.reward[arm] = self.reward.get(arm, 0.0) + reward
 
-    def add_round(self, rewards: dict[str, float]) -> None:
-        """One settled round's picked arms and rewards (1: its candidates held the rewarded result)."""
+    def add_round(self, rewards: dict[str, float], weight: float = 1.0) -> None:
+        """One settled round's picked arms and rewards (1: its candidates held the rewarded result);
+        it counts ``weight`` rounds in ``shared`` and ``alone`` (pulls and rewards count it once)."""
         for arm, reward in rewards.items():
             self.add(arm, reward)
         if len(rewards) < 2:
             return
         for arm in rewards:
-            self.shared[arm] = self.shared.get(arm, 0) + 1
+            self.shared[arm] = self.shared.get(arm, 0) + weight
         finders = [arm for arm, reward in rewards.items() if reward == 1.0]
         if len(finders) == 1 and sum(rewards.values()) == 1.0:  # one 1, the rest 0 (not a default reward)
-            self.alone[finders[0]] = self.alone.get(finders[0], 0) + 1
+            self.alone[finders[0]] = self.alone.get(finders[0], 0) + weight
 
     def mean(self, arm: str) -> float:
         return self.reward.get(arm, 0.0) / self.pulls[arm] if self.pulls.get(arm) else 0.0
@@ -208,9 +212,11 @@ class _RidgeArms:
         """Standard deviation of ``x . beta`` under LinTS's draw ``beta ~ N(beta, alpha^2 A^-1)``, per unit alpha."""
         return float(np.sqrt(max(x @ self._models[arm].A_inv @ x, 0.0)))
 
-    def fit(self, arm: str, x: np.ndarray, reward: float) -> None:
-        """What ``MAB.partial_fit`` computes for one arm: a rank-one ridge update."""
-        self._models[arm].fit(x, np.array([reward]))
+    def fit(self, arm: str, x: np.ndarray, reward: float, weight: float = 1.0) -> None:
+        """What ``MAB.partial_fit`` computes for one arm: a rank-one ridge update, the row counted
+        ``weight`` times (scaled by its square root: A += w x x', X'y += w x y)."""
+        root = np.sqrt(weight)
+        self._models[arm].fit(x * root, np.array([reward * root]))
 
     def arrays(self, arms: list[str]) -> dict[str, np.ndarray]:
         """Every arm's ridge state, stacked in ``arms`` order (a snapshot)."""
@@ -409,14 +415,15 @@ class Bandit:
         return np.where(keep, np.left_shift(1, arm_index), 0).sum(axis=1)
 
     # -- learning ----------------------------------------------------------------------
-    def update(self, x: np.ndarray, rewards: dict[str, float]) -> None:
-        """One row per picked arm: reward 1 if that arm's own candidates held the confirmed item."""
+    def update(self, x: np.ndarray, rewards: dict[str, float], weight: float = 1.0) -> None:
+        """One row per picked arm: reward 1 if that arm's own candidates held the confirmed item; the
+        round counts ``weight`` live rounds (a replayed one, :attr:`PolicyConfig.replay_weight`)."""
         if not rewards:
             return
         x = np.asarray(x, dtype=float).reshape(1, -1)
         for arm, reward in rewards.items():
-            self._ridge.fit(arm, x, reward)
-        self.stats.add_round(rewards)
+            self._ridge.fit(arm, x, reward, weight)
+        self.stats.add_round(rewards, weight)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arms' ridge models as arrays (``A``, ``A_inv``, ``Xty``, ``beta``), arms in :attr:`arms` order."""

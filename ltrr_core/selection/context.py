@@ -117,7 +117,7 @@ class HitHistory:
     def __init__(self, strategies: list[str]) -> None:
         self.strategies = list(strategies)
         self.hits: dict[tuple[str, str], float] = {}
-        self.pulls: dict[tuple[str, str], int] = {}
+        self.pulls: dict[tuple[str, str], float] = {}
 
     def rates(self, category_key: str) -> dict[str, float]:
         return {
@@ -125,7 +125,8 @@ class HitHistory:
             for s in self.strategies
         }
 
-    def add(self, category_key: str, strategy: str, reward: float) -> None:
+    def add(self, category_key: str, strategy: str, reward: float, weight: float = 1.0) -> None:
+        """One reward of ``strategy`` in the category, counted ``weight`` times (a replayed round's weight)."""
         key = (category_key, strategy)
-        self.hits[key] = self.hits.get(key, 0.0) + reward
-        self.pulls[key] = self.pulls.get(key, 0) + 1
+        self.hits[key] = self.hits.get(key, 0.0) + reward * weight
+        self.pulls[key] = self.pulls.get(key, 0) + weight

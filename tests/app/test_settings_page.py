@@ -60,6 +60,7 @@ def test_model_backend_dense_index_and_policy_survive_a_restart(app_env):
     assert saved == {"model": "bundled:all-MiniLM-L6-v2", "backend": "onnx", "dense_index": "hnsw"}
     assert shown(at)["backend"] == "onnx"  # the page shows what it changed, at once
     at.selectbox(key="policy_name").set_value("lints")
+    at.number_input(key="policy_replay_weight").set_value(0.3)
     at.button(key="apply_policy").click().run()
     assert not at.exception
 
@@ -68,6 +69,7 @@ def test_model_backend_dense_index_and_policy_survive_a_restart(app_env):
     assert again.selectbox(key="setting_backend").value == "onnx"
     assert again.selectbox(key="setting_dense_index").value == "hnsw"
     assert again.selectbox(key="policy_name").value == "lints"
+    assert again.number_input(key="policy_replay_weight").value == pytest.approx(0.3)
 
 
 def test_a_model_folder_that_does_not_exist_is_a_message_and_nothing_is_saved(app_env, tmp_path):

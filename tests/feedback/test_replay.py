@@ -19,8 +19,9 @@ from ltrr_core.pipeline import Pipeline
 from ltrr_core.ranking.click_training import click_group
 from ltrr_core.selection.bandit import PolicyConfig, split_arm
 
-# Every strategy at one depth on every search: a live run pulls every arm, and its pages expose them all.
-EVERY_ARM = PolicyConfig(name="all", depths=(100,))
+# Every strategy at one depth on every search: a live run pulls every arm, and its pages expose them all;
+# a replayed round counts as a live one.
+EVERY_ARM = PolicyConfig(name="all", depths=(100,), replay_weight=1.0)
 QUERIES = ["love songs", "jazz", "love songs", "taylor swift", "chill playlist", "jazz", "beyonce", "80s rock",
            "love songs", "jazz", "sad songs", "love songs"]
 SILENT = {5, 11}  # searches answered by a click alone: their windows close with the default reward
@@ -99,6 +100,25 @@ def test_a_replayed_warm_start_equals_the_live_run_on_the_same_events(replayed):
         assert [r["entity_id"] for r in ours] == [r["entity_id"] for r in theirs]
         assert [r.get("examined") for r in ours] == pytest.approx([r.get("examined") for r in theirs])
         assert [r.get("clicks") for r in ours] == [r.get("clicks") for r in theirs]
+
+
+def test_replayed_rounds_count_the_policys_replay_weight(replayed):
+    """Refolded with replay weight w, the warm state is the live run's counted w times: ridge sums, the
+    leave-out counts and the hit history scale by w; pulls and rewards still count every round."""
+    live, warm, _, _ = replayed
+    try:
+        warm.set_policy(replace(EVERY_ARM, replay_weight=0.4))
+        ours, theirs = warm.state.bandit.arrays(), live.state.bandit.arrays()
+        eye = np.eye(warm.n_features)
+        np.testing.assert_allclose(ours["A"] - eye, 0.4 * (theirs["A"] - eye))
+        np.testing.assert_allclose(ours["Xty"], 0.4 * theirs["Xty"])
+        stats, live_stats = warm.state.bandit.stats, live.state.bandit.stats
+        assert stats.shared == pytest.approx({arm: 0.4 * n for arm, n in live_stats.shared.items()})
+        assert stats.pulls == live_stats.pulls
+        assert warm.state.history.pulls == pytest.approx({k: 0.4 * n for k, n in live.state.history.pulls.items()})
+    finally:
+        warm.set_policy(EVERY_ARM)
+    assert warm.state.bandit.stats.shared == live.state.bandit.stats.shared
 
 
 def test_pages_without_a_positive_event_charge_the_arms_they_exposed_the_default_reward(

@@ -102,6 +102,7 @@ def test_fixed_policies(name, expected):
 @pytest.mark.parametrize("kwargs,field", [
     ({"name": "greedy"}, "policy name"), ({"epsilon": 1.5}, "epsilon"), ({"alpha": -1}, "alpha"),
     ({"max_arms": 0}, "max_arms"), ({"depths": (100, 10)}, "depths"), ({"name": "fixed"}, "policy name"),
+    ({"replay_weight": 0.0}, "replay_weight"), ({"replay_weight": 1.5}, "replay_weight"),
 ])
 def test_invalid_configs_name_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):
@@ -179,6 +180,22 @@ def test_arm_stats_count_a_find_no_other_picked_arm_made():
     assert stats.shared == {"lexical@25": 4, "popular@25": 1, "explore@25": 2, "explore@100": 2}
     assert stats.alone_rate(["explore@25", "explore@100"]) == pytest.approx(1 / 5)
     assert stats.pulls["lexical@25"] == 5
+
+
+def test_a_weighted_round_counts_its_weight_in_the_ridge_and_the_leave_out_counts():
+    """A round of weight w adds w x x' to A and w r x to X'y, and w to shared / alone; pulls count it once."""
+    config = PolicyConfig(name="linucb", depths=(100,))
+    weighted, plain = Bandit(["lexical", "explore"], 3, config), Bandit(["lexical", "explore"], 3, config)
+    x, rewards = np.array([1.0, 0.5, 2.0]), {"lexical@100": 0.0, "explore@100": 1.0}
+    weighted.update(x, rewards, weight=0.25)
+    plain.update(x, rewards)
+    ridge, base = weighted.arrays(), plain.arrays()
+    np.testing.assert_allclose(ridge["A"] - np.eye(3), 0.25 * (base["A"] - np.eye(3)))
+    np.testing.assert_allclose(ridge["Xty"], 0.25 * base["Xty"])
+    np.testing.assert_allclose(ridge["beta"][1], np.linalg.solve(ridge["A"][1], ridge["Xty"][1]))
+    assert weighted.stats.alone == {"explore@100": 0.25}
+    assert weighted.stats.shared == {"lexical@100": 0.25, "explore@100": 0.25}
+    assert weighted.stats.pulls == plain.stats.pulls == {"lexical@100": 1, "explore@100": 1}
 
 
 def test_the_arm_left_out_is_the_one_the_others_cover_not_the_weakest():
