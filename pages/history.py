@@ -92,7 +92,8 @@ with warm_col:
             except ValueError as exc:
                 st.error(str(exc))
             else:
-                st.success(f"Replayed {summary['pages']:,} pages ({summary['rewarded_pages']:,} with a positive event).")
+                st.success(f"Replayed {summary['pages']:,} pages ({summary['rewarded_pages']:,} with a positive event), "
+                           f"each round counting {summary['replay_weight']:g} of a live one.")
                 st.dataframe([{"arm": a, "mean_reward": m} for a, m in summary["arm_means"].items()],
                              hide_index=True, key="warm_start_arms")
 with train_col:

@@ -75,16 +75,19 @@ def log_context(timestamp: float, session: str) -> Context:
 @dataclass(frozen=True)
 class ReplaySummary:
     """What a warm start replayed: pages, those with a positive event, the bandit's rounds (pages that
-    exposed an arm) and per arm the rounds that graded it and its mean reward on them."""
+    exposed an arm), what each counts of a live round, and per arm the rounds that graded it and its
+    mean reward on them."""
 
     pages: int
     rewarded: int
     rounds: int
+    weight: float
     arm_rounds: dict[str, int]
     arm_means: dict[str, float]
 
     def to_json(self) -> dict:
         return {"pages": self.pages, "rewarded_pages": self.rewarded, "rounds": self.rounds,
+                "replay_weight": self.weight,
                 "arm_rounds": self.arm_rounds,
                 "arm_means": {arm: round(mean, 4) for arm, mean in self.arm_means.items()}}
 
@@ -184,5 +187,6 @@ class Replayer:
     def summary(self, rounds: list[SettledRound]) -> ReplaySummary:
         """The pages replayed so far, ``rounds`` and per arm the rounds that graded it and its mean reward on them."""
         graded = {arm: [r.rewards[arm] for r in rounds if arm in r.rewards] for arm in self.state.bandit.arms}
-        return ReplaySummary(self.replayed, self.rewarded, len(rounds), {arm: len(g) for arm, g in graded.items()},
+        return ReplaySummary(self.replayed, self.rewarded, len(rounds), self.policy.replay_weight,
+                             {arm: len(g) for arm, g in graded.items()},
                              {arm: float(np.mean(g)) if g else 0.0 for arm, g in graded.items()})

@@ -236,7 +236,7 @@ def test_history_page_imports_a_log_refuses_a_bad_row_and_warm_starts(db_path):
     assert at.session_state["log_format"] == "detect" and "Curve in use" in texts(at.caption)
     at.button(key="warm_start").click().run()
     assert not at.exception, at.exception
-    assert "Replayed 149 pages" in texts(at.success)
+    assert "Replayed 149 pages" in texts(at.success) and "counting 0.5 of a live one" in texts(at.success)
 
 
 def test_scenario_preset_starts_a_shifted_run_with_its_caption(db_path):
