@@ -34,8 +34,8 @@ A replayed round counts the policy's ``replay_weight`` (default 0.5) of a live r
 the bandit learns from it (:meth:`LearningState.apply`): the grading above only approximates the
 live one (a page rewards only what the logger chose to show), and a lighter weight lets live
 rounds outvote its bias sooner, the remedy of warm-started contextual bandits whose warm-start
-data is biased (Zhang et al., ICML 2019). On held-out seeds 0.5, 0.25 and 1 measured the same
-within noise (``benchmarks/RESULTS.md``).
+data is biased (Zhang et al., ICML 2019). In the warm-start benchmark 0.5 measured no worse than
+1 on either seed range, the differences within noise (``benchmarks/RESULTS.md``).
 
 ``memory`` cannot be replayed against the memory of today, which has already seen the whole
 log (it would be rewarded for remembering the future). It is replayed against its own past
