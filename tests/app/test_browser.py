@@ -197,6 +197,31 @@ def idle(pg) -> None:
     expect(pg.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=60_000)
 
 
+def logged_after(db: Path, after: int) -> int:
+    with FeedbackStore(db) as store:
+        logged = store.searches()["search_id"]
+    return int((logged > after).sum())
+
+
+def search_until_logged(pg, query: str, db: Path, after: int, count: int, attempts: int = 3) -> None:
+    """Search ``query`` until ``count`` searches after id ``after`` are logged and the page shows a
+    result: a click that lands while the page is still rerunning can be dropped by the browser session."""
+    box = pg.get_by_test_id("stTextInput").locator("input").first
+    for _ in range(attempts):
+        idle(pg)
+        box.fill(query)
+        pg.get_by_role("button", name="Search", exact=True).click()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and logged_after(db, after) < count:
+            time.sleep(0.3)
+        if logged_after(db, after) >= count:
+            expect(pg.locator(".st-key-result_1")).to_contain_text("1. ", timeout=60_000)
+            idle(pg)
+            return
+    screenshot(pg, "search_failed")
+    raise AssertionError(f"{count} searches should be logged after searching {query!r}; see test-artifacts/search_failed.png")
+
+
 def click_until_settled(pg, button: str, db: Path, after: int, count: int, attempts: int = 3) -> None:
     """Click ``button`` (the first so named) until ``count`` searches after id ``after`` are settled:
     a click that lands while the page is still rerunning can be dropped by the browser session."""
@@ -229,13 +254,8 @@ def test_twenty_searches_with_five_thumbs_up_settle_as_fifteen_misses_and_move_t
     queries = ["love", "jazz", "rock", "sad songs", "tayla mcalister", "chill", "piano", "80s", "workout", "latin",
                "hip hop", "acoustic", "hold on", "golden", "summer hits", "k-pop", "blues", "new releases",
                "space podcast", "running podcast"]
-    box = page.get_by_test_id("stTextInput").locator("input").first
     for i, query in enumerate(queries):
-        box.fill(query)
-        page.get_by_role("button", name="Search", exact=True).click()
-        first = page.locator(".st-key-result_1")
-        expect(first).to_contain_text("1. ", timeout=60_000)
-        idle(page)
+        search_until_logged(page, query, db, last_before, i + 1)
         if i % 4 == 0:
             click_until_settled(page, "Thumbs up", db, last_before, i + 1)  # result 1's thumbs up
     click_until_settled(page, "None of these", db, last_before, len(queries))  # closes the last window
