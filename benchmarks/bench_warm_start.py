@@ -5,10 +5,11 @@ Per seed: simulated users search a sandbox whose bandit picks random strategy su
 interaction log (157 searches give about 5,000 events: impressions, clicks, engagements). Then
 two LinUCB runs serve the same ``--live`` simulated rounds (same traffic, same click randomness,
 same bandit seed): one cold, one that first imported the log and warm-started by replay (which
-also warms the memory index; a replayed round counts ``--replay-weight`` of a live one). Regret is the simulator's truth (oracle hit - hit), used only for
-reporting. Prints one line per seed (with the share of replayed pages that graded each
-strategy: those that exposed it), then per checkpoint round the mean cumulative regret of both
-and the paired saving (cold - warm) with a 95% t interval over seeds.
+also warms the memory index; a replayed round counts ``--replay-weight`` of a live one). Regret
+is the simulator's truth (oracle hit - hit), used only for reporting. Prints one line per seed
+(with the share of replayed pages that graded each strategy: those that exposed it), then per
+checkpoint round the mean cumulative regret of both and the paired saving (cold - warm) with a
+95% t interval over seeds.
 
 Run: ``nice -n 19 .venv/bin/python benchmarks/bench_warm_start.py --cache-dir /tmp/ltrr_bench_cache
 [--seeds 1 2 3] [--logged 157] [--live 1000] [--replay-weight W]``.
