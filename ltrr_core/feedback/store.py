@@ -319,16 +319,27 @@ class FeedbackStore:
                 f"{self.path} is an SQLite database of another application (tables {sorted(tables)}); "
                 "it was left untouched: set LTRR_DB_PATH to another file."
             )
-        try:
-            self._db().execute("PRAGMA journal_mode=WAL")
-        except sqlite3.Error as exc:
-            raise self._error(exc) from exc
+        self._enable_wal()
         if version < latest:
             with self._write() as db:  # re-read inside the lock: another process may have migrated
                 current = db.execute("PRAGMA user_version").fetchone()[0]
                 for step in range(current, latest):
                     MIGRATIONS[step](db)
                 db.execute(f"PRAGMA user_version = {latest}")
+
+    def _enable_wal(self) -> None:
+        """Switch the file to WAL (a no-op once it is). When processes open the same new file at
+        once, SQLite fails the switch with "locked" at once, without calling the busy handler, so
+        the switch is retried here for up to ``timeout``."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                self._db().execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc).lower() or time.monotonic() >= deadline:
+                    raise self._error(exc) from exc
+                time.sleep(0.01)
 
     @property
     def schema_version(self) -> int:

@@ -22,6 +22,7 @@ import numpy as np
 from scipy import stats
 
 from ltrr_core.config import Settings
+from ltrr_core.feedback.store import FeedbackStore
 from ltrr_core.simulation import sweep_runs
 from ltrr_core.simulation.sweep_reports import SWEEPS_DIR
 from ltrr_core.simulation.sweep_runs import (
@@ -108,7 +109,7 @@ def run_sweep(config: SweepConfig, settings: Settings, backend: str = "local", w
     if workers < 1:
         raise ValueError(f"workers: {workers} must be >= 1")
     work = replace(settings, db_path=settings.db_path.parent / SWEEPS_DIR / config.name / "base.db")
-    work.db_path.parent.mkdir(parents=True, exist_ok=True)
+    FeedbackStore(work.db_path).close()  # created here, once: the workers then open an existing database
     start = time.perf_counter()
     if backend == "ray":
         from ltrr_core.simulation.ray_sweeps import run_on_ray

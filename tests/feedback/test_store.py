@@ -416,6 +416,37 @@ def test_opening_a_database_locked_during_creation_raises(tmp_path: Path) -> Non
     FeedbackStore(path).close()
 
 
+FIRST_OPENER = """
+import sys
+from ltrr_core.feedback.store import FeedbackStore, StoreError
+
+for line in sys.stdin:
+    try:
+        FeedbackStore(line.strip()).close()
+        print("ok", flush=True)
+    except StoreError as exc:
+        print(exc, flush=True)
+"""
+
+
+def test_processes_creating_the_same_database_at_once_all_open_it(tmp_path: Path) -> None:
+    """A sweep's workers open one new file at the same moment; before the WAL switch was retried,
+    about one such start in eight failed with "locked" at once."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    children = [subprocess.Popen([sys.executable, "-c", FIRST_OPENER], cwd=ROOT, env=env, text=True,
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE) for _ in range(4)]
+    try:
+        for trial in range(25):
+            for child in children:  # every child gets the new path within microseconds
+                child.stdin.write(f"{tmp_path / f'new{trial}.db'}\n")
+                child.stdin.flush()
+            assert [child.stdout.readline().strip() for child in children] == ["ok"] * 4, f"start {trial}"
+    finally:
+        for child in children:
+            child.stdin.close()
+            child.wait(timeout=60)
+
+
 def test_empty_store_reads_return_empty_tables(store: FeedbackStore) -> None:
     assert store.searches().empty and list(store.searches().columns)[:2] == ["search_id", "created_at"]
     assert store.feedback_events().empty
