@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -199,8 +200,22 @@ def idle(pg) -> None:
 
 def logged_after(db: Path, after: int) -> int:
     with FeedbackStore(db) as store:
-        logged = store.searches()["search_id"]
-    return int((logged > after).sum())
+        return int((store.searches()["search_id"] > after).sum())
+
+
+def settled_after(db: Path, after: int) -> int:
+    with FeedbackStore(db) as store:
+        return sum(r.search_id > after for r in store.bandit_log())
+
+
+def reached(counted: Callable[[], int], count: int, seconds: float) -> bool:
+    """Whether ``counted()`` reaches ``count`` within ``seconds`` (polled)."""
+    deadline = time.monotonic() + seconds
+    while counted() < count:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.3)
+    return True
 
 
 def search_until_logged(pg, query: str, db: Path, after: int, count: int, attempts: int = 3) -> None:
@@ -211,10 +226,7 @@ def search_until_logged(pg, query: str, db: Path, after: int, count: int, attemp
         idle(pg)
         box.fill(query)
         pg.get_by_role("button", name="Search", exact=True).click()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and logged_after(db, after) < count:
-            time.sleep(0.3)
-        if logged_after(db, after) >= count:
+        if reached(lambda: logged_after(db, after), count, 30):
             expect(pg.locator(".st-key-result_1")).to_contain_text("1. ", timeout=60_000)
             idle(pg)
             return
@@ -232,13 +244,8 @@ def click_until_settled(pg, button: str, db: Path, after: int, count: int, attem
             pg.get_by_role("button", name=button).first.click(timeout=10_000)
         except sync_api.TimeoutError:
             continue
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with FeedbackStore(db) as store:
-                settled = [r for r in store.bandit_log() if r.search_id > after]
-            if len(settled) >= count:
-                return
-            time.sleep(0.3)
+        if reached(lambda: settled_after(db, after), count, 10):
+            return
     screenshot(pg, "click_failed")
     raise AssertionError(f"{count} searches should be settled after clicking {button!r}; see test-artifacts/click_failed.png")
 
