@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from ltrr_core.catalog.sources import load_catalog
-from ltrr_core.config import BACKENDS, Settings
+from ltrr_core.base.config import BACKENDS, Settings
 from ltrr_core.engine import Engine
-from ltrr_core.evaluation.latency import BENCH_MIX, WARM_UP_QUERIES
+from ltrr_core.services.latency import BENCH_MIX, WARM_UP_QUERIES
 from ltrr_core.retrieval.indexes.embedder import Embedder, entity_text
 from ltrr_core.retrieval.resources import Resources
 from ltrr_core.selection.bandit import PolicyConfig

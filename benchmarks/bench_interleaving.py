@@ -30,14 +30,14 @@ import time
 
 import numpy as np
 
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine
 from ltrr_core.evaluation.configurations import parse_configurations
 from ltrr_core.evaluation.interleaving import credit, team_draft
-from ltrr_core.evaluation.metrics import per_query
+from ltrr_core.base.metrics import per_query
 from ltrr_core.evaluation.sequential import MixtureSPRT
 from ltrr_core.simulation.clicks import ClickModel
-from ltrr_core.simulation.interleaving_runs import prefetch_query_vectors
+from ltrr_core.services.interleaving_runs import prefetch_query_vectors
 from ltrr_core.simulation.profiles import make_profiles
 from ltrr_core.simulation.traffic import TrafficGenerator
 

@@ -29,16 +29,16 @@ from pathlib import Path
 
 import numpy as np
 
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine
 from ltrr_core.evaluation.estimators import ESTIMATORS
 from ltrr_core.evaluation.offpolicy import evaluate_policies
-from ltrr_core.feedback.records import BanditLogRecord
+from ltrr_core.base.records import BanditLogRecord
 from ltrr_core.retrieval.registry import STRATEGY_ORDER
 from ltrr_core.selection.bandit import Bandit, PolicyConfig
 from ltrr_core.selection.context import context_feature_names
 from ltrr_core.simulation.profiles import make_profiles
-from ltrr_core.simulation.runs import SimulationConfig, SimulationRun
+from ltrr_core.services.simulation_runs import SimulationConfig, SimulationRun
 from ltrr_core.simulation.traffic import TrafficGenerator
 
 SUPPORTED = ("fixed:lexical", "fixed:semantic", "fixed:structured", "fixed:lexical+semantic")

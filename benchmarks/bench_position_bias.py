@@ -26,15 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine
-from ltrr_core.evaluation.metrics import per_query
-from ltrr_core.feedback.examination import ExaminationCurve, examination
+from ltrr_core.base.metrics import per_query
+from ltrr_core.base.examination import ExaminationCurve, examination
 from ltrr_core.feedback.position_bias import estimate_from_impressions
-from ltrr_core.ranking.click_training import MAX_WEIGHT, click_groups
+from ltrr_core.feedback.click_training import MAX_WEIGHT, click_groups
 from ltrr_core.ranking.ltr import LTRParams, LTRRanker
 from ltrr_core.ranking.rankers import InterleaveRanker
-from ltrr_core.simulation.runs import SimulationConfig, SimulationRun
+from ltrr_core.services.simulation_runs import SimulationConfig, SimulationRun
 from ltrr_core.simulation.traffic import TrafficGenerator
 
 SHOWN = 20

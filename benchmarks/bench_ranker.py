@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from ltrr_core.catalog.sources import load_catalog
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.ranking.features import FEATURE_NAMES, build_features, catalog_features
 from ltrr_core.ranking.ltr import LTRRanker, TrainingGroup
 from ltrr_core.ranking.pool import CandidatePool

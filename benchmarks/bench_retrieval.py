@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from ltrr_core.catalog.schema import Catalog
 from ltrr_core.catalog.sources import load_catalog  # noqa: E402
-from ltrr_core.config import Settings  # noqa: E402
+from ltrr_core.base.config import Settings  # noqa: E402
 from ltrr_core.retrieval.indexes.bm25 import build_okapi, entity_tokens  # noqa: E402
 from ltrr_core.retrieval.resources import Resources  # noqa: E402
 from ltrr_core.selection.context import Context  # noqa: E402
@@ -117,7 +117,7 @@ WARM_START = """
 import json, sys, time
 start = time.perf_counter()
 from ltrr_core.catalog.sources import load_catalog
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.retrieval.resources import Resources
 catalog = load_catalog(sys.argv[1])
 loaded = time.perf_counter() - start

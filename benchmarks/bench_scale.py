@@ -42,10 +42,10 @@ sys.path.insert(0, str(ROOT))
 
 from ltrr_core.catalog.demo import cache_folder, parse_size  # noqa: E402
 from ltrr_core.catalog.sources import load_catalog  # noqa: E402
-from ltrr_core.config import Settings  # noqa: E402
+from ltrr_core.base.config import Settings  # noqa: E402
 from ltrr_core.engine import Engine  # noqa: E402
-from ltrr_core.evaluation.latency import BENCH_MIX, WARM_UP_QUERIES, percentiles, time_searches  # noqa: E402
-from ltrr_core.retrieval.indexes.cache import write_atomic  # noqa: E402
+from ltrr_core.services.latency import BENCH_MIX, WARM_UP_QUERIES, percentiles, time_searches  # noqa: E402
+from ltrr_core.base.cache import write_atomic  # noqa: E402
 from ltrr_core.retrieval.indexes.dense import DenseIndex, resolve_kind  # noqa: E402
 from ltrr_core.retrieval.indexes.embedder import entity_text  # noqa: E402
 from ltrr_core.retrieval.registry import STRATEGY_ORDER  # noqa: E402
@@ -64,7 +64,7 @@ import json, sys, time
 start = time.perf_counter()
 peak_rss_gib = lambda: next(int(l.split()[1]) / 2**20 for l in open("/proc/self/status") if l.startswith("VmHWM:"))
 from ltrr_core.catalog.sources import load_catalog
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine
 catalog = load_catalog(sys.argv[1])
 loaded = time.perf_counter() - start

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from bench_retrieval import sample_queries  # noqa: E402
 
 from ltrr_core.catalog.sources import load_catalog  # noqa: E402
-from ltrr_core.config import Settings  # noqa: E402
+from ltrr_core.base.config import Settings  # noqa: E402
 from ltrr_core.retrieval.indexes.embedder import Embedder, entity_text  # noqa: E402
 from ltrr_core.retrieval.resources import Resources  # noqa: E402
 from ltrr_core.retrieval.shards.sharded import merge, shard_resources  # noqa: E402
@@ -93,7 +93,7 @@ def search_figures(single: Resources, terms, vectors, ray: bool) -> dict:
     """Median and p95 ms of top-100 BM25 and dense search: one index vs shards (threads, Ray)."""
     setups = {"single": single, **{f"threads x{n}": shard_resources(single, n) for n in (1, 2, 4)}}
     if ray:
-        from ltrr_core.cluster import connect
+        from ltrr_core.base.cluster import connect
 
         connect(num_cpus=2)
         setups["ray x2"] = shard_resources(single, 2, backend="ray")

@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ltrr_core.feedback.records import FeedbackEvent, ImpressionRow, SearchRecord
+from ltrr_core.base.records import FeedbackEvent, ImpressionRow, SearchRecord
 from ltrr_core.feedback.store import FeedbackStore
 
 

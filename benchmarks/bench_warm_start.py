@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine
 from ltrr_core.selection.bandit import PolicyConfig, split_arm
-from ltrr_core.simulation.runs import SimulationConfig, SimulationRun
+from ltrr_core.services.simulation_runs import SimulationConfig, SimulationRun
 
 CHECKPOINTS = (100, 250, 500, 1000)
 

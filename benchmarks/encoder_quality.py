@@ -13,7 +13,7 @@ import json
 import sys
 import time
 
-from ltrr_core.config import BACKENDS, Settings
+from ltrr_core.base.config import BACKENDS, Settings
 from ltrr_core.evaluation.beir import evaluate_beir
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

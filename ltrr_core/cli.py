@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from ltrr_core.config import BACKENDS, Settings
+from ltrr_core.base.config import BACKENDS, Settings
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], object]] = {}
 
@@ -95,14 +95,14 @@ def _warming_note(engine) -> None:
 
 @command("bench-search")
 def cmd_bench_search(args):
-    from ltrr_core.evaluation.latency import bench_search
+    from ltrr_core.services.latency import bench_search
 
     return bench_search(args.source, args.queries, _settings(args), seed=args.seed)
 
 
 @command("simulate")
 def cmd_simulate(args):
-    from ltrr_core.simulation.runs import (
+    from ltrr_core.services.simulation_runs import (
         COMPARE_POLICIES,
         SimulationConfig,
         SimulationRun,
@@ -126,7 +126,7 @@ def cmd_simulate(args):
 @command("interleave")
 def cmd_interleave(args):
     from ltrr_core.evaluation.configurations import parse_configurations
-    from ltrr_core.simulation.interleaving_runs import InterleavingConfig, InterleavingRun
+    from ltrr_core.services.interleaving_runs import InterleavingConfig, InterleavingRun
 
     configs = parse_configurations(args.configs)  # a bad spec fails before the engine loads
     engine = _engine(args)
@@ -142,10 +142,10 @@ def cmd_interleave(args):
 
 @command("sweep")
 def cmd_sweep(args):
-    from ltrr_core.cluster import ClusterError
+    from ltrr_core.base.cluster import ClusterError
     from ltrr_core.simulation.sweep_reports import save_report, sweeps_dir
-    from ltrr_core.simulation.sweep_runs import SweepConfig, SweepError, parse_seeds
-    from ltrr_core.simulation.sweeps import run_sweep
+    from ltrr_core.services.sweep_runs import SweepConfig, SweepError, parse_seeds
+    from ltrr_core.services.sweeps import run_sweep
 
     policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
     config = SweepConfig(policies, parse_seeds(args.seeds), args.rounds, args.source)
@@ -285,7 +285,7 @@ def cmd_logs(args):
             raise UserError("give the log file: ltrr logs import FILE [--format csv|jsonl] [--skip-unknown]")
         return engine.import_log(args.file, args.format, args.skip_unknown, _RateProgress("import", "rows")).to_json()
     if args.action == "example":
-        from ltrr_core.simulation.example_log import write_example_log
+        from ltrr_core.services.example_log import write_example_log
 
         return write_example_log(engine, args.file or "data/example_log.csv", rounds=args.rounds, seed=args.seed)
     if args.action == "bias":
@@ -408,7 +408,7 @@ def _print_human(result: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     from ltrr_core.catalog.schema import CatalogError
-    from ltrr_core.feedback.labels import LabelFileError
+    from ltrr_core.base.labels import LabelFileError
     from ltrr_core.feedback.log_import import LogFileError
     from ltrr_core.feedback.store import StoreError
     from ltrr_core.retrieval.indexes.embedder import ModelNotFoundError

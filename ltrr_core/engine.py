@@ -25,7 +25,7 @@ from ltrr_core.catalog.hard_cases import HARD_CASES
 from ltrr_core.catalog.loaders import ENTITY_FIELDS, REQUIRED_FIELDS
 from ltrr_core.catalog.schema import Catalog, CatalogError
 from ltrr_core.catalog.sources import load_catalog
-from ltrr_core.config import BACKENDS, DENSE_INDEXES, Settings, env_overrides
+from ltrr_core.base.config import BACKENDS, DENSE_INDEXES, Settings, env_overrides
 from ltrr_core.evaluation.configurations import (
     Configuration,
     ConfigurationError,
@@ -40,16 +40,16 @@ from ltrr_core.evaluation.interleaving import METHOD as INTERLEAVING_METHOD
 from ltrr_core.evaluation.interleaving import InterleavingTally, team_draft
 from ltrr_core.evaluation.sequential import DEFAULT_ALPHA
 from ltrr_core.feedback.exchange import LabelImport, export_labels, import_judgments
-from ltrr_core.feedback.grades import GRADES, MAX_GRADE, grade_label
-from ltrr_core.feedback.labels import FORMATS as LABEL_FORMATS
-from ltrr_core.feedback.labels import LabelFileError, parse_labels, read_labels
-from ltrr_core.feedback.examination import examination
+from ltrr_core.base.grades import GRADES, MAX_GRADE, grade_label
+from ltrr_core.base.labels import FORMATS as LABEL_FORMATS
+from ltrr_core.base.labels import LabelFileError, parse_labels, read_labels
+from ltrr_core.base.examination import examination
 from ltrr_core.feedback.learning_state import LearningState, StateFiles
 from ltrr_core.feedback.log_import import LOG_FORMATS, LogFileError, LogImport, import_log, write_log
 from ltrr_core.feedback.log_import import Progress as LogProgress
 from ltrr_core.feedback.loop import FeedbackLoop
 from ltrr_core.feedback.position_bias import DEFAULT_MAX_RANK, CurveEstimate, estimate_from_impressions
-from ltrr_core.feedback.records import (
+from ltrr_core.base.records import (
     BanditLogRecord,
     ImpressionRow,
     Label,
@@ -59,16 +59,16 @@ from ltrr_core.feedback.settlement import NONE_OF_THESE, RewardWindow, Settlemen
 from ltrr_core.feedback.replay import Replayer
 from ltrr_core.feedback.store import FeedbackStore, StoreError
 from ltrr_core.pipeline import FunnelRun, Pipeline, timed
-from ltrr_core.ranking.click_training import click_groups
+from ltrr_core.feedback.click_training import click_groups
 from ltrr_core.ranking.features import FEATURE_NAMES
 from ltrr_core.ranking.ltr import LTRRanker
 from ltrr_core.ranking.pool import CandidatePool
 from ltrr_core.ranking.rankers import FusionRanker, InterleaveRanker, Ranker
 from ltrr_core.ranking.retraining import RankerManager, RetrainDecision
-from ltrr_core.ranking.training import training_groups
+from ltrr_core.feedback.training import training_groups
 from ltrr_core.results import ResultItem, SearchResult
 from ltrr_core.retrieval.candidates import Candidates
-from ltrr_core.retrieval.indexes.cache import slug, write_atomic
+from ltrr_core.base.cache import slug, write_atomic
 from ltrr_core.retrieval.indexes.embedder import ModelNotFoundError
 from ltrr_core.retrieval.registry import REGISTRY
 from ltrr_core.retrieval.resources import Resources
@@ -690,7 +690,7 @@ class Engine:
 
     def load_sweep(self, name: str) -> dict:
         """A saved sweep report: per policy the mean and 95% interval of regret, hit rate and
-        candidates, and the per-round regret band (:mod:`ltrr_core.simulation.sweeps`)."""
+        candidates, and the per-round regret band (:mod:`ltrr_core.services.sweeps`)."""
         if name not in self.saved_sweeps():
             raise KeyError(f"sweep {name!r}: not saved beside {self.settings.db_path}; run `ltrr sweep` first")
         return load_report(sweeps_dir(self.settings) / f"{name}.json")

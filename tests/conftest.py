@@ -43,7 +43,7 @@ def scifact_dir() -> Path:
 def app_cache_dir(tmp_path_factory) -> Path:
     """One cache dir for the app tests (AppTest and browser), warmed once: the default catalog is
     embedded once per test session. ``LTRR_TEST_CACHE_DIR`` reuses a persistent dir across sessions."""
-    from ltrr_core.config import Settings
+    from ltrr_core.base.config import Settings
     from ltrr_core.engine import Engine
 
     cache = Path(os.environ.get("LTRR_TEST_CACHE_DIR") or tmp_path_factory.mktemp("app_cache"))

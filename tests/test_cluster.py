@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from ltrr_core.cluster import CONNECT_TIMEOUT_S, ClusterError, connect, ray_module
+from ltrr_core.base.cluster import CONNECT_TIMEOUT_S, ClusterError, connect, ray_module
 
 
 def test_a_missing_ray_install_names_the_extra(monkeypatch):

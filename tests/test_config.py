@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 
 
 def test_saved_settings_are_read_back_and_the_environment_wins(tmp_path, monkeypatch):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ltrr_core.catalog.hard_cases import HARD_CASES
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine
 from ltrr_core.selection.bandit import PolicyConfig, split_arm
 from ltrr_core.selection.context import Context
@@ -89,7 +89,7 @@ def test_evaluate_labels_scores_every_strategy_on_stored_grades(engine, default_
 
 
 def test_ranker_retrains_on_simulated_feedback_in_a_sandbox_and_after_n_labelled_searches(engine):
-    from ltrr_core.simulation.runs import SimulationConfig, SimulationRun
+    from ltrr_core.services.simulation_runs import SimulationConfig, SimulationRun
 
     sandbox = SimulationRun(engine, SimulationConfig(rounds=120, seed=4)).run().engine
     decision = sandbox.retrain(source="simulated")

@@ -6,7 +6,9 @@
 - pages import only the engine face (``ltrr_core.engine``) and ``ui/``; pages and ``ui/`` never
   import the store, index or model libraries, nor reach into ``.store`` / ``.resources`` / ``.state``;
 - package ``__init__`` files import nothing, and no module of the core imports a module that
-  imports it back, however indirectly.
+  imports it back, however indirectly;
+- the core reads as the funnel: a module imports only modules of its own stage and the stages
+  below it (:data:`STAGES`, bottom first); ``base`` imports nothing else of the core.
 
 ``rule_violations`` is run on this repository, and on small planted trees to show each rule fires.
 """
@@ -28,6 +30,20 @@ CONFINED = {  # third-party package -> the only core module that may import it
     "faiss": "ltrr_core.retrieval.indexes.dense",
 }
 PAGE_CORE_IMPORTS = ("ltrr_core.engine",)
+STAGES = (  # bottom first: (stage, the module prefixes that belong to it)
+    ("base", ("ltrr_core.base",)),
+    ("catalog", ("ltrr_core.catalog",)),
+    ("understanding", ("ltrr_core.understanding",)),
+    ("selection", ("ltrr_core.selection",)),
+    ("retrieval", ("ltrr_core.retrieval",)),
+    ("ranking", ("ltrr_core.ranking",)),
+    ("pipeline", ("ltrr_core.pipeline", "ltrr_core.results")),
+    ("feedback", ("ltrr_core.feedback",)),
+    ("simulation", ("ltrr_core.simulation",)),
+    ("evaluation", ("ltrr_core.evaluation",)),
+    ("services", ("ltrr_core.services", "ltrr_core.engine")),
+    ("interfaces", ("ltrr_core.cli",)),
+)
 INTERNALS = ("store", "resources", "state")
 
 
@@ -45,6 +61,14 @@ def imports(tree: ast.AST) -> list[tuple[int, str, tuple[str, ...]]]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.append((node.lineno, node.module, tuple(alias.name for alias in node.names)))
     return found
+
+
+def stage_of(module: str) -> int | None:
+    """The index in :data:`STAGES` of the stage ``module`` belongs to (None: not in a stage)."""
+    for index, (_, prefixes) in enumerate(STAGES):
+        if any(module == p or module.startswith(p + ".") for p in prefixes):
+            return index
+    return None
 
 
 def _core_targets(module: str, names: tuple[str, ...], core: set[str]) -> set[str]:
@@ -97,7 +121,17 @@ def rule_violations(root: Path) -> list[str]:
                     problems.append(f"{where}:{line}: {top} belongs in {CONFINED[top]} only")
                 if path.name == "__init__.py":
                     problems.append(f"{where}:{line}: a package __init__ imports {imported} (keep it import-free)")
-                graph.setdefault(module, set()).update(_core_targets(imported, names, core) - {module})
+                targets = _core_targets(imported, names, core) - {module}
+                graph.setdefault(module, set()).update(targets)
+                own = stage_of(module)
+                for target in sorted(targets):
+                    above = stage_of(target)
+                    if own is None or above is None:
+                        problems.append(f"{where}:{line}: {module if own is None else target} belongs to no stage "
+                                        "(add it to STAGES)")
+                    elif above > own:
+                        problems.append(f"{where}:{line}: {STAGES[own][0]} imports {target}, of the later stage "
+                                        f"{STAGES[above][0]}")
             else:
                 if top in STORAGE_AND_MODELS:
                     problems.append(f"{where}:{line}: {folder}/ imports {top}; call the engine face instead")
@@ -142,6 +176,13 @@ def _plant(tmp_path: Path, files: dict[str, str]) -> Path:
      "import cycle in the core: ltrr_core.a -> ltrr_core.c.d -> ltrr_core.a"),
     ({"ltrr_core/c/__init__.py": "from ltrr_core.c.d import g\n", "ltrr_core/c/d.py": "g = 1\n"},
      "a package __init__ imports ltrr_core.c.d"),
+    ({"ltrr_core/retrieval/r.py": "from ltrr_core.feedback.f import g\n", "ltrr_core/feedback/f.py": "g = 1\n"},
+     "retrieval imports ltrr_core.feedback.f, of the later stage feedback"),
+    ({"ltrr_core/base/b.py": "def late():\n    from ltrr_core.catalog.schema import Entity\n",
+      "ltrr_core/catalog/schema.py": "Entity = 1\n"},
+     "base imports ltrr_core.catalog.schema, of the later stage catalog"),
+    ({"ltrr_core/misc.py": "from ltrr_core.base.b import g\n", "ltrr_core/base/b.py": "g = 1\n"},
+     "ltrr_core.misc belongs to no stage"),
 ])
 def test_each_rule_catches_a_planted_violation(tmp_path, files, expected):
     problems = rule_violations(_plant(tmp_path, files))

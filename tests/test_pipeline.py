@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.ranking.features import FEATURE_NAMES

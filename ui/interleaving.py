@@ -9,7 +9,7 @@ import pandas as pd
 
 from ltrr_core.engine import Configuration, Engine
 from ltrr_core.evaluation.configurations import parse_configurations
-from ltrr_core.simulation.interleaving_runs import InterleavingConfig, InterleavingRun
+from ltrr_core.services.interleaving_runs import InterleavingConfig, InterleavingRun
 
 
 def configurations(eng: Engine, specs: str) -> list[Configuration]:

@@ -11,7 +11,7 @@ import time
 
 import streamlit as st
 
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.engine import CatalogError, Engine, ModelNotFoundError, StoreError
 
 DEFAULT_SOURCE = "default"

@@ -15,7 +15,7 @@ from typing import Callable, Mapping
 import pandas as pd
 
 from ltrr_core.simulation.intents import DEFAULT_MIX
-from ltrr_core.simulation.runs import (
+from ltrr_core.services.simulation_runs import (
     COMPARE_POLICIES,
     SimulationConfig,
     SimulationRun,

@@ -1,6 +1,6 @@
 """BEIR datasets: ``corpus.jsonl[.gz]`` as ``document`` entities, ``queries.jsonl[.gz]`` and ``qrels/<split>.tsv``.
 
-Qrels are read by the one BEIR qrels reader (:mod:`ltrr_core.feedback.labels`, format ``beir``),
+Qrels are read by the one BEIR qrels reader (:mod:`ltrr_core.base.labels`, format ``beir``),
 so a header is required and a duplicate judgment is an error, as for an imported label file.
 """
 
@@ -12,7 +12,7 @@ from typing import Mapping
 
 from ltrr_core.catalog.loaders import json_lines, unique_catalog
 from ltrr_core.catalog.schema import Catalog, CatalogError, Entity
-from ltrr_core.feedback.labels import LabelFileError, read_labels, to_qrels
+from ltrr_core.base.labels import LabelFileError, read_labels, to_qrels
 
 
 @dataclass(frozen=True)

@@ -54,8 +54,8 @@ from ltrr_core.catalog.demo_words import (
 from ltrr_core.catalog.hard_cases import HARD_CASES, HARD_PODCASTS
 from ltrr_core.catalog.loaders import load_jsonl
 from ltrr_core.catalog.schema import Catalog, CatalogError, Entity
-from ltrr_core.config import Settings
-from ltrr_core.retrieval.indexes.snapshot import paused_gc
+from ltrr_core.base.config import Settings
+from ltrr_core.base.snapshot import paused_gc
 
 
 DEFAULT_SIZE = 24_249  # entities of generate() at scale 1 (the committed default catalog)

@@ -1,7 +1,7 @@
 """A columnar on-disk copy of a generated ``default:N`` catalog, so a warm start does not regenerate it.
 
 ``catalog/`` in the catalog's cache dir (beside ``bm25/``) is a snapshot
-(:mod:`ltrr_core.retrieval.indexes.snapshot`): each string field one NUL-joined UTF-8 array,
+(:mod:`ltrr_core.base.snapshot`): each string field one NUL-joined UTF-8 array,
 popularity a float array, genres / moods / related as CSR (per-entity pointers into flat value
 arrays; genre, mood and relation names as small vocabularies in the JSON meta). Reading it back
 builds the same entities, in the same order, several times faster than generating them. A copy
@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from ltrr_core.catalog.schema import Entity
-from ltrr_core.retrieval.indexes import snapshot
-from ltrr_core.retrieval.indexes.snapshot import pack_strings, unpack_strings
+from ltrr_core.base import snapshot
+from ltrr_core.base.snapshot import pack_strings, unpack_strings
 
 STRING_FIELDS = ("id", "type", "title", "creator", "album", "language", "release_date", "date_added", "description")
 SNAPSHOT_KIND, SNAPSHOT_VERSION = "catalog", 1

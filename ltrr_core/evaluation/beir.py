@@ -2,7 +2,7 @@
 
 ``evaluate_beir(dir)`` retrieves with the real strategies over the dataset's corpus, trains the
 LTR model on the TRAIN split's queries and qrels only, and scores every system on the
-evaluation split with :mod:`ltrr_core.evaluation.metrics` (ranx). One tidy table comes back:
+evaluation split with :mod:`ltrr_core.base.metrics` (ranx). One tidy table comes back:
 a row per system, a column per metric.
 
 Strategies left out on BEIR, and why, are listed in ``BEIR_LEFT_OUT``.
@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 
 from ltrr_core.catalog.beir import load_beir
-from ltrr_core.config import Settings
-from ltrr_core.evaluation.metrics import DEFAULT_METRICS, compare, rrf
-from ltrr_core.feedback.grades import MAX_GRADE
+from ltrr_core.base.config import Settings
+from ltrr_core.base.metrics import DEFAULT_METRICS, compare, rrf
+from ltrr_core.base.grades import MAX_GRADE
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.ranking.ltr import LTRParams, LTRRanker, TrainingGroup, TrainReport
 from ltrr_core.ranking.pool import CandidatePool

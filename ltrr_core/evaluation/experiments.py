@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ltrr_core.evaluation.configurations import Configuration, ConfigurationError, parse_configuration
-from ltrr_core.evaluation.metrics import DEFAULT_METRICS, paired_tests, per_query_scores
+from ltrr_core.base.metrics import DEFAULT_METRICS, paired_tests, per_query_scores
 from ltrr_core.evaluation.overlap import jaccard, rbo
 from ltrr_core.evaluation.query_sets import Judgments, Query, QuerySet, QuerySetError
 from ltrr_core.pipeline import FunnelRun

@@ -18,8 +18,8 @@ from typing import Iterable
 import pandas as pd
 
 from ltrr_core.catalog.schema import Catalog
-from ltrr_core.evaluation.metrics import DEFAULT_METRICS, compare
-from ltrr_core.feedback.records import Label
+from ltrr_core.base.metrics import DEFAULT_METRICS, compare
+from ltrr_core.base.records import Label
 from ltrr_core.feedback.store import FeedbackStore
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.ranking.rankers import Ranker

@@ -19,7 +19,7 @@ import numpy as np
 from ltrr_core.evaluation.ope import estimate_targets
 from ltrr_core.evaluation.reward_model import Predictor, ridge_means
 from ltrr_core.evaluation.validation import recommend
-from ltrr_core.feedback.records import BanditLogRecord
+from ltrr_core.base.records import BanditLogRecord
 from ltrr_core.selection.bandit import Bandit
 
 LEARNING_KINDS = ("linucb", "lints", "egreedy")

@@ -13,7 +13,7 @@ Judgments (``--judgments``):
 
 - ``sim``: the simulator's truth of a ``sim:`` query set (every relevant item graded 1);
 - ``labels`` or ``labels:JUDGE``: the stored graded labels (any judge: the highest grade);
-- ``qrels:PATH``: a label file (TREC qrels, BEIR TSV or Quepid CSV, see :mod:`ltrr_core.feedback.labels`),
+- ``qrels:PATH``: a label file (TREC qrels, BEIR TSV or Quepid CSV, see :mod:`ltrr_core.base.labels`),
   matched to queries by query id, else by normalized text (``_`` read as a space).
 
 A query's id is its normalized text, except for TREC topics (the topic number).
@@ -29,8 +29,8 @@ from typing import Container, Mapping, Sequence
 import numpy as np
 
 from ltrr_core.catalog.schema import Catalog
-from ltrr_core.feedback.labels import read_labels, to_qrels
-from ltrr_core.feedback.records import Label
+from ltrr_core.base.labels import read_labels, to_qrels
+from ltrr_core.base.records import Label
 from ltrr_core.simulation.traffic import TrafficGenerator
 from ltrr_core.understanding.text import normalize
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Container, Sequence
 
-from ltrr_core.feedback.labels import Judgment, format_labels
-from ltrr_core.feedback.records import Label
+from ltrr_core.base.labels import Judgment, format_labels
+from ltrr_core.base.records import Label
 from ltrr_core.feedback.store import FeedbackStore
 
 

@@ -21,8 +21,8 @@ from typing import Iterable
 
 import numpy as np
 
-from ltrr_core.feedback.records import REPLAYED, SettledRound
-from ltrr_core.retrieval.indexes.cache import write_atomic
+from ltrr_core.base.records import REPLAYED, SettledRound
+from ltrr_core.base.cache import write_atomic
 from ltrr_core.selection.bandit import Bandit, PolicyConfig, split_arm
 from ltrr_core.selection.context import HitHistory
 

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator
 
 from ltrr_core.catalog.schema import Catalog
-from ltrr_core.feedback.records import FEEDBACK_KINDS
+from ltrr_core.base.records import FEEDBACK_KINDS
 from ltrr_core.feedback.store import FeedbackStore
 from ltrr_core.understanding.text import normalize
 

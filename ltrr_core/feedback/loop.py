@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ltrr_core.feedback.learning_state import LearningState, StateFiles
-from ltrr_core.feedback.records import FeedbackEvent, ImpressionRow, SearchRecord
+from ltrr_core.base.records import FeedbackEvent, ImpressionRow, SearchRecord
 from ltrr_core.feedback.settlement import RewardWindow, Settlement
 from ltrr_core.feedback.store import FeedbackStore
 from ltrr_core.retrieval.indexes.memory import MemoryIndex

@@ -53,10 +53,10 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from ltrr_core.feedback.examination import ExaminationCurve
+from ltrr_core.base.examination import ExaminationCurve
 from ltrr_core.feedback.learning_state import LearningState
 from ltrr_core.feedback.loop import MEMORY_COUNTS
-from ltrr_core.feedback.records import REPLAYED, LoggedPage, SettledRound
+from ltrr_core.base.records import REPLAYED, LoggedPage, SettledRound
 from ltrr_core.feedback.settlement import RewardWindow
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.retrieval.candidates import Candidates

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from ltrr_core.feedback.grades import MAX_GRADE
+from ltrr_core.base.grades import MAX_GRADE
 from ltrr_core.selection.bandit import split_arm
 
 NONE_OF_THESE = "none_of_these"

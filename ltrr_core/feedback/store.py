@@ -14,6 +14,7 @@ import math
 import sqlite3
 import threading
 import time
+import uuid
 import weakref
 from contextlib import contextmanager
 from functools import lru_cache
@@ -23,8 +24,8 @@ from typing import Callable, Iterable, Iterator, Sequence
 import pandas as pd
 import sqlite_utils
 
-from ltrr_core.feedback.examination import ExaminationCurve
-from ltrr_core.feedback.records import (
+from ltrr_core.base.examination import ExaminationCurve
+from ltrr_core.base.records import (
     FEEDBACK_KINDS,
     REPLAYED,
     SETTLE_REASONS,
@@ -170,10 +171,18 @@ def _migration_log_import(db: sqlite_utils.Database) -> None:
     db["examination_curve"].create({"rank": int, "probability": float, "updated_at": float}, pk="rank")
 
 
+def _migration_identity(db: sqlite_utils.Database) -> None:
+    """The database's identity: a random id made once, so a learning-state snapshot can name the
+    database it folded and is refused by any other one (a copy keeps the id, as it keeps the log)."""
+    db["store_meta"].create({"key": str, "value": str}, pk="key", not_null={"value"})
+    db["store_meta"].insert({"key": "database_id", "value": uuid.uuid4().hex})
+
+
 # Forward migrations, applied in order: MIGRATIONS[i] takes the schema from version i to i + 1.
 # Append new ones; never edit one that has shipped.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _migration_1, _migration_2, _migration_experiments, _migration_interleaving, _migration_log_import]
+    _migration_1, _migration_2, _migration_experiments, _migration_interleaving, _migration_log_import,
+    _migration_identity]
 
 SEARCH_JSON_COLUMNS = ("context", "features", "arms_scored", "chosen_arms", "timings")
 SEARCH_COLUMNS = (
@@ -265,6 +274,7 @@ class FeedbackStore:
         self._connections: weakref.WeakSet[sqlite_utils.Database] = weakref.WeakSet()
         self._registry_lock = threading.Lock()
         self._write_lock = threading.Lock()
+        self._database_id: str | None = None
         self._check_file()
         self.curve = ExaminationCurve()  # the prior until the schema (and any estimated curve) is read
         self._open_schema()
@@ -346,6 +356,13 @@ class FeedbackStore:
         """The schema version on disk (``PRAGMA user_version``); equals ``len(MIGRATIONS)`` once open."""
         with self._read() as db:
             return db.execute("PRAGMA user_version").fetchone()[0]
+
+    def database_id(self) -> str:
+        """This database's identity (made once by the schema migration; a copy of the file keeps it)."""
+        if self._database_id is None:
+            with self._read() as db:
+                self._database_id = db.execute("SELECT value FROM store_meta WHERE key = 'database_id'").fetchone()[0]
+        return self._database_id
 
     def _db(self) -> sqlite_utils.Database:
         db = getattr(self._local, "db", None)

@@ -11,7 +11,7 @@ from typing import Sequence
 import lightgbm as lgb
 import numpy as np
 
-from ltrr_core.feedback.grades import MAX_GRADE
+from ltrr_core.base.grades import MAX_GRADE
 from ltrr_core.ranking.features import FEATURE_NAMES
 from ltrr_core.ranking.pool import CandidatePool
 from ltrr_core.ranking.rankers import Explanation, RankedList

@@ -8,11 +8,12 @@ per-feature contributions. The LightGBM ranker is :mod:`ltrr_core.ranking.ltr`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Protocol, Sequence
+from typing import Protocol, Sequence
 
 import numpy as np
 import pandas as pd
 
+from ltrr_core.base.fusion import rrf_scores
 from ltrr_core.ranking.features import COLUMN, FEATURE_NAMES
 from ltrr_core.ranking.pool import CandidatePool
 from ltrr_core.retrieval.registry import STRATEGY_ORDER
@@ -55,12 +56,6 @@ class Ranker(Protocol):
     def rank(self, pool: CandidatePool, features: np.ndarray) -> RankedList: ...
 
     def explain(self, features: np.ndarray) -> Explanation: ...
-
-
-def rrf_scores(ranks: Iterable[np.ndarray], k: int = 60) -> np.ndarray:
-    """Reciprocal-rank fusion over aligned 1-based rank arrays (NaN = not retrieved): sum 1/(k + rank)."""
-    stacked = np.vstack([np.asarray(r, dtype=np.float64) for r in ranks])
-    return np.nansum(1.0 / (k + stacked), axis=0)
 
 
 class FusionRanker:

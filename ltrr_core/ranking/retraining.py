@@ -9,7 +9,7 @@ from typing import Iterable
 
 import numpy as np
 
-from ltrr_core.evaluation.metrics import evaluate_run
+from ltrr_core.base.metrics import evaluate_run
 from ltrr_core.ranking.ltr import LTRParams, LTRRanker, TrainingGroup, TrainReport
 from ltrr_core.ranking.rankers import InterleaveRanker, Ranker
 

@@ -2,7 +2,7 @@
 
 Cache layout (``settings.cache_dir / catalog.content_hash``): ``bm25/`` (weights.npz,
 vocab.json, meta.json); snapshots of the parts built in Python (``arrays.npz`` + ``meta.json``,
-:mod:`~ltrr_core.retrieval.indexes.snapshot`; a stale or unreadable one is rebuilt):
+:mod:`~ltrr_core.base.snapshot`; a stale or unreadable one is rebuilt):
 ``understander/`` (the catalog's vocabularies), ``memory/`` (the memory's cold-start keys and
 predicted pairs; observed statistics are folded from the log), ``metadata/`` (the structured and
 explore strategies' postings), ``features-bm25-<field>/`` (the ranker's field BM25s), ``catalog/``
@@ -13,7 +13,7 @@ keyed by the catalog's content key and, for vectors, the model and backend (``<v
 model's slug, plus ``-<backend>`` for the ONNX backends). ONNX exports live in ``settings.cache_dir / "onnx"``.
 
 The parts made of millions of Python objects build and load with the cyclic GC paused
-(:func:`~ltrr_core.retrieval.indexes.snapshot.paused_gc`); the semantic parts do not (an encoding
+(:func:`~ltrr_core.base.snapshot.paused_gc`); the semantic parts do not (an encoding
 run can last an hour).
 
 Thread safety: each part's lazy construction holds its own re-entrant lock (a part built by one
@@ -35,10 +35,10 @@ from typing import Any, Callable
 import numpy as np
 
 from ltrr_core.catalog.schema import Catalog
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.retrieval.background import SEMANTIC_PARTS, BackgroundBuild
 from ltrr_core.retrieval.indexes.bm25 import BM25Index
-from ltrr_core.retrieval.indexes.cache import slug, write_atomic
+from ltrr_core.base.cache import slug, write_atomic
 from ltrr_core.retrieval.indexes.dense import DenseIndex, resolve_kind
 from ltrr_core.retrieval.indexes.embedder import (
     ENTITY_TEXT_VERSION,
@@ -47,7 +47,7 @@ from ltrr_core.retrieval.indexes.embedder import (
 )
 from ltrr_core.retrieval.indexes.memory import MemoryIndex
 from ltrr_core.retrieval.indexes.metadata import MetadataIndex
-from ltrr_core.retrieval.indexes.snapshot import paused_gc
+from ltrr_core.base.snapshot import paused_gc
 from ltrr_core.understanding.understander import Understander
 
 Progress = Callable[[str, float], None]

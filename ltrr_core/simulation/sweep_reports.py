@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ltrr_core.config import Settings
-from ltrr_core.retrieval.indexes.cache import write_atomic
+from ltrr_core.base.config import Settings
+from ltrr_core.base.cache import write_atomic
 
 SWEEPS_DIR = "sweeps"
 

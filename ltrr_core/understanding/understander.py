@@ -20,8 +20,8 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
 from ltrr_core.catalog.schema import Catalog
-from ltrr_core.retrieval.indexes import snapshot
-from ltrr_core.retrieval.indexes.snapshot import pack_strings, unpack_strings
+from ltrr_core.base import snapshot
+from ltrr_core.base.snapshot import pack_strings, unpack_strings
 from ltrr_core.understanding.query import Correction, Interpretation, QueryUnderstanding
 from ltrr_core.understanding.text import STOPWORDS, normalize
 from ltrr_core.understanding.vocabulary import (
@@ -150,7 +150,7 @@ class CatalogTables:
         return cls(vocab, word_df, known, years, languages, {e.type for e in catalog})
 
     def save(self, directory: Path, n: int) -> None:
-        """A snapshot (:mod:`ltrr_core.retrieval.indexes.snapshot`) for a catalog of ``n`` entities."""
+        """A snapshot (:mod:`ltrr_core.base.snapshot`) for a catalog of ``n`` entities."""
         arrays: dict[str, np.ndarray] = {}
         sizes: dict[str, int] = {}
         for name, vocab in self.vocabularies.items():

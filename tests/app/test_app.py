@@ -296,8 +296,8 @@ def test_interleaving_page_names_a_bad_configuration(db_path):
 
 def test_live_page_shows_a_finished_sweep_with_its_bands(db_path):
     from ltrr_core.simulation.sweep_reports import save_report
-    from ltrr_core.simulation.sweep_runs import SweepConfig
-    from ltrr_core.simulation.sweeps import report
+    from ltrr_core.services.sweep_runs import SweepConfig
+    from ltrr_core.services.sweeps import report
 
     config = SweepConfig(("linucb", "random"), (1, 2), 3)
     runs = [{"policy": p, "seed": s, "regret": [0, s % 2, 1], "hit": [1, 1, 0], "candidates": [90, 95, 100],

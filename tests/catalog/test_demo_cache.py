@@ -8,7 +8,7 @@ import pytest
 from ltrr_core.catalog import demo_cache
 from ltrr_core.catalog.demo import generate
 from ltrr_core.catalog.sources import load_catalog
-from ltrr_core.retrieval.indexes import snapshot
+from ltrr_core.base import snapshot
 
 SIZE = 2_000
 

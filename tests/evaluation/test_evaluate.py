@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.evaluation.beir import BEIR_LEFT_OUT, evaluate_beir
 
 TOPICS = {

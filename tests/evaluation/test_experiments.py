@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from ltrr_core.catalog.schema import Catalog, Entity
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine, SnapshotError
 from ltrr_core.evaluation.configurations import ConfigurationError, parse_configuration
-from ltrr_core.evaluation.metrics import holm
+from ltrr_core.base.metrics import holm
 from ltrr_core.evaluation.overlap import jaccard, rbo
 from ltrr_core.evaluation.query_sets import QuerySetError
 
@@ -199,7 +199,7 @@ def test_cli_runs_lists_and_diffs_an_experiment(files, tmp_path, capsys):
 
 
 def test_paired_tests_give_p_one_to_a_copy_of_the_baseline():
-    from ltrr_core.evaluation.metrics import paired_tests
+    from ltrr_core.base.metrics import paired_tests
 
     qrels = {"q1": {"a": 1}, "q2": {"b": 1}, "q3": {"c": 1}}
     base = {"q1": {"a": 2.0, "x": 1.0}, "q2": {"x": 2.0, "b": 1.0}, "q3": {"y": 1.0}}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.engine import ConfigurationError, Engine
 from ltrr_core.evaluation.configurations import parse_configurations
 from ltrr_core.evaluation.interleaving import InterleavingTally, credit, team_draft
@@ -14,8 +14,8 @@ from ltrr_core.evaluation.sequential import MixtureSPRT
 from ltrr_core.selection.context import Context
 from ltrr_core.simulation.clicks import ClickModel
 from ltrr_core.simulation.intents import Intent
-from ltrr_core.simulation.interleaving_runs import InterleavingConfig, InterleavingRun
-from ltrr_core.simulation.runs import answer
+from ltrr_core.services.interleaving_runs import InterleavingConfig, InterleavingRun
+from ltrr_core.services.simulation_runs import answer
 
 MODEL = ClickModel(eta=1.0)  # steep position bias: a draft that favoured a team's position would show
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from ranx import Run, fuse
 
-from ltrr_core.evaluation.metrics import compare, evaluate_run, per_query, rrf
+from ltrr_core.base.metrics import compare, evaluate_run, per_query, rrf
 
 QRELS = {"q1": {"d1": 3, "d2": 1, "d3": 0}, "q2": {"d4": 1, "d5": 1}, "q3": {"d6": 2}}
 RUN = {

@@ -7,7 +7,7 @@ import pytest
 
 from ltrr_core.evaluation.offpolicy import ArmRidgeSubsets, SubsetLog, evaluate_policy
 from ltrr_core.evaluation.validation import recommend
-from ltrr_core.feedback.records import BanditLogRecord
+from ltrr_core.base.records import BanditLogRecord
 from ltrr_core.selection.bandit import Bandit, PolicyConfig
 
 STRATEGIES = ["a", "b", "c"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ltrr_core.feedback.records import SearchRecord
+from ltrr_core.base.records import SearchRecord
 from ltrr_core.feedback.store import FeedbackStore
 from ltrr_core.evaluation.query_sets import QuerySetError, file_queries, logged_queries, parse_query_set
 from ltrr_core.understanding.text import normalize

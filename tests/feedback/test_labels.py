@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ltrr_core.feedback.labels import (
+from ltrr_core.base.labels import (
     FORMATS,
     Judgment,
     LabelFileError,
@@ -166,7 +166,7 @@ def test_judgment_validates_fields(kwargs, field):
 @pytest.fixture()
 def small_engine(tmp_path):
     from ltrr_core.catalog.schema import Catalog, Entity
-    from ltrr_core.config import Settings
+    from ltrr_core.base.config import Settings
     from ltrr_core.engine import Engine
 
     catalog = Catalog([Entity(f"d{i}", "document", f"doc {i}") for i in range(5)], source="tiny")

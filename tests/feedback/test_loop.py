@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine
 from ltrr_core.feedback.settlement import RewardWindow
 from ltrr_core.selection.bandit import PolicyConfig, split_arm
@@ -183,7 +183,7 @@ def test_each_database_has_its_own_learning_state_and_reset_touches_only_its_own
 
 
 def test_a_simulation_runs_in_a_sandbox_and_leaves_live_learning_alone(engine):
-    from ltrr_core.simulation.runs import SimulationConfig, SimulationRun
+    from ltrr_core.services.simulation_runs import SimulationConfig, SimulationRun
 
     live = engine.search("love", Context())
     engine.feedback(live.search_id, live.items[0].id, "thumbs_up")
@@ -205,7 +205,7 @@ def test_a_simulation_runs_in_a_sandbox_and_leaves_live_learning_alone(engine):
 KILLED = textwrap.dedent("""
     import json, os, signal, sys
     from ltrr_core.catalog.sources import load_catalog
-    from ltrr_core.config import Settings
+    from ltrr_core.base.config import Settings
     from ltrr_core.engine import Engine
     from ltrr_core.selection.context import Context
     cache, db, n, die = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "die"

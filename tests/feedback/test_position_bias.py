@@ -13,16 +13,16 @@ import numpy as np
 import pytest
 
 from ltrr_core.cli import main
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine
-from ltrr_core.feedback.examination import ExaminationCurve, examination
+from ltrr_core.base.examination import ExaminationCurve, examination
 from ltrr_core.feedback.position_bias import MAX_INTERVAL_WIDTH, estimate_examination, estimate_from_impressions
-from ltrr_core.feedback.records import ImpressionRow, SearchRecord
+from ltrr_core.base.records import ImpressionRow, SearchRecord
 from ltrr_core.feedback.store import FeedbackStore
 from ltrr_core.ranking.features import FEATURE_NAMES
 from ltrr_core.ranking.ltr import LTRParams, LTRRanker, TrainingGroup
 from ltrr_core.simulation.clicks import ClickModel
-from ltrr_core.simulation.runs import SimulationConfig, SimulationRun
+from ltrr_core.services.simulation_runs import SimulationConfig, SimulationRun
 
 RANKS = 10
 MAX_ERROR = 0.05  # stated bound: max |estimate - truth| over ranks 1..10, 5,000 synthetic randomized pages

@@ -11,12 +11,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine
 from ltrr_core.feedback.log_import import write_log
 from ltrr_core.feedback.replay import EXPOSED_TOP, Replayer, log_context
 from ltrr_core.pipeline import Pipeline
-from ltrr_core.ranking.click_training import click_group
+from ltrr_core.feedback.click_training import click_group
 from ltrr_core.selection.bandit import PolicyConfig, split_arm
 
 # Every strategy at one depth on every search: a live run pulls every arm, and its pages expose them all;

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ltrr_core.feedback import store as store_module
-from ltrr_core.feedback.records import FeedbackEvent, ImpressionRow, SearchRecord
+from ltrr_core.base.records import FeedbackEvent, ImpressionRow, SearchRecord
 from ltrr_core.feedback.store import FeedbackStore, StoreError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -322,7 +322,7 @@ def test_eight_threads_write_4000_events_none_lost(store: FeedbackStore) -> None
 
 KILLED_WRITER = """
 import sys
-from ltrr_core.feedback.records import FeedbackEvent
+from ltrr_core.base.records import FeedbackEvent
 from ltrr_core.feedback.store import FeedbackStore
 
 store = FeedbackStore(sys.argv[1])
@@ -467,7 +467,7 @@ def test_numpy_ids_and_scores_are_stored_as_plain_numbers(store: FeedbackStore) 
 
 PROCESS_WRITER = """
 import sys
-from ltrr_core.feedback.records import FeedbackEvent
+from ltrr_core.base.records import FeedbackEvent
 from ltrr_core.feedback.store import FeedbackStore
 
 store = FeedbackStore(sys.argv[1])

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from ltrr_core.catalog.schema import Catalog, Entity
-from ltrr_core.evaluation.metrics import rrf
+from ltrr_core.base.metrics import rrf
 from ltrr_core.ranking.features import COLUMN, FEATURE_NAMES, FEATURES, CatalogFeatures
 from ltrr_core.ranking.ltr import LTRParams, LTRRanker, TrainingGroup
 from ltrr_core.ranking.pool import CandidatePool
 from ltrr_core.ranking.rankers import FusionRanker, InterleaveRanker
 from ltrr_core.ranking.retraining import RankerManager, RetrainPolicy, evaluate_ndcg
-from ltrr_core.ranking.training import labels_from_feedback
+from ltrr_core.feedback.training import labels_from_feedback
 from ltrr_core.retrieval.candidates import Candidates
 from ltrr_core.retrieval.indexes.bm25 import build_okapi
 from ltrr_core.understanding.text import analyze

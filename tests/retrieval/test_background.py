@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from ltrr_core.catalog.schema import Catalog
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine
 from ltrr_core.ranking.features import COLUMN
 from ltrr_core.retrieval.indexes.embedder import Embedder

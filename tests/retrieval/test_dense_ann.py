@@ -7,7 +7,7 @@ import faiss
 import numpy as np
 import pytest
 
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.retrieval.indexes.dense import DenseIndex, resolve_kind
 
 K = 100

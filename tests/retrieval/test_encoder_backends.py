@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ltrr_core.catalog.schema import Catalog, Entity
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.retrieval.indexes.embedder import Embedder, ModelNotFoundError
 from ltrr_core.retrieval.resources import Resources
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltrr_core.config import SHARD_BACKENDS, Settings
+from ltrr_core.base.config import SHARD_BACKENDS, Settings
 from ltrr_core.engine import Engine
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.retrieval.indexes.bm25 import BM25Index, build_okapi

@@ -6,7 +6,7 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install -e '.[ray]')")
 
-from ltrr_core.config import Settings  # noqa: E402
+from ltrr_core.base.config import Settings  # noqa: E402
 from ltrr_core.engine import Engine  # noqa: E402
 from ltrr_core.pipeline import Pipeline  # noqa: E402
 from ltrr_core.retrieval.resources import Resources  # noqa: E402

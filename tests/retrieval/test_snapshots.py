@@ -11,12 +11,12 @@ import pytest
 
 from ltrr_core.catalog.demo import generate
 from ltrr_core.catalog.schema import Catalog
-from ltrr_core.config import Settings
-from ltrr_core.evaluation.latency import BENCH_MIX
-from ltrr_core.retrieval.indexes import snapshot
+from ltrr_core.base.config import Settings
+from ltrr_core.services.latency import BENCH_MIX
+from ltrr_core.base import snapshot
 from ltrr_core.retrieval.indexes.memory import MemoryIndex
 from ltrr_core.retrieval.indexes.metadata import MetadataIndex
-from ltrr_core.retrieval.indexes.snapshot import KeyedRows, pack_strings, unpack_strings
+from ltrr_core.base.snapshot import KeyedRows, pack_strings, unpack_strings
 from ltrr_core.retrieval.resources import Resources
 from ltrr_core.retrieval.strategies.explore import Explore
 from ltrr_core.retrieval.strategies.memory import Memory

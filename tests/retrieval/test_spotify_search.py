@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from ltrr_core.catalog.sources import load_catalog
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.ranking.pool import CandidatePool
 from ltrr_core.ranking.rankers import InterleaveRanker

@@ -6,7 +6,7 @@ import pytest
 
 from ltrr_core.catalog.hard_cases import HARD_CASES
 from ltrr_core.catalog.schema import Catalog, Entity
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.retrieval.registry import REGISTRY
 from ltrr_core.retrieval.resources import Resources

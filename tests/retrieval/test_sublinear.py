@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltrr_core.config import Settings
-from ltrr_core.evaluation.latency import BENCH_MIX
+from ltrr_core.base.config import Settings
+from ltrr_core.services.latency import BENCH_MIX
 from ltrr_core.retrieval.resources import Resources
 from ltrr_core.retrieval.strategies import explore as ex
 from ltrr_core.retrieval.indexes.metadata import MetadataIndex, decade_value

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.retrieval.candidates import Candidates
 from ltrr_core.retrieval.indexes.bm25 import BM25Index, BM25Params

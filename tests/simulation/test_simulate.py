@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine
-from ltrr_core.simulation.runs import SimulationConfig, SimulationRun, compare
+from ltrr_core.services.simulation_runs import SimulationConfig, SimulationRun, compare
 
 
 def make_engine(catalog, cache, db) -> Engine:

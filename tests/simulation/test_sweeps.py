@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine
-from ltrr_core.simulation.runs import SimulationConfig, SimulationRun
+from ltrr_core.services.simulation_runs import SimulationConfig, SimulationRun
 from ltrr_core.simulation.sweep_reports import load_report, save_report
-from ltrr_core.simulation import sweep_runs
-from ltrr_core.simulation.sweep_runs import FIGURES, SweepConfig, SweepError, parse_seeds
-from ltrr_core.simulation.sweeps import mean_interval, run_sweep
+from ltrr_core.services import sweep_runs
+from ltrr_core.services.sweep_runs import FIGURES, SweepConfig, SweepError, parse_seeds
+from ltrr_core.services.sweeps import mean_interval, run_sweep
 
 ROUNDS = 25
 

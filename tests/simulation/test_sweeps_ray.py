@@ -6,10 +6,10 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install -e '.[ray]')")
 
-from ltrr_core.config import Settings  # noqa: E402
-from ltrr_core.simulation import sweep_runs  # noqa: E402
-from ltrr_core.simulation.sweep_runs import SweepConfig, SweepError, run_seed  # noqa: E402
-from ltrr_core.simulation.sweeps import run_sweep  # noqa: E402
+from ltrr_core.base.config import Settings  # noqa: E402
+from ltrr_core.services import sweep_runs  # noqa: E402
+from ltrr_core.services.sweep_runs import SweepConfig, SweepError, run_seed  # noqa: E402
+from ltrr_core.services.sweeps import run_sweep  # noqa: E402
 
 
 def test_ray_sweep_runs_equal_the_sequential_runs_with_a_worker_killed_mid_run(ray_cluster, app_cache_dir, tmp_path,

@@ -25,7 +25,7 @@ from rank_bm25 import BM25Okapi
 
 from ltrr_core.catalog.schema import Entity
 from ltrr_core.retrieval.candidates import top_k
-from ltrr_core.retrieval.indexes.cache import write_atomic
+from ltrr_core.base.cache import write_atomic
 from ltrr_core.understanding.text import tokenize
 
 FORMAT_VERSION = 1

@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ltrr_core.retrieval.indexes.cache import write_atomic
+from ltrr_core.base.cache import write_atomic
 
 Progress = Callable[[str, float], None]
 Encode = Callable[[Sequence[str]], np.ndarray]

@@ -23,7 +23,7 @@ import faiss
 import numpy as np
 
 from ltrr_core.retrieval.candidates import top_k
-from ltrr_core.retrieval.indexes.cache import write_atomic
+from ltrr_core.base.cache import write_atomic
 
 # One query at a time: OpenMP threads only add spin-wait (33 ms instead of ~1 ms per
 # search on a busy 2-core machine), so single searches run single-threaded; batches

@@ -15,8 +15,8 @@ import numpy as np
 import ray
 from ray.exceptions import RayActorError
 
-from ltrr_core.cluster import connect
-from ltrr_core.config import BUNDLED_MODEL
+from ltrr_core.base.cluster import connect
+from ltrr_core.base.config import BUNDLED_MODEL
 from ltrr_core.retrieval.indexes.embedder import Embedder
 
 RESTARTS = 3

@@ -13,8 +13,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ltrr_core.catalog.schema import Entity
-from ltrr_core.config import BACKENDS, BUNDLED_MODEL
-from ltrr_core.retrieval.indexes.cache import slug
+from ltrr_core.base.config import BACKENDS, BUNDLED_MODEL
+from ltrr_core.base.cache import slug
 from ltrr_core.retrieval.indexes.corpus_encoding import encode_corpus
 
 Progress = Callable[[str, float], None]

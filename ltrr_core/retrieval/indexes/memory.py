@@ -5,7 +5,7 @@ its creator, "genre songs"/"mood playlist" phrases, rare description keywords) w
 score in [0.3, 0.6]. Feedback (impressions, clicks, thumbs) turns a pair into an *observed* one
 whose score is Beta-smoothed clicks over expected clicks, with the prediction as the prior mean,
 so observed evidence supersedes the prediction as it accumulates. An impression counts only as
-far as the user likely examined its rank (:mod:`ltrr_core.feedback.examination`): a result
+far as the user likely examined its rank (:mod:`ltrr_core.base.examination`): a result
 nobody scrolled to is no evidence against it. Observed statistics are the feedback store's
 aggregate of the log (loaded at start); :meth:`MemoryIndex.fork` gives a sandboxed run the same
 cold start without them. A pair that was never predicted and
@@ -28,10 +28,10 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from ltrr_core.catalog.schema import Catalog, Entity
-from ltrr_core.feedback.examination import examination
+from ltrr_core.base.examination import examination
 from ltrr_core.retrieval.candidates import top_k
-from ltrr_core.retrieval.indexes import snapshot
-from ltrr_core.retrieval.indexes.snapshot import KeyedRows, pack_strings, unpack_strings
+from ltrr_core.base import snapshot
+from ltrr_core.base.snapshot import KeyedRows, pack_strings, unpack_strings
 from ltrr_core.understanding.text import STOPWORDS, normalize, tokenize
 from ltrr_core.understanding.vocabulary import TYPES
 
@@ -62,7 +62,7 @@ class PairStats:
     """Feedback totals for one (query, entity) pair, as the feedback store aggregates them.
 
     ``examined`` is the pair's expected number of examinations: each impression adds the
-    examination probability of its rank (:func:`~ltrr_core.feedback.examination.examination`)."""
+    examination probability of its rank (:func:`~ltrr_core.base.examination.examination`)."""
 
     query: str
     entity_id: str

@@ -2,7 +2,7 @@
 
 Per-field token postings, name -> rows tables (by popularity), genre/mood postings with weights,
 and per-row attribute arrays (type, popularity, decade, language, date added), all columnar:
-every postings table is a :class:`~ltrr_core.retrieval.indexes.snapshot.KeyedRows` (CSR), so the
+every postings table is a :class:`~ltrr_core.base.snapshot.KeyedRows` (CSR), so the
 index saves to a snapshot (``metadata/`` in the catalog's cache dir) and loads from it in a
 fraction of the build's time. Rows are catalog positions.
 """
@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ltrr_core.catalog.schema import Catalog
-from ltrr_core.retrieval.indexes import snapshot
-from ltrr_core.retrieval.indexes.snapshot import KeyedRows
+from ltrr_core.base import snapshot
+from ltrr_core.base.snapshot import KeyedRows
 from ltrr_core.understanding.understander import normalize_name
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ltrr_core.retrieval.indexes.cache import write_atomic
+from ltrr_core.base.cache import write_atomic
 
 EXPORT_FORMAT = 1  # bump when the export recipe changes: it is part of the cached file's folder
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import ray
 from ray.exceptions import RayActorError
 
-from ltrr_core.cluster import connect
+from ltrr_core.base.cluster import connect
 from ltrr_core.retrieval.shards.shard import IndexShard, ShardError, ShardSpec
 
 RESTARTS = 3

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
-from ltrr_core.feedback.grades import MAX_GRADE
+from ltrr_core.base.grades import MAX_GRADE
 
 BEIR_HEADER = ("query-id", "corpus-id", "score")
 CSV_HEADER = ("query", "docid", "rating")
@@ -330,7 +330,7 @@ def write_labels(judgments: Iterable[Judgment], path: str | Path, fmt: str) -> P
 
 
 def to_qrels(judgments: Iterable[Judgment]) -> dict[str, dict[str, int]]:
-    """``{query_id: {doc_id: grade}}``, the shape :mod:`ltrr_core.evaluation.metrics` takes."""
+    """``{query_id: {doc_id: grade}}``, the shape :mod:`ltrr_core.base.metrics` takes."""
     qrels: dict[str, dict[str, int]] = {}
     for judgment in judgments:
         qrels.setdefault(judgment.query_id, {})[judgment.doc_id] = judgment.grade

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ltrr_core.engine import Engine
-from ltrr_core.simulation.runs import SimulationConfig, SimulationRun
+from ltrr_core.services.simulation_runs import SimulationConfig, SimulationRun
 
 EXAMPLE_ROUNDS = 150
 EXAMPLE_SHOWN = 10

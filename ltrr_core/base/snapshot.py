@@ -22,7 +22,7 @@ from typing import Iterator, Mapping
 
 import numpy as np
 
-from ltrr_core.retrieval.indexes.cache import write_atomic
+from ltrr_core.base.cache import write_atomic
 
 ARRAYS, META = "arrays.npz", "meta.json"
 SEPARATOR = "\x00"

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ltrr_core.feedback.grades import MAX_GRADE
+from ltrr_core.base.grades import MAX_GRADE
 
 SOURCES = ("human", "simulated")
 FEEDBACK_KINDS = ("click", "engage", "thumbs_up", "thumbs_down")  # engage: the user kept playing (>= 30 s)
@@ -227,7 +227,7 @@ class SettledRound:
 @dataclass(frozen=True)
 class Q2EStat:
     """Query-to-entity statistics aggregated from impressions and feedback; ``examined`` sums the
-    examination probability of each impression's rank (:mod:`ltrr_core.feedback.examination`)."""
+    examination probability of each impression's rank (:mod:`ltrr_core.base.examination`)."""
 
     normalized_query: str
     entity_id: str

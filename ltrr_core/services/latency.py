@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ltrr_core.catalog.sources import load_catalog
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine
 from ltrr_core.selection.bandit import PolicyConfig
 from ltrr_core.simulation.traffic import TrafficGenerator
@@ -24,7 +24,7 @@ def _start_seconds(source: str, settings: Settings) -> float:
     """Engine.open + warm_up in a fresh process (what a second app or CLI start costs)."""
     code = (
         "import time; t = time.perf_counter();"
-        "from ltrr_core.engine import Engine; from ltrr_core.config import Settings;"
+        "from ltrr_core.engine import Engine; from ltrr_core.base.config import Settings;"
         f"Engine.open({source!r}, Settings(cache_dir={str(settings.cache_dir)!r}, db_path={str(settings.db_path)!r},"
         f" model={settings.model!r}, backend={settings.backend!r})).warm_up();"
         "print(time.perf_counter() - t)"

@@ -7,10 +7,10 @@ from __future__ import annotations
 import ray
 from ray.exceptions import RayError
 
-from ltrr_core.cluster import connect
-from ltrr_core.config import Settings
-from ltrr_core.simulation import sweep_runs
-from ltrr_core.simulation.sweep_runs import Progress, SweepConfig, SweepError, run_seed
+from ltrr_core.base.cluster import connect
+from ltrr_core.base.config import Settings
+from ltrr_core.services import sweep_runs
+from ltrr_core.services.sweep_runs import Progress, SweepConfig, SweepError, run_seed
 
 
 def run_on_ray(config: SweepConfig, settings: Settings, workers: int, address: str | None,

@@ -1,8 +1,8 @@
 """Sweeps: many seeded simulations per policy, run in parallel, summarized with 95% intervals.
 
-Each (policy, seed) run is the sequential ``ltrr simulate`` run (:mod:`ltrr_core.simulation.sweep_runs`).
+Each (policy, seed) run is the sequential ``ltrr simulate`` run (:mod:`ltrr_core.services.sweep_runs`).
 Backends: ``local`` (a process pool) and ``ray`` (remote
-tasks on a local or existing cluster, :mod:`ltrr_core.simulation.ray_sweeps`). The report has,
+tasks on a local or existing cluster, :mod:`ltrr_core.services.ray_sweeps`). The report has,
 per policy, the mean and 95% t-interval over seeds of cumulative regret, hit rate and
 candidates per search, and the per-round mean cumulative regret with its band; it is saved as
 JSON (:mod:`ltrr_core.simulation.sweep_reports`) for the Live learning page.
@@ -21,11 +21,11 @@ from typing import Sequence
 import numpy as np
 from scipy import stats
 
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.feedback.store import FeedbackStore
-from ltrr_core.simulation import sweep_runs
+from ltrr_core.services import sweep_runs
 from ltrr_core.simulation.sweep_reports import SWEEPS_DIR
-from ltrr_core.simulation.sweep_runs import (
+from ltrr_core.services.sweep_runs import (
     FIGURES,
     Progress,
     SweepConfig,
@@ -112,7 +112,7 @@ def run_sweep(config: SweepConfig, settings: Settings, backend: str = "local", w
     FeedbackStore(work.db_path).close()  # created here, once: the workers then open an existing database
     start = time.perf_counter()
     if backend == "ray":
-        from ltrr_core.simulation.ray_sweeps import run_on_ray
+        from ltrr_core.services.ray_sweeps import run_on_ray
 
         results = run_on_ray(config, work, workers, address, progress)
     else:

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from ltrr_core.retrieval.indexes.cache import write_atomic
+from ltrr_core.base.cache import write_atomic
 
 BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
 DENSE_INDEXES = ("auto", "flat", "hnsw", "ivf")

@@ -14,13 +14,13 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ltrr_core.feedback.grades import (
+from ltrr_core.base.grades import (
     GRADE_CLICK,
     GRADE_THUMBS_DOWN,
     GRADE_THUMBS_UP,
     MAX_GRADE,
 )
-from ltrr_core.feedback.records import Label
+from ltrr_core.base.records import Label
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.ranking.ltr import TrainingGroup
 from ltrr_core.selection.bandit import arm_depths

@@ -14,11 +14,11 @@ import shutil
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from ltrr_core.config import Settings
+from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine
 from ltrr_core.feedback.store import FeedbackStore
 from ltrr_core.pipeline import Pipeline
-from ltrr_core.simulation.runs import SimulationConfig, SimulationRun
+from ltrr_core.services.simulation_runs import SimulationConfig, SimulationRun
 
 FIGURES = ("cumulative_regret", "hit_rate", "candidates_per_search")
 RETRIES = 2  # a run whose worker dies reruns this many times (it is deterministic), then the sweep fails naming it

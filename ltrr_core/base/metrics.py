@@ -25,7 +25,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ltrr_core.ranking.rankers import rrf_scores
+from ltrr_core.base.fusion import rrf_scores
 
 QrelsDict = Mapping[str, Mapping[str, int]]
 RunDict = Mapping[str, Mapping[str, float]]
@@ -119,7 +119,7 @@ def rrf(runs: Sequence[RunDict], k: float = 60) -> dict[str, dict[str, float]]:
 
     Within a run, ties in score are ranked by doc id so the result is deterministic. A query may
     be missing from some runs (it then contributes nothing there). The sum is the rankers'
-    :func:`~ltrr_core.ranking.rankers.rrf_scores` (one definition of RRF); not ``ranx.fuse``,
+    :func:`~ltrr_core.base.fusion.rrf_scores` (one definition of RRF); not ``ranx.fuse``,
     which requires every run to hold the same queries and none to be empty.
     """
     if not runs:

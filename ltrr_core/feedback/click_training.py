@@ -15,8 +15,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from ltrr_core.feedback.grades import GRADE_CLICK
-from ltrr_core.feedback.records import LoggedPage
+from ltrr_core.base.grades import GRADE_CLICK
+from ltrr_core.base.records import LoggedPage
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.ranking.ltr import TrainingGroup
 from ltrr_core.selection.context import Context

@@ -1,0 +1,1 @@
+"""Shared records, formats and IO below every stage (imports nothing else of ltrr_core)."""
