@@ -1,11 +1,11 @@
-# One command runs the app, one runs the tests; both set up .venv first.
+# One command runs the app, one runs the tests (`make test-fast`: the day-to-day subset); all set up .venv first.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: setup run test bench clean-cache
+.PHONY: setup run test test-fast bench clean-cache
 
 setup: $(STAMP)
 
@@ -29,6 +29,10 @@ run: setup
 test: setup $(RAY_STAMP)
 	bash scripts/browser-deps.sh
 	$(PY) -m pytest -q
+
+# Day-to-day: everything but the slow, browser and Ray tests (markers in pyproject.toml); CI runs `make test`.
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow and not browser and not ray"
 
 bench: setup
 	$(PY) benchmarks/run_all.py

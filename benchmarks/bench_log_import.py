@@ -23,7 +23,7 @@ import numpy as np
 
 from ltrr_core.catalog.sources import load_catalog
 from ltrr_core.feedback.log_import import LOG_COLUMNS, import_log
-from ltrr_core.feedback.store import FeedbackStore
+from ltrr_core.feedback.store.feedback_store import FeedbackStore
 
 
 def write_synthetic(path: Path, ids: list[str], events: int, seed: int = 0) -> int:

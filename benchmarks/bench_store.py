@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from ltrr_core.base.records import FeedbackEvent, ImpressionRow, SearchRecord
-from ltrr_core.feedback.store import FeedbackStore
+from ltrr_core.feedback.store.feedback_store import FeedbackStore
 
 
 def _search(i: int) -> SearchRecord:
@@ -47,7 +47,7 @@ def main() -> None:
             "search bundle (1 search + 20 impressions)": _median_ms(
                 lambda i: store.log_search_bundle(_search(i), impressions), args.n),
             "feedback event": _median_ms(
-                lambda i: store.log_feedback(FeedbackEvent(search_id, "query 0", f"e{i % 20 + 1}", "click", "simulated", "bench")),
+                lambda i: store.log_response(search_id, [FeedbackEvent(search_id, "query 0", f"e{i % 20 + 1}", "click", "simulated", "bench")]),
                 args.n),
         }
         many = [FeedbackEvent(None, "q", f"e{i}", "click", "simulated", "bench") for i in range(args.n * 10)]

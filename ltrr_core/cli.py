@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from ltrr_core.base.config import BACKENDS, Settings
+from ltrr_core.vocabulary import BACKENDS, Settings
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], object]] = {}
 
@@ -30,10 +30,11 @@ def _settings(args: argparse.Namespace) -> Settings:
                              model=getattr(args, "model", None), backend=getattr(args, "encoder", None))
 
 
-def _engine(args: argparse.Namespace, policy=None):
-    from ltrr_core.engine import Engine
+def _studio(args: argparse.Namespace):
+    """The faces over ``--source`` and the settings the arguments name."""
+    from ltrr_core.studio import Studio
 
-    return Engine.open(args.source, _settings(args), policy)
+    return Studio.open(args.source, _settings(args))
 
 
 def _progress_bar(enabled: bool):
@@ -57,104 +58,87 @@ def _progress_bar(enabled: bool):
 
 @command("catalog")
 def cmd_catalog(args):
-    from ltrr_core.catalog.sources import load_catalog
+    from ltrr_core.studio import catalog_summary
 
-    return load_catalog(args.source).summary()
+    return catalog_summary(args.source)
 
 
 @command("search")
 def cmd_search(args):
-    from ltrr_core.selection.context import Context
+    from ltrr_core.vocabulary import Context
 
-    engine = _engine(args)
-    engine.warm_up(_progress_bar(not args.json), background=True)  # the five other strategies serve at once
+    search = _studio(args).search
+    search.warm_up(_progress_bar(not args.json), background=True)  # the five other strategies serve at once
     if args.wait:
-        engine.wait_until_ready()
-    _warming_note(engine)
+        search.wait_until_ready()
+    _warming_note(search)
     if args.queries_file:
         path = Path(args.queries_file)
         if not path.exists():
             raise UserError(f"{path}: no such queries file (one query per line)")
         for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            print(json.dumps(engine.search(line, Context(), k=args.k, source="human").to_json(), ensure_ascii=False))
+            print(json.dumps(search.search(line, Context(), k=args.k, source="human").to_json(), ensure_ascii=False))
         return None
     if args.query is None:
         raise UserError('give a query: ltrr search "QUERY" (or --queries-file FILE)')
-    return engine.search(args.query, Context(), k=args.k).to_json()
+    return search.search(args.query, Context(), k=args.k).to_json()
 
 
-def _warming_note(engine) -> None:
+def _warming_note(search) -> None:
     """On stderr: semantic is left out while the catalog embeds (a later run resumes its chunks)."""
-    status = engine.semantic_status()
-    if status["state"] == "warming":
-        print(f"semantic: warming up ({status['label']}, {status['fraction']:.0%}); these results come from the "
+    status = search.semantic_status()
+    if status.phase == "warming":
+        print(f"semantic: warming up ({status.label}, {status.fraction:.0%}); these results come from the "
               "other strategies; its saved chunks resume on the next run (or pass --wait)", file=sys.stderr)
-    elif status["state"] == "failed":
-        print(f"semantic: left out, its index could not be built: {status['error']}", file=sys.stderr)
+    elif status.phase == "failed":
+        print(f"semantic: left out, its index could not be built: {status.error}", file=sys.stderr)
 
 
 @command("bench-search")
 def cmd_bench_search(args):
-    from ltrr_core.services.latency import bench_search
+    from ltrr_core.services.simulation import bench_search
 
     return bench_search(args.source, args.queries, _settings(args), seed=args.seed)
 
 
 @command("simulate")
 def cmd_simulate(args):
-    from ltrr_core.services.simulation_runs import (
-        COMPARE_POLICIES,
-        SimulationConfig,
-        SimulationRun,
-        compare,
-    )
+    from ltrr_core.services.simulation import SimulationConfig
 
-    engine = _engine(args)
+    studio = _studio(args)
     config = SimulationConfig(rounds=args.rounds, seed=args.seed, policy=args.policy, noiseless=args.noiseless)
     progress = _progress_bar(not args.json)
-    engine.warm_up(progress)  # indexes and model load before the clock starts (searches_per_s)
+    studio.search.warm_up(progress)  # indexes and model load before the clock starts (searches_per_s)
     if args.compare:
-        runs = compare(engine, config, COMPARE_POLICIES + tuple(f"fixed:{s}" for s in engine.strategy_names), progress)
-        return {name: run.summary() for name, run in runs.items()}
-    run = SimulationRun(engine, config)
-    for _ in run.iter_batches(50):
-        if progress:
-            progress(f"simulate {args.policy}", len(run.records) / args.rounds)
-    return run.summary()
+        return {name: run.summary() for name, run in studio.simulation.compare(config, progress).items()}
+    return studio.simulation.simulate(config, progress).summary()
 
 
 @command("interleave")
 def cmd_interleave(args):
-    from ltrr_core.evaluation.configurations import parse_configurations
-    from ltrr_core.services.interleaving_runs import InterleavingConfig, InterleavingRun
+    from ltrr_core.services.experiments import parse_configurations
+    from ltrr_core.services.simulation import InterleavingConfig
 
-    configs = parse_configurations(args.configs)  # a bad spec fails before the engine loads
-    engine = _engine(args)
+    parse_configurations(args.configs)  # a bad spec fails before the engine loads
+    studio = _studio(args)
+    configs = studio.experiments.configurations(args.configs)
     config = InterleavingConfig(rounds=args.rounds, seed=args.seed, alpha=args.alpha, stop_at_winner=not args.no_stop)
     progress = _progress_bar(not args.json)
-    engine.warm_up(progress)
-    run = InterleavingRun(engine, configs, config)
-    for _ in run.iter_batches(25):
-        if progress:
-            progress(f"interleave {len(configs)} configurations", run.searches / args.rounds)
-    return run.summary()
+    studio.search.warm_up(progress)
+    return studio.simulation.interleave(configs, config, progress)
 
 
 @command("sweep")
 def cmd_sweep(args):
-    from ltrr_core.base.cluster import ClusterError
-    from ltrr_core.simulation.sweep_reports import save_report, sweeps_dir
-    from ltrr_core.services.sweep_runs import SweepConfig, SweepError, parse_seeds
-    from ltrr_core.services.sweeps import run_sweep
+    from ltrr_core.services.simulation import SWEEP_ERRORS, SweepConfig, parse_seeds, run_sweep
 
     policies = tuple(p.strip() for p in args.policies.split(",") if p.strip())
     config = SweepConfig(policies, parse_seeds(args.seeds), args.rounds, args.source)
-    settings = _settings(args)
     try:
-        sweep = run_sweep(config, settings, args.backend, args.workers, args.ray_address, _progress_bar(not args.json))
-    except (SweepError, ClusterError) as exc:
+        sweep, path = run_sweep(config, _settings(args), args.backend, args.workers, args.ray_address, args.out,
+                                _progress_bar(not args.json))
+    except SWEEP_ERRORS as exc:
         raise UserError(str(exc)) from exc
-    path = save_report(sweep, Path(args.out) if args.out else sweeps_dir(settings) / f"{config.name}.json")
     if args.json:
         return sweep | {"file": str(path)}
     rows = {policy: " · ".join(f"{figure} {v['mean']:.3f} [{v['low']:.3f}, {v['high']:.3f}]"
@@ -165,64 +149,64 @@ def cmd_sweep(args):
 
 @command("eval")
 def cmd_eval(args):
-    from ltrr_core.evaluation.beir import evaluate_beir
+    from ltrr_core.services.experiments import evaluate_folder
 
     if args.dataset is None:
-        table = _engine(args).evaluate_labels(judge=args.judge)
+        table = _studio(args).labels.evaluate_labels(judge=args.judge)
         return {"source": args.source, "labels": "store", "systems": table.set_index("system").to_dict("index")}
     if not args.dataset.startswith("beir:"):
         raise UserError(f"--dataset {args.dataset!r}: write beir:DIR")
-    report = evaluate_beir(args.dataset.split(":", 1)[1], split=args.split, settings=_settings(args),
-                           progress=_progress_bar(not args.json))
+    report = evaluate_folder(args.dataset.split(":", 1)[1], args.split, _settings(args),
+                             progress=_progress_bar(not args.json))
     return report.to_json()
 
 
 @command("ope")
 def cmd_ope(args):
     if args.obp:
-        from ltrr_core.evaluation.ope import OffPolicyEvaluation, load_feedback
+        from ltrr_core.services.learning import estimate_logged_data
 
-        feedback = load_feedback(args.obp)
-        ope = OffPolicyEvaluation(feedback)
-        return {"n": feedback["n_rounds"], "estimates": ope.summarize_off_policy_estimates(
-            feedback["action_dist"], n_bootstrap_samples=args.bootstrap, random_state=args.seed).to_dict(orient="index")}
+        return estimate_logged_data(args.obp, n_bootstrap=args.bootstrap, seed=args.seed)
     if not args.target:
         raise UserError("give --target POLICY (estimate from this app's log) or --obp FILE.npz (logged bandit data)")
-    return _engine(args).evaluate_policy(args.target, n_bootstrap=args.bootstrap, seed=args.seed)
+    return _studio(args).learning.evaluate_policy(args.target, n_bootstrap=args.bootstrap, seed=args.seed)
 
 
 @command("labels")
 def cmd_labels(args):
-    engine = _engine(args)
+    labels = _studio(args).labels
     if args.action == "import":
-        return engine.import_labels(args.file, args.format, judge=args.judge).to_json() | {"file": args.file}
+        return labels.import_labels(args.file, args.format, judge=args.judge).to_json() | {"file": args.file}
     fmt = args.format or "csv"
-    text = engine.export_labels(fmt, judge=args.judge)
+    text = labels.export_labels(fmt, judge=args.judge)
     Path(args.file).write_text(text, encoding="utf-8", newline="")
-    return {"exported": len(engine.labels(args.judge)), "file": args.file, "format": fmt}
+    return {"exported": len(labels.labels(args.judge)), "file": args.file, "format": fmt}
 
 
 @command("train")
 def cmd_train(args):
-    decision = _engine(args).retrain(source=None if args.feedback == "all" else args.feedback)
+    decision = _studio(args).labels.retrain(source=None if args.feedback == "all" else args.feedback)
+    return _decision(decision) | {"previous_ranker": decision.previous_ranker}
+
+
+def _decision(decision) -> dict:
+    """A retraining decision as the CLI prints it."""
     return {"accepted": decision.accepted, "reason": decision.reason,
             "candidate_ndcg@10": decision.candidate_ndcg10, "previous_ndcg@10": decision.previous_ndcg10,
-            "previous_ranker": decision.previous_ranker, "train_groups": decision.train_groups,
-            "holdout_groups": decision.holdout_groups}
+            "train_groups": decision.train_groups, "holdout_groups": decision.holdout_groups}
 
 
 @command("experiment")
 def cmd_experiment(args):
-    from ltrr_core.evaluation.configurations import parse_configurations
-
-    engine = _engine(args)
-    parse_configurations(args.configs or engine.default_configurations(), engine.strategy_names)  # before warming up
+    studio = _studio(args)
+    experiments = studio.experiments
+    experiments.configurations(args.configs or experiments.default_configurations())  # before warming up
     if not args.json:
         print("warming up indexes and the model…", file=sys.stderr)
-    engine.warm_up()
-    experiment = engine.run_experiment(args.configs or engine.default_configurations(), args.queries, args.judgments,
-                                       args.baseline, args.against, save=not args.no_save,
-                                       progress=_progress_line)
+    studio.search.warm_up()
+    experiment = experiments.run_experiment(args.configs or experiments.default_configurations(), args.queries,
+                                            args.judgments, args.baseline, args.against, save=not args.no_save,
+                                            progress=_progress_line)
     print(file=sys.stderr)
     if args.json:
         return experiment.to_json() | {"significance": experiment.significance().to_dict("records")}
@@ -234,7 +218,7 @@ def cmd_experiment(args):
 
 @command("experiments")
 def cmd_experiments(args):
-    frame = _engine(args).experiment_snapshots()
+    frame = _studio(args).experiments.experiment_snapshots()
     if args.json:
         return frame.assign(created_at=frame["created_at"].astype(str)).to_dict("records")
     return frame.to_string(index=False) if len(frame) else "no experiment snapshots yet: run `ltrr experiment`"
@@ -242,11 +226,11 @@ def cmd_experiments(args):
 
 @command("experiment-diff")
 def cmd_experiment_diff(args):
-    engine = _engine(args)
-    experiment = engine.experiment_snapshot(args.snapshot)
+    studio = _studio(args)
+    experiment = studio.experiments.experiment_snapshot(args.snapshot)
     a, b = args.a or experiment.names[0], args.b or experiment.names[-1]
     if args.query:
-        frame = experiment.side_by_side(a, b, args.query, lambda d: f"{engine.catalog.get(d).title} ({d})")
+        frame = experiment.side_by_side(a, b, args.query, lambda d: f"{studio.catalog.get(d).title} ({d})")
     else:
         frame = experiment.changed_queries(a, b, args.metric, limit=args.limit)
     return frame.to_dict("records") if args.json else frame.round(4).to_string(index=False)
@@ -259,7 +243,7 @@ def _progress_line(label: str, fraction: float) -> None:
 
 @command("reset")
 def cmd_reset(args):
-    return {"deleted": _engine(args).reset_learning()}
+    return {"deleted": _studio(args).learning.reset_learning()}
 
 
 class _RateProgress:
@@ -279,25 +263,22 @@ class _RateProgress:
 
 @command("logs")
 def cmd_logs(args):
-    engine = _engine(args)
+    studio = _studio(args)
+    logs = studio.logs
     if args.action == "import":
         if not args.file:
             raise UserError("give the log file: ltrr logs import FILE [--format csv|jsonl] [--skip-unknown]")
-        return engine.import_log(args.file, args.format, args.skip_unknown, _RateProgress("import", "rows")).to_json()
+        return logs.import_log(args.file, args.format, args.skip_unknown, _RateProgress("import", "rows")).to_json()
     if args.action == "example":
-        from ltrr_core.services.example_log import write_example_log
-
-        return write_example_log(engine, args.file or "data/example_log.csv", rounds=args.rounds, seed=args.seed)
+        return studio.simulation.write_example_log(args.file or "data/example_log.csv", args.rounds, args.seed)
     if args.action == "bias":
-        estimate = engine.estimate_position_bias(max_rank=args.max_rank)  # applied only when trustworthy
+        estimate = logs.estimate_position_bias(max_rank=args.max_rank)  # applied only when trustworthy
         return {"applied": estimate.usable, "not_applied_because": estimate.refusals} | estimate.to_json()
     if args.action == "warm-start":
         progress = _RateProgress("replay", "pages")
-        return engine.warm_start(lambda done, total: progress(done, done / total))
-    decision = engine.train_from_logs(debias=not args.naive)
-    return {"accepted": decision.accepted, "reason": decision.reason, "debiased": not args.naive,
-            "candidate_ndcg@10": decision.candidate_ndcg10, "previous_ndcg@10": decision.previous_ndcg10,
-            "train_groups": decision.train_groups, "holdout_groups": decision.holdout_groups}
+        return logs.warm_start(lambda done, total: progress(done, done / total))
+    decision = studio.labels.train_from_logs(debias=not args.naive)
+    return _decision(decision) | {"debiased": not args.naive}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -407,17 +388,15 @@ def _print_human(result: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ltrr_core.catalog.schema import CatalogError
-    from ltrr_core.base.labels import LabelFileError
-    from ltrr_core.feedback.log_import import LogFileError
-    from ltrr_core.feedback.store import StoreError
-    from ltrr_core.retrieval.indexes.embedder import ModelNotFoundError
+    from ltrr_core.services.search import signals_stop_encodings
+    from ltrr_core.vocabulary import USER_ERRORS
 
     args = build_parser().parse_args(argv)
     name = "bench-search" if args.command == "bench" else args.command
     try:
-        result = COMMANDS[name](args)
-    except (UserError, CatalogError, StoreError, ModelNotFoundError, LabelFileError, LogFileError, ValueError, OSError, KeyError) as exc:
+        with signals_stop_encodings():  # Ctrl-C / SIGTERM: chunks saved, exit 130 / 143, no abort
+            result = COMMANDS[name](args)
+    except (UserError, *USER_ERRORS, ValueError, OSError, KeyError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"ltrr {args.command}: error: {message}", file=sys.stderr)
         return 2
@@ -437,11 +416,10 @@ def _exit_if_building() -> None:
     """A background embedding still running: leave now (its finished chunks are on disk and the
     next run resumes them) rather than let interpreter shutdown abort the native encoder thread."""
     import os
-    import threading
 
-    from ltrr_core.retrieval.background import THREAD_NAME
+    from ltrr_core.services.search import building_in_background
 
-    if any(t.name == THREAD_NAME and t.is_alive() for t in threading.enumerate()):
+    if building_in_background():
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)

@@ -8,24 +8,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ltrr_core.engine import (
-    BACKENDS,
-    DENSE_INDEXES,
-    ENTITY_FIELDS,
-    POLICIES,
-    REQUIRED_FIELDS,
-    Engine,
-    PolicyConfig,
-)
+from ltrr_core.studio import env_settings, save_settings
+from ltrr_core.vocabulary import BACKENDS, DENSE_INDEXES, ENTITY_FIELDS, POLICIES, REQUIRED_FIELDS
 from ui import charts
-from ui.resources import (
-    DEFAULT_SOURCE,
-    SOURCE_KEY,
-    active_source,
-    engine,
-    settings,
-    try_open,
-)
+from ui.resources import DEFAULT_SOURCE, SOURCE_KEY, active_source, settings, studio, try_open
 
 SOURCE_KINDS = {
     "default": "Default demo catalog (music, podcasts, playlists)",
@@ -36,7 +22,8 @@ SOURCE_KINDS = {
 MAPPABLE_FIELDS = tuple(f for f in ENTITY_FIELDS if f != "related")
 
 st.title("Catalog & settings")
-eng = engine()
+faces = studio()
+learning = faces.learning
 
 # ------------------------------------------------------------------ source
 st.subheader("Catalog source")
@@ -141,7 +128,7 @@ if st.button("Use this catalog", key="apply_source", disabled=candidate is None,
 
 # ------------------------------------------------------------------ contents
 st.subheader("What the catalog holds")
-summary = eng.catalog.summary()
+summary = faces.catalog.summary()
 counts = pd.DataFrame(list(summary["by_type"].items()), columns=["type", "entities"])
 left, right = st.columns([1, 2])
 left.metric("Entities", f"{summary['entities']:,}")
@@ -153,21 +140,21 @@ right.plotly_chart(
 # ------------------------------------------------------------------ storage / model
 st.subheader("Embedding model and storage")
 current = settings()
-semantic = eng.semantic_status()
+semantic = faces.search.semantic_status()
 st.table(
     pd.DataFrame(
         {
             "setting": ["embedding model", "backend", "dense index", "semantic index", "cache dir", "feedback DB",
                         "saved settings"],
             "value": [current.model, current.backend, current.dense_index,
-                      semantic["state"] + (f": {semantic['label']} ({semantic['fraction']:.0%})"
-                                           if semantic["state"] == "warming" else ""),
+                      semantic.phase + (f": {semantic.label} ({semantic.fraction:.0%})"
+                                        if semantic.phase == "warming" else ""),
                       str(current.cache_dir.resolve()), str(current.db_path.resolve()),
                       str(current.settings_file.resolve())],
         }
     ).set_index("setting")
 )
-pinned = Engine.env_settings()
+pinned = env_settings()
 with st.form("settings_form"):
     st.caption("Saved beside the feedback database and used on every start. A new backend or model embeds the "
                "catalog once (in the background: search keeps working meanwhile).")
@@ -180,7 +167,7 @@ with st.form("settings_form"):
                               key="setting_dense_index", help="auto: exact below the size threshold, IVF above; flat: exact; hnsw, ivf: approximate")
     if st.form_submit_button("Save settings", key="save_settings"):
         try:
-            saved = Engine.save_settings(current, model=model.strip(), backend=backend, dense_index=dense)
+            saved = save_settings(current, model=model.strip(), backend=backend, dense_index=dense)
         except ValueError as exc:
             st.error(f"Settings: {exc}")
         else:
@@ -200,8 +187,8 @@ if report:
 # ------------------------------------------------------------------ bandit policy
 st.subheader("Bandit policy")
 st.caption("Applies to the shared engine, i.e. to every open session.")
-policy_names = [p for p in POLICIES if p != "fixed"] + [f"fixed:{s}" for s in eng.strategy_names]
-now = eng.policy
+policy_names = learning.policy_names()
+now = learning.policy
 with st.form("policy_form"):
     name = st.selectbox(
         "Policy", policy_names, index=policy_names.index(now.name) if now.name in policy_names else 0, key="policy_name",
@@ -210,25 +197,25 @@ with st.form("policy_form"):
     cols = st.columns(4)
     alpha = cols[0].number_input("alpha (exploration width)", 0.0, 10.0, float(now.alpha), 0.1, key="policy_alpha")
     epsilon = cols[1].number_input("epsilon (random subset rate)", 0.0, 1.0, float(now.epsilon), 0.01, key="policy_epsilon")
-    max_arms = cols[2].number_input("max arms per search", 1, len(eng.strategy_names), int(now.max_arms), 1, key="policy_max_arms")
+    max_arms = cols[2].number_input("max arms per search", 1, len(faces.strategies), int(now.max_arms), 1, key="policy_max_arms")
     replay_weight = cols[3].number_input(
         "replayed round weight", 0.05, 1.0, float(now.replay_weight), 0.05, key="policy_replay_weight",
         help="What a round replayed from an imported log counts in the bandit, a live round counting 1 "
              "(Logs & position bias: warm-start the bandit by replay).")
     if st.form_submit_button("Apply policy", key="apply_policy"):
         try:
-            eng.set_policy(PolicyConfig(name=name, alpha=float(alpha), epsilon=float(epsilon), max_arms=int(max_arms),
-                                        replay_weight=float(replay_weight)))
+            learning.tune_policy(name=name, alpha=float(alpha), epsilon=float(epsilon), max_arms=int(max_arms),
+                                 replay_weight=float(replay_weight))  # every field not shown keeps its value
             st.success(f"Policy set to {name} (alpha={alpha}, epsilon={epsilon}, max arms={max_arms}, "
                        f"replayed round weight={replay_weight}).")
         except ValueError as exc:
             st.error(f"Policy: {exc}")
-st.dataframe(eng.arm_stats(), key="arm_stats", hide_index=True)
+st.dataframe(learning.arm_stats(), key="arm_stats", hide_index=True)
 
 # ------------------------------------------------------------------ reset
 st.subheader("Reset learning state")
 st.caption("Forgets the bandit, the query memory and the search/feedback logs. Labels are kept.")
 confirm = st.checkbox("Yes, I want to forget everything the engine learned", key="confirm_reset")
 if st.button("Reset learning", key="reset_learning", disabled=not confirm):
-    eng.reset_learning()
+    learning.reset_learning()
     st.success("Learning state reset.")

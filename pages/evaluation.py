@@ -3,12 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from ltrr_core.engine import POLICIES
 from ui import charts
-from ui.resources import engine
+from ui.resources import studio
 
 st.title("Evaluation")
-eng = engine()
+learning = studio().learning
 
 # ------------------------------------------------------------------ off-policy
 st.subheader("What if another policy had chosen? (off-policy estimates)")
@@ -19,7 +18,7 @@ st.caption(
     "could (all six strategies when it picks at most five) is reported without support."
 )
 targets = st.multiselect(
-    "Policies to estimate", [p for p in POLICIES if p not in ("fixed",)] + [f"fixed:{s}" for s in eng.strategy_names],
+    "Policies to estimate", learning.policy_names(),
     default=["linucb", "random", "all"], key="ope_targets",
 )
 n_bootstrap = st.number_input("Bootstrap samples", min_value=20, max_value=2000, value=100, step=20, key="ope_bootstrap")
@@ -29,7 +28,7 @@ if st.button("Estimate", key="ope_run"):
     else:
         with st.spinner("Replaying the log and refitting the reward model…", show_time=True):
             try:
-                st.session_state["ope_result"] = eng.evaluate_policies(targets, n_bootstrap=int(n_bootstrap))
+                st.session_state["ope_result"] = learning.evaluate_policies(targets, n_bootstrap=int(n_bootstrap))
             except ValueError as exc:
                 st.session_state.pop("ope_result", None)
                 st.info(f"Nothing to estimate yet: {exc}")

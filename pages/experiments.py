@@ -1,14 +1,17 @@
 """Experiments: compare configurations offline on a query set with judgments, per query too; BEIR folders below."""
 
+import hashlib
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from ltrr_core.engine import CatalogError, LabelFileError
-from ui import charts
-from ui.offline import BEIR_SYSTEMS, bundled_scifact, evaluate_beir, uploaded_file
-from ui.resources import engine
+from ltrr_core.services.experiments import BEIR_SYSTEMS
+from ltrr_core.vocabulary import ConfigurationError, Experiment
+from ui import charts, jobs
+from ui.offline import bundled_scifact
+from ui.resources import engine, warming_banner
 
 QUERY_SOURCES = {
     "Simulated users (their relevant items are the truth)": "sim",
@@ -23,8 +26,12 @@ JUDGMENT_SOURCES = {
     "Qrels file (TREC, BEIR TSV or Quepid CSV)": "qrels",
 }
 
+EXPERIMENT_JOB, EVAL_JOB = "exp_job", "eval_job"
+Upload = tuple[str, bytes]  # a file's name and content, written to its job's own folder when the job runs
+
 st.title("Experiments")
 eng = engine()
+warming_banner(eng.searching)  # experiments compare semantic configurations: they wait for its index
 
 # ------------------------------------------------------------------ configurations on a query set
 st.subheader("Compare configurations on a query set")
@@ -52,16 +59,32 @@ against_options = {"(none)": None} | {f"#{r.experiment_id} · {r.query_set} · {
 against = against_options[st.selectbox("Compare with an earlier snapshot", list(against_options), key="exp_against")]
 
 
-def query_spec() -> str | None:
+def query_spec() -> str | Upload | None:
+    """``kind:N``, or the uploaded query file (None: the file is missing)."""
     if query_kind == "file":
-        return f"file:{uploaded_file(query_file.name, query_file.getvalue())}" if query_file else None
+        return (query_file.name, query_file.getvalue()) if query_file else None
     return f"{query_kind}:{int(n_queries)}"
 
 
-def judgment_spec() -> str | None:
+def judgment_spec() -> str | Upload | None:
+    """``sim`` / ``labels`` / ``labels:JUDGE``, or the uploaded qrels file (None: the file is missing)."""
     if judgment_kind == "qrels":
-        return f"qrels:{uploaded_file(qrels_file.name, qrels_file.getvalue())}" if qrels_file else None
+        return (qrels_file.name, qrels_file.getvalue()) if qrels_file else None
     return f"labels:{judge.strip()}" if judgment_kind == "labels:" else judgment_kind
+
+
+def spec_key(spec: str | Upload) -> str:
+    """What identifies a spec in a job's key: the spec, or an upload's name and content hash."""
+    return spec if isinstance(spec, str) else f"{spec[0]}#{hashlib.sha256(spec[1]).hexdigest()[:16]}"
+
+
+def run_experiment(ctx: jobs.JobContext, configurations: str, queries: str | Upload, judgments: str | Upload,
+                   baseline_snapshot: int | None) -> Experiment:
+    """The job (a worker thread: no Streamlit here): uploads go to the job's own folder, removed when it ends."""
+    jobs.wait_for_semantic(eng.searching, ctx)
+    on_disk = [spec if isinstance(spec, str) else f"{prefix}:{ctx.keep_file(*spec)}"
+               for prefix, spec in (("file", queries), ("qrels", judgments))]
+    return eng.run_experiment(configurations, *on_disk, against=baseline_snapshot, progress=ctx.step)
 
 
 if st.button("Run experiment", key="exp_run", type="primary"):
@@ -71,14 +94,16 @@ if st.button("Run experiment", key="exp_run", type="primary"):
     elif judgments is None:
         st.error("Judgments file: upload a qrels file (TREC, BEIR TSV or Quepid CSV).")
     else:
-        bar = st.progress(0.0, text="Preparing the query set and encoding its queries…")
         try:
-            st.session_state["experiment"] = eng.run_experiment(
-                configs, queries, judgments, against=against,
-                progress=lambda label, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=label))
-        except (ValueError, LabelFileError) as exc:
+            eng.configurations(configs)  # a bad configuration is a message now, not a failed job later
+        except ConfigurationError as exc:
             st.error(str(exc))
-        bar.empty()
+        else:
+            key = "|".join(["experiment", str(id(eng)), configs, spec_key(queries), spec_key(judgments), str(against)])
+            jobs.start(EXPERIMENT_JOB, "experiment", f"Experiment {configs}",
+                       partial(run_experiment, configurations=configs, queries=queries, judgments=judgments,
+                               baseline_snapshot=against), key=key)
+jobs.follow(EXPERIMENT_JOB, into="experiment")
 
 experiment = st.session_state.get("experiment")
 if experiment is not None:
@@ -131,6 +156,13 @@ folder = cols[0].text_input("BEIR folder", value=bundled_scifact(), key="beir_ev
 splits = sorted(p.stem for p in (Path(folder) / "qrels").glob("*.tsv")) if folder.strip() and Path(folder).is_dir() else []
 split = cols[1].selectbox("Split", splits or ["test"], index=(splits.index("test") if "test" in splits else 0), key="beir_split")
 systems = cols[2].multiselect("Systems", BEIR_SYSTEMS, default=list(BEIR_SYSTEMS), key="eval_systems")
+
+
+def evaluate(ctx: jobs.JobContext, folder: str, split: str, systems: tuple[str, ...]):
+    """The job (a worker thread: no Streamlit here): the chosen systems on the folder's split."""
+    return eng.evaluate_beir(folder, split, systems, progress=ctx.step)
+
+
 if st.button("Run evaluation", key="eval_run"):
     if not folder.strip():
         st.error("BEIR folder: type the path of a BEIR dataset folder.")
@@ -139,16 +171,10 @@ if st.button("Run evaluation", key="eval_run"):
     elif not systems:
         st.error("Systems: pick at least one system to evaluate.")
     else:
-        bar = st.progress(0.0, text="Loading the dataset…")
-        try:
-            report = evaluate_beir(
-                folder, split=split, systems=systems,
-                progress=lambda label, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=label),
-            )
-            st.session_state["eval_report"] = report
-        except (CatalogError, ValueError, FileNotFoundError) as exc:
-            st.error(f"Evaluation: {exc}")
-        bar.empty()
+        jobs.start(EVAL_JOB, "evaluation", f"BEIR evaluation of {Path(folder).name} ({split})",
+                   partial(evaluate, folder=folder, split=split, systems=tuple(systems)),
+                   key="|".join(["beir", str(id(eng)), folder, split, *systems]))
+jobs.follow(EVAL_JOB, into="eval_report")
 
 report = st.session_state.get("eval_report")
 if report is not None:

@@ -5,13 +5,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from ltrr_core.engine import LOG_FORMATS, LogFileError
-from ui.resources import engine
+from ltrr_core.vocabulary import LOG_FORMATS, LogFileError
+from ui.resources import studio
 
 EXAMPLE_LOG = Path(__file__).resolve().parents[1] / "data" / "example_log.csv"
 
 st.title("Logs & position bias")
-eng = engine()
+faces = studio()
+logs = faces.logs
 
 # ------------------------------------------------------------------ import
 st.subheader("Import an interaction log")
@@ -32,19 +33,19 @@ clicked_example = st.button("Import the example log", key="log_import_example", 
 if clicked_import or clicked_example:
     source = (upload.name, upload.getvalue()) if clicked_import else EXAMPLE_LOG
     try:
-        report = eng.import_log(source, None if fmt == "detect" else fmt, skip_unknown)
+        report = logs.import_log(source, None if fmt == "detect" else fmt, skip_unknown)
     except LogFileError as exc:
         st.error(f"Nothing imported: {exc}")
     else:
         (st.warning if report.skipped else st.success)(
             report.message() + f" ({report.events_per_s:,.0f} events/s)")
 
-imports = eng.log_imports()
+imports = logs.log_imports()
 if imports.empty:
     st.info("No log imported yet: upload one, or import the example log.")
 else:
     st.dataframe(imports, hide_index=True, key="log_imports_table")
-    counts = eng.log_event_counts()
+    counts = logs.log_event_counts()
     st.caption(" · ".join(f"{n:,} {kind}" for kind, n in counts.items()))
 
 # ------------------------------------------------------------------ position bias
@@ -56,7 +57,7 @@ st.caption("How likely users examine each rank, estimated by intervention harves
            "memory index and the ranker's IPS weights only when it is trustworthy: enough pairs, a narrow 95% "
            "bootstrap interval at every rank, and ranks that do not follow clicks.")
 if st.button("Estimate from randomized traffic", key="bias_estimate"):
-    st.session_state["bias_estimate_result"] = eng.estimate_position_bias()
+    st.session_state["bias_estimate_result"] = logs.estimate_position_bias()
 estimate = st.session_state.get("bias_estimate_result")
 if estimate is not None:
     support = (f"{estimate.pairs:,} (query, result) pairs seen at two or more ranks on {estimate.pages:,} pages "
@@ -67,7 +68,7 @@ if estimate is not None:
     else:
         st.warning("Not applied; the curve in use is unchanged:\n\n" + "\n".join(f"- {r}" for r in estimate.refusals)
                    + f"\n\nHarvested: {support}.")
-curve = eng.examination_curve()
+curve = logs.examination_curve()
 if estimate is not None and estimate.pairs:
     n = min(len(curve), len(estimate.theta))
     curve = curve.iloc[:n].assign(estimate=estimate.theta[:n], interval_low=estimate.lower[:n],
@@ -88,7 +89,7 @@ with warm_col:
     if st.button("Warm-start the bandit by replay", key="warm_start", disabled=imports.empty):
         with st.spinner("Replaying imported pages…"):
             try:
-                summary = eng.warm_start()
+                summary = logs.warm_start()
             except ValueError as exc:
                 st.error(str(exc))
             else:
@@ -100,7 +101,7 @@ with train_col:
     debias = st.checkbox("Debias clicks by position (inverse examination weights)", value=True, key="train_debias")
     if st.button("Train the ranker on imported clicks", key="train_from_logs", disabled=imports.empty):
         with st.spinner("Training LambdaMART on imported clicks…"):
-            decision = eng.train_from_logs(debias=debias)
+            decision = faces.labels.train_from_logs(debias=debias)
         (st.success if decision.accepted else st.warning)(
             f"{decision.reason} (held-out nDCG@10 {decision.candidate_ndcg10:.3f} vs {decision.previous_ndcg10:.3f}; "
             f"{decision.train_groups} training pages)")

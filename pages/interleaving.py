@@ -3,15 +3,18 @@ simulated users in a sandbox or on live searches, with an anytime-valid test tha
 
 import streamlit as st
 
-from ltrr_core.engine import ConfigurationError
-from ui.interleaving import configurations, pairs_frame, run_simulated
-from ui.resources import engine
+from ltrr_core.services.simulation import InterleavingConfig
+from ltrr_core.vocabulary import ConfigurationError
+from ui.identity import judge, judge_field
+from ui.interleaving import pairs_frame
+from ui.resources import studio
 from ui.widgets import strategy_badges
 
 DEFAULT_CONFIGS = "lexical+semantic/rrf,lexical/rrf"
 
 st.title("Interleaving")
-eng = engine()
+faces = studio()
+experiments = faces.experiments
 st.caption(
     "Each search shows one page drafted from every configuration's ranking (team draft: in each round the "
     "configurations pick in random order, each adding its best result not yet shown). A click counts for the "
@@ -23,7 +26,7 @@ specs = st.text_input("Configurations (comma-separated: retrieval/ranker)", DEFA
                       help="retrieval: bandit, all, all:K or strategies joined by + (lexical:100+semantic:50); "
                            "ranker: interleave, rrf or ltr. Name one with name=spec.")
 try:
-    configs = configurations(eng, specs)
+    configs = experiments.configurations(specs)
     problem = None if len(configs) >= 2 else "give two or more configurations, separated by commas"
 except ConfigurationError as exc:
     configs, problem = [], str(exc)
@@ -40,9 +43,10 @@ with simulated:
                                  key="il_alpha")
     if st.button("Run on simulated users", key="il_run", type="primary", disabled=bool(problem)):
         bar = st.progress(0.0, text="Interleaving…")
-        st.session_state["il_summary"] = run_simulated(
-            eng, configs, int(rounds), int(seed), float(alpha),
-            lambda done, total: bar.progress(done / total, text=f"{done} / {total} searches"))
+        st.session_state["il_summary"] = faces.simulation.interleave(
+            configs, InterleavingConfig(rounds=int(rounds), seed=int(seed), alpha=float(alpha)),
+            lambda _, done: bar.progress(min(done, 1.0), text=f"{round(done * rounds)} / {rounds} searches"),
+            batch=10)
         bar.empty()
     summary = st.session_state.get("il_summary")
     if summary:
@@ -61,17 +65,18 @@ with live:
     name = st.text_input("Experiment name", "", key="il_live_name", placeholder="default: the configurations' names")
     if st.button("Start live experiment", key="il_live_start", disabled=bool(problem)):
         try:
-            st.session_state["il_live"] = eng.start_interleaving(configs, name or None)
+            st.session_state["il_live"] = experiments.start_interleaving(configs, name or None)
         except ValueError as exc:
             st.error(str(exc))
-    experiments = eng.interleaving_experiments()
-    if experiments:
-        ids = [e["id"] for e in experiments]
+    registered = experiments.interleaving_experiments()
+    if registered:
+        ids = [e.id for e in registered]
         current = st.session_state.get("il_live")
         chosen = st.selectbox("Experiment", ids, index=ids.index(current) if current in ids else 0, key="il_live_pick")
+        judge_field("interleaving")
         query = st.text_input("Query", key="il_live_query", placeholder="search through the experiment")
         if st.button("Search", key="il_live_search") and query.strip():
-            st.session_state["il_live_result"] = eng.search_interleaved(query, chosen, k=10, user_id="analyst")
+            st.session_state["il_live_result"] = experiments.search_interleaved(query, chosen, k=10, user_id=judge())
         res = st.session_state.get("il_live_result")
         if res is not None and res.experiment == chosen:
             for item in res.items:
@@ -80,8 +85,9 @@ with live:
                     left.markdown(f"**{item.rank}. {item.title}** · *{item.type}* · team **{item.team}**  \n"
                                   f"{strategy_badges(item.found_by)}")
                     right.button("Open", key=f"il_open_{item.rank}",
-                                 on_click=lambda sid=res.search_id, e=item.id: eng.feedback(sid, e, "click"))
-        report = eng.interleaving_report(chosen)
+                                 on_click=lambda sid=res.search_id, e=item.id: faces.search.feedback(
+                                     sid, e, "click", user_id=judge()))
+        report = experiments.interleaving_report(chosen)
         st.caption(f"{report['impressions']} interleaved searches logged"
                    + (f" · winner: **{report['winner']}**" if report["winner"] else " · no significant winner yet"))
         st.container(key="il_live_pairs").table(pairs_frame(report).set_index(["A", "B"]))

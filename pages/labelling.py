@@ -2,36 +2,29 @@
 
 import streamlit as st
 
-from ltrr_core.engine import (
-    GRADES,
-    LABEL_FORMATS,
-    MAX_GRADE,
-    LabelFileError,
-    grade_label,
-)
-from ui.resources import engine
+from ltrr_core.vocabulary import GRADES, LABEL_FORMATS, MAX_GRADE, LabelFileError, grade_label
+from ui.identity import judge_field
+from ui.resources import studio
 
 st.title("Labelling")
-eng = engine()
-judge = st.text_input("Judge name", value="analyst", key="judge_name").strip()
-if not judge:
-    st.error("Judge name: type a name so labels from different judges can be told apart.")
-    st.stop()
+faces = studio()
+labels_face, catalog = faces.labels, faces.catalog
+judge = judge_field("labelling")
 
 
 # ------------------------------------------------------------------ queue + grading
 st.subheader("Queue")
 st.caption("Most informative first: results the picked strategies disagree on, searches where the bandit "
            "was least certain, and unlabelled first-page results.")
-queue = eng.labelling_queue(judge=judge)
-done = len(eng.labels(judge=judge))
+queue = labels_face.labelling_queue(judge=judge)
+done = len(labels_face.labels(judge=judge))
 st.progress(done / (done + len(queue)) if done + len(queue) else 0.0,
             text=f"{done} labelled by {judge} · {len(queue)} waiting")
 if queue.empty:
     st.info("Nothing waiting: search on the **Search** page, then grade the results here (or import a label file).")
 else:
     pair = queue.iloc[0]
-    entity = eng.catalog.get(pair["entity_id"])
+    entity = catalog.get(pair["entity_id"])
     with st.form("grade_form", clear_on_submit=True, border=True):
         st.markdown(f"Query: **{pair['query']}**")
         st.markdown(
@@ -44,13 +37,13 @@ else:
             if grade is None:
                 st.error(f"Relevance: choose a grade from 0 to {MAX_GRADE} first.")
             else:
-                eng.label(pair["query"], entity.id, int(grade), judge=judge)
+                labels_face.label(pair["query"], entity.id, int(grade), judge=judge)
                 st.rerun()
     st.dataframe(queue.drop(columns="search_id").head(20), hide_index=True, key="queue_table")
 
 # ------------------------------------------------------------------ judges
 st.subheader("Judges")
-labels = eng.labels_frame()
+labels = labels_face.labels_frame()
 if labels.empty:
     st.caption("No labels yet.")
 else:
@@ -72,17 +65,17 @@ with left:
     fmt = st.selectbox("Format", ["detect"] + list(LABEL_FORMATS), key="import_format")
     if st.button("Import labels", key="labels_import", disabled=upload is None):
         try:  # read from memory: the browser's file name is only shown, never used as a path
-            report = eng.import_labels((upload.name, upload.getvalue()), None if fmt == "detect" else fmt, judge=judge)
+            report = labels_face.import_labels((upload.name, upload.getvalue()), None if fmt == "detect" else fmt, judge=judge)
         except LabelFileError as exc:
             st.error(f"Nothing imported: {exc}")
         else:
             (st.warning if report.unknown else st.success)(report.message())
 with right:
     export_fmt = st.selectbox("Export format", list(LABEL_FORMATS), key="export_format")
-    mine = eng.labels(judge=judge)
+    mine = labels_face.labels(judge=judge)
     if mine:
         try:
-            data = eng.export_labels(export_fmt, judge=judge).encode("utf-8")
+            data = labels_face.export_labels(export_fmt, judge=judge).encode("utf-8")
             st.download_button(f"Download {len(mine)} labels of {judge}", data, file_name=f"labels-{judge}.{export_fmt}",
                                key="labels_download")
         except LabelFileError as exc:

@@ -1,14 +1,10 @@
 """Live learning: run seeded simulated traffic through the engine and watch the bandit learn, live."""
 
-import threading
-import time
-
 import streamlit as st
 
 from ui import charts
-from ui.resources import engine
+from ui.resources import engine, warming_banner
 from ui.sim_runner import (
-    COMPARE_POLICIES,
     DEFAULT_MIX,
     INTENT_KINDS,
     SimulationConfig,
@@ -44,21 +40,14 @@ SCENARIOS = {
 }
 
 
-@st.cache_resource(show_spinner=False)
-def _slot() -> dict:
-    """Process-wide: one simulation at a time (each in its own sandbox), so searches stay responsive."""
-    return {"lock": threading.Lock(), "runner": None}
-
-
 st.title("Live learning")
 st.caption(
     "Simulated users (profiles, intents with known targets, a noisy click and engagement model) search a sandbox of "
     "the engine: each run has its own database and learning state, so live learning is never touched."
 )
 eng = engine()
-slot = _slot()
+warming_banner(eng.searching)  # a run waits for the semantic index: say so, and how far along it is
 runner: SimulationRunner | None = st.session_state.get(RUNNER)
-busy_elsewhere = slot["runner"] is not None and slot["runner"] is not runner and slot["runner"].active
 
 
 def apply_scenario(name: str) -> None:
@@ -83,8 +72,7 @@ def mix_from(prefix: str) -> dict[str, float]:
 st.subheader("Demo scenarios")
 cols = st.columns(len(SCENARIOS))
 for i, name in enumerate(SCENARIOS):
-    cols[i].button(name, key=f"scenario_{i}", on_click=apply_scenario, args=(name,), width="stretch",
-                   disabled=busy_elsewhere)
+    cols[i].button(name, key=f"scenario_{i}", on_click=apply_scenario, args=(name,), width="stretch")
 if st.session_state.get("scenario"):
     st.info(f"**{st.session_state['scenario']}** — {SCENARIOS[st.session_state['scenario']]['caption']}")
 
@@ -93,7 +81,7 @@ with st.expander("Simulation settings", expanded=runner is None):
     top = st.columns(3)
     rounds = top[0].number_input("Rounds per policy", min_value=1, max_value=MAX_ROUNDS, value=300, step=50, key="sim_rounds")
     seed = top[1].number_input("Seed", min_value=0, max_value=2**31 - 1, value=7, step=1, key="sim_seed")
-    policy_options = list(COMPARE_POLICIES) + [f"fixed:{s}" for s in eng.strategy_names]
+    policy_options = eng.learning.policy_names()
     policies = top[2].multiselect("Policies (several = compare mode)", policy_options, default=["linucb"], key="sim_policies")
     st.caption("Traffic mix (relative weights): " + ", ".join(f"**{k}**" for k in INTENT_KINDS))
     mix_cols = st.columns(len(INTENT_KINDS))
@@ -132,24 +120,18 @@ def start() -> None:
     configs = build_configs()
     if configs is None:
         return
-    with slot["lock"]:
-        if slot["runner"] is not None and slot["runner"].active and slot["runner"] is not runner:
-            st.warning("Another session is running a simulation on this engine; wait for it or stop it there.")
-            return
-        if runner is not None:
-            runner.stop()
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        new = SimulationRunner(lambda config: SimulationRun(eng, config, name=f"app-{config.policy}-{stamp}"),
-                               configs).start()
-        slot["runner"] = new
-    st.session_state[RUNNER] = new
+    if runner is not None:
+        runner.stop()
+    st.session_state[RUNNER] = SimulationRunner(  # each run gets its own database, queued behind another session's run
+        lambda config: SimulationRun(eng, config, name=f"app-{config.run_name}"), configs, eng.searching,
+        name=f"Live learning: {', '.join(configs)}").start()
     st.session_state["sim_timer"] = True
     st.rerun()
 
 
 # ------------------------------------------------------------------ controls
 buttons = st.columns(4)
-if buttons[0].button("Start", key="sim_start", type="primary", disabled=busy_elsewhere) or st.session_state.pop(
+if buttons[0].button("Start", key="sim_start", type="primary") or st.session_state.pop(
     "start_requested", False
 ):
     start()
@@ -167,8 +149,6 @@ if buttons[2].button("Reset", key="sim_reset", disabled=runner is None):
     st.session_state["sim_timer"] = False
     st.rerun()
 log_x = buttons[3].toggle("log-x regret", key="sim_log_x")
-if busy_elsewhere:
-    st.warning("Another session is running a simulation on this engine; its charts are in that session.")
 
 
 # ------------------------------------------------------------------ live charts
@@ -185,6 +165,8 @@ def live_panel() -> None:
         + (f" · now {snap.current}" if snap.status == "running" else "")
         + (f" · {snap.done_rounds / snap.elapsed_s:.0f} searches/s" if snap.elapsed_s > 0 else ""),
     )
+    if snap.waiting_for:
+        st.info(f"The simulation waits for {snap.waiting_for}.", icon=":material/hourglass_top:")
     if snap.error:
         st.error(f"The simulation stopped: {snap.error}")
     if not snap.history.empty:
@@ -201,7 +183,7 @@ def live_panel() -> None:
             regret=("regret", "sum"), candidates=("candidates", "mean"),
         ).round(3)
         st.table(summary)
-    if snap.status not in ("running",) and st.session_state.get("sim_timer"):
+    if snap.status not in ("queued", "running") and st.session_state.get("sim_timer"):
         st.session_state["sim_timer"] = False  # stop polling once the run ends
         st.rerun()
 

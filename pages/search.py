@@ -5,10 +5,10 @@ sits in the tabs beside the results. Feedback on a result is what the engine lea
 import pandas as pd
 import streamlit as st
 
-from ltrr_core.engine import GRADES, HARD_CASES, grade_label
+from ltrr_core.vocabulary import GRADES, HARD_CASES, grade_label
 from ui import charts
-from ui.resources import active_source, engine, warming_banner
-from ui.sim_runner import simulate_user_turn
+from ui.identity import judge, judge_field
+from ui.resources import studio, warming_banner
 from ui.widgets import arm_frame, context_picker, strategy_badges
 
 RESULT = "last_result"
@@ -19,9 +19,10 @@ EXAMPLES = (
 )
 
 st.title("Search")
-eng = engine()
-warming_banner(eng)
-context = context_picker(active_source(), eng.catalog, key="ctx")
+faces = studio()
+searching, catalog = faces.search, faces.catalog
+warming_banner(searching)
+context = context_picker(faces.simulation, catalog.content_hash, key="ctx")
 
 
 def request_search() -> None:
@@ -34,13 +35,13 @@ def use_example(query: str) -> None:
 
 
 def send_feedback(search_id: int, entity_id: str, kind: str) -> None:
-    settlement = eng.feedback(search_id, entity_id, kind, source="human", user_id=judge())
+    settlement = searching.feedback(search_id, entity_id, kind, source="human", user_id=judge())
     st.session_state.setdefault("feedback_given", {})[(search_id, entity_id)] = kind
     st.toast(f"{kind.replace('_', ' ')} recorded for {entity_id}" + settled_note(settlement))
 
 
 def none_of_these(search_id: int) -> None:
-    st.toast("None of these: the reward window closed" + settled_note(eng.close(search_id)))
+    st.toast("None of these: the reward window closed" + settled_note(searching.close(search_id)))
 
 
 def settled_note(settlement) -> str:
@@ -50,15 +51,10 @@ def settled_note(settlement) -> str:
     return f" · search settled ({settlement.reason}): " + (f"rewarded {', '.join(hits)}" if hits else "every picked arm 0")
 
 
-def judge() -> str:
-    """Who is searching: the Labelling page's judge name (one analyst = one session)."""
-    return st.session_state.get("judge", "analyst")
-
-
 def send_label(query: str, entity_id: str, key: str) -> None:
     grade = st.session_state.get(key)
     if grade is not None:
-        eng.label(query, entity_id, int(grade), judge=judge())
+        faces.labels.label(query, entity_id, int(grade), judge=judge())
         st.toast(f"label {grade} saved for {entity_id}")
 
 
@@ -68,7 +64,7 @@ def simulate_user() -> None:
     turn = st.session_state.get("sim_user_turn", 0) + 1
     st.session_state["sim_user_turn"] = turn
     profile = context.user if context.user.id != "anonymous" else None
-    res, report = simulate_user_turn(eng, seed=turn, profile=profile, k=int(st.session_state.get("k", 10)))
+    res, report = faces.simulation.simulate_user_turn(seed=turn, profile=profile, k=int(st.session_state.get("k", 10)))
     st.session_state["query"] = report["query"]
     st.session_state[RESULT] = res
     st.session_state["sim_user_report"] = report
@@ -90,7 +86,7 @@ if st.session_state.pop("pending_search", False):
         st.session_state.pop(RESULT, None)
         st.info("Type a query first: an artist, a title, a genre or mood, or describe a podcast.")
     else:
-        st.session_state[RESULT] = eng.search(query, context, k=int(k), source="human", user_id=judge())
+        st.session_state[RESULT] = searching.search(query, context, k=int(k), source="human", user_id=judge())
 
 res = st.session_state.get(RESULT)
 if res is None:
@@ -111,7 +107,7 @@ if res.message:
     st.info(res.message)
 report = st.session_state.pop("sim_user_report", None)
 if report:
-    target = eng.catalog.get(report["target"])
+    target = catalog.get(report["target"])
     st.success(
         f"Simulated **{report['user']}** ({report['kind']} intent) wanted **{target.title}** ({target.type}) and typed "
         f"`{report['query']}`. Events: {', '.join(report['events']) or 'none'} · rewarded on: "
@@ -128,7 +124,7 @@ st.caption(
 )
 explain_key = f"explain_{res.search_id}"
 if explain_key not in st.session_state:
-    st.session_state[explain_key] = eng.explain(res, [item.id for item in res.items])
+    st.session_state[explain_key] = searching.explain(res, [item.id for item in res.items])
 contributions = st.session_state[explain_key]
 
 results_tab, arms_tab, candidates_tab, understanding_tab, timings_tab = st.tabs(
@@ -156,14 +152,15 @@ def why_this_result(item) -> None:
 
 # ------------------------------------------------------------------ results + feedback (first)
 with results_tab:
+    judge_field("search")
     given = st.session_state.get("feedback_given", {})
     if res.search_id is not None:
         window, none = st.columns([5, 1])
-        is_open = res.search_id in eng.open_searches
+        is_open = res.search_id in searching.open_searches
         window.caption(
             "Reward window **open**: an engagement, a thumbs up or a label >= 2 rewards the strategies that found the "
             "result; it closes with reward 0 at your next search, with *None of these*, or after "
-            f"{eng.reward_window.wait_s / 60:g} minutes."
+            f"{searching.reward_window.wait_s / 60:g} minutes."
             if is_open else "Reward window **closed**: this search's reward is settled.")
         none.button("None of these", key="none_of_these", disabled=not is_open, on_click=none_of_these,
                     args=(res.search_id,), width="stretch")
@@ -224,7 +221,7 @@ with candidates_tab:
     tabs = st.tabs([f"{name} ({len(c)})" for name, c in res.candidates.items()])
     for tab, (name, cands) in zip(tabs, res.candidates.items()):
         rows = [
-            {"rank": r, "id": i, "title": eng.catalog.get(i).title, "type": eng.catalog.get(i).type, "score": round(s, 4)}
+            {"rank": r, "id": i, "title": catalog.get(i).title, "type": catalog.get(i).type, "score": round(s, 4)}
             for i, s, r in zip(cands.ids, cands.scores.tolist(), cands.ranks.tolist())
         ]
         tab.caption(f"{cands.ms:.1f} ms")

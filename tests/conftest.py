@@ -1,7 +1,8 @@
-"""Shared fixtures: paths to ../shared datasets and session-wide catalogs."""
+"""Shared fixtures: paths to ../shared datasets and session-wide catalogs; per-test time limits."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -14,6 +15,32 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "datasets"
 SPOTIFY = SHARED / "spotify_songs" / "spotify_songs.csv.gz"
 SCIFACT = SHARED / "scifact"
+
+# Per-test time limits (pytest-timeout): `timeout` in pyproject.toml for most tests; the kinds that
+# `make test-fast` leaves out get LONG_TIMEOUT_S, unless a test sets its own @pytest.mark.timeout.
+# Idle 2-core figures: most tests take under a second, the slowest (SciFact's first run) 3-4 min.
+LONG_TIMEOUT_S = 900
+LONG_MARKERS = ("slow", "browser", "ray")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.get_closest_marker("timeout") is None and any(item.get_closest_marker(m) for m in LONG_MARKERS):
+            item.add_marker(pytest.mark.timeout(LONG_TIMEOUT_S))
+
+
+@contextlib.contextmanager
+def _time_limit_paused():
+    """Stop the running test's limit (pytest-timeout's SIGALRM timer) for a once-per-session cost and
+    resume it after with the time it had left. A timeout inside a session fixture would fail every
+    test that uses it, and the warm-up takes 1-2 min on an idle 2-core machine, far more on a busy one."""
+    on_main = threading.current_thread() is threading.main_thread()  # where pytest-timeout arms SIGALRM
+    left = signal.setitimer(signal.ITIMER_REAL, 0)[0] if on_main else 0
+    try:
+        yield
+    finally:
+        if left:
+            signal.setitimer(signal.ITIMER_REAL, left)
 
 
 def need_shared(path: Path) -> Path:
@@ -48,7 +75,8 @@ def app_cache_dir(tmp_path_factory) -> Path:
 
     cache = Path(os.environ.get("LTRR_TEST_CACHE_DIR") or tmp_path_factory.mktemp("app_cache"))
     settings = Settings(cache_dir=cache, db_path=tmp_path_factory.mktemp("warm_db") / "warm.db")
-    Engine.open("default", settings).warm_up()
+    with _time_limit_paused():  # embedding the catalog once is not the first app test's own time
+        Engine.open("default", settings).warm_up()
     return cache
 
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from ltrr_core.cli import build_parser, main
-from ltrr_core.feedback.store import FeedbackStore
+from ltrr_core.feedback.store.feedback_store import FeedbackStore
 
 
 @pytest.fixture()
@@ -107,3 +107,18 @@ def test_help_of_every_command_renders():
 
     texts = list(helps(build_parser()))
     assert len(texts) > 15 and "95% interval" in texts[0]
+
+
+def test_commands_over_the_faces_on_a_fresh_database(capsys, env):
+    code, out, _ = run(capsys, "experiments", "--json")
+    assert code == 0 and json.loads(out) == []
+    code, out, err = run(capsys, "ope", "--target", "random", "--json")
+    assert code == 2 and out == "" and "Traceback" not in err  # nothing logged yet: one line, no estimate
+    code, out, _ = run(capsys, "train", "--json")
+    decision = json.loads(out)
+    assert code == 0 and decision["accepted"] is False and decision["previous_ranker"] == "interleave"
+    assert decision["reason"]
+    code, out, _ = run(capsys, "reset", "--json")
+    assert code == 0 and set(json.loads(out)["deleted"]) >= {"searches"}
+    code, _, err = run(capsys, "logs", "warm-start", "--json")
+    assert code == 2 and "import a log first" in err

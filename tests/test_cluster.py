@@ -17,6 +17,7 @@ def test_a_missing_ray_install_names_the_extra(monkeypatch):
 
 
 @pytest.mark.parametrize("address", ["127.0.0.1:1", "198.51.100.1:6379"])  # refused; no Ray head there (TEST-NET-2)
+@pytest.mark.ray
 def test_an_unreachable_cluster_fails_fast_with_its_address(address, monkeypatch):
     ray = pytest.importorskip("ray", reason="the ray extra is not installed (pip install -e '.[ray]')")
     assert not ray.is_initialized()

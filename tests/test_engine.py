@@ -1,7 +1,11 @@
-"""The engine façade on the default catalog: trace, logging, feedback, bad input."""
+"""The composition root and its faces on the default catalog: trace, logging, feedback, labels by
+judge, policy tuning, bad input; the faces share one runtime, and the studio hands out faces only."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
 import pytest
 
 from ltrr_core.catalog.hard_cases import HARD_CASES
@@ -9,12 +13,70 @@ from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine
 from ltrr_core.selection.bandit import PolicyConfig, split_arm
 from ltrr_core.selection.context import Context
+from ltrr_core.services.learning import policy_names
+from ltrr_core.services.simulation_runs import COMPARE_POLICIES
+from ltrr_core.studio import Studio
 
 
 @pytest.fixture()
 def engine(default_catalog, app_cache_dir, tmp_path):
     return Engine.open("default", Settings(cache_dir=app_cache_dir, db_path=tmp_path / "feedback.db"),
                        catalog=default_catalog)
+
+
+@pytest.fixture()
+def studio(engine):
+    return Studio.of(engine)
+
+
+def test_the_studio_holds_faces_over_one_shared_runtime(engine, studio):
+    assert not hasattr(studio, "store") and not hasattr(studio, "runtime")
+    for face in (studio.search, studio.learning, studio.labels, studio.experiments, studio.logs):
+        assert face._rt is engine.runtime
+    studio.learning.set_policy(PolicyConfig(name="all"))
+    result = studio.search.search("love", Context(), user_id="ana")
+    assert result.selection.policy == "all" and result.search_id in studio.search.open_searches
+    studio.labels.label("love", result.items[0].id, 3, judge="ana")
+    judged = studio.experiments.judgments(studio.experiments.query_set("log:top:5"), "labels:ana")
+    assert judged.qrels  # what one face stored, another reads
+    assert engine.search is not None and engine.label == studio.labels.label  # runs drive the root by name
+    with pytest.raises(AttributeError):
+        engine.no_such_method
+
+
+def test_one_judges_grade_never_replaces_anothers(studio):
+    entity = next(iter(studio.catalog)).id
+    studio.labels.label("Love!", entity, 3, judge="analyst")
+    stored = studio.labels.label("love", entity, 1, judge="alice")
+    assert stored.judge == "alice" and stored.grade == 1
+    grades = {(label.judge, label.grade) for label in studio.labels.labels() if label.entity_id == entity}
+    assert grades == {("analyst", 3), ("alice", 1)}
+
+
+def test_tuning_the_policy_keeps_every_field_it_does_not_name(studio):
+    studio.learning.set_policy(PolicyConfig(name="linucb", l2_lambda=2.5, cut=0.1, depth_cost=0.002,
+                                            depths=(10, 50), seed=11))
+    tuned = studio.learning.tune_policy(name="lints", alpha=0.9)
+    assert studio.learning.policy == tuned
+    assert (tuned.name, tuned.alpha, tuned.l2_lambda, tuned.cut, tuned.depth_cost, tuned.depths, tuned.seed) == (
+        "lints", 0.9, 2.5, 0.1, 0.002, (10, 50), 11)
+    with pytest.raises(ValueError, match="policy name"):
+        studio.learning.tune_policy(name="nonsense")
+    assert studio.learning.policy == tuned  # a refused change changes nothing
+
+
+def test_one_list_of_policies(studio):
+    names = studio.learning.policy_names()
+    assert names == list(COMPARE_POLICIES) + [f"fixed:{s}" for s in studio.strategies]
+    assert policy_names(["lexical"], fixed=False) == list(COMPARE_POLICIES)
+    for name in names:
+        PolicyConfig(name=name)  # every offered name is a valid policy
+
+
+def test_semantic_status_is_a_typed_record_before_any_build(studio):
+    status = studio.search.semantic_status()
+    assert status.phase in ("not started", "ready") and status.fraction == float(status.phase == "ready")
+    assert status.error is None
 
 
 def test_search_returns_the_full_trace_and_logs_it(engine):
@@ -64,40 +126,43 @@ def test_long_query_is_cut_with_a_message(engine):
 
 def test_label_for_unknown_entity_is_refused(engine):
     with pytest.raises(KeyError, match="not in the catalog"):
-        engine.label("jazz", "no-such-id", 2)
+        engine.label("jazz", "no-such-id", 2, judge="analyst")
 
 
 def test_labelling_queue_puts_disagreements_first_and_drops_labelled_pairs(engine):
     engine.set_policy(PolicyConfig(name="all"))
     engine.search("love", Context())
-    queue = engine.labelling_queue()
+    queue = engine.labelling_queue(judge="analyst")
     assert len(queue) == 10 and list(queue["score"]) == sorted(queue["score"], reverse=True)
     assert queue.iloc[0]["why"] in ("disagreement", "uncertainty", "top10")
     first = queue.iloc[0]
-    engine.label(first["query"], first["entity_id"], 2)
-    assert first["entity_id"] not in set(engine.labelling_queue()["entity_id"])
+    engine.label(first["query"], first["entity_id"], 2, judge="analyst")
+    assert first["entity_id"] not in set(engine.labelling_queue(judge="analyst")["entity_id"])
 
 
+@pytest.mark.slow
 def test_evaluate_labels_scores_every_strategy_on_stored_grades(engine, default_catalog):
     from ltrr_core.catalog.hard_cases import HARD_CASES
     for entity_id, paraphrase in HARD_CASES["description_only"][:3]:
-        engine.label(paraphrase, entity_id, 3)
+        engine.label(paraphrase, entity_id, 3, judge="analyst")
     table = engine.evaluate_labels().set_index("system")
     assert set(engine.strategy_names) <= set(table.index)
     assert table.loc["semantic", "ndcg@10"] > table.loc["lexical", "ndcg@10"]
     assert ((table >= 0) & (table <= 1)).all().all()
 
 
+@pytest.mark.slow
 def test_ranker_retrains_on_simulated_feedback_in_a_sandbox_and_after_n_labelled_searches(engine):
     from ltrr_core.services.simulation_runs import SimulationConfig, SimulationRun
 
     sandbox = SimulationRun(engine, SimulationConfig(rounds=120, seed=4)).run().engine
-    decision = sandbox.retrain(source="simulated")
+    decision = Studio.of(sandbox).labels.retrain(source="simulated")
     assert decision.train_groups >= 20 and decision.holdout_groups >= 1
-    assert decision.accepted and sandbox.rankers.current.name == "ltr" and sandbox.ranker_path.exists()
-    assert sandbox.search("jazz", Context()).ranker == "ltr"
+    live = "ltr" if decision.accepted else "interleave"  # the gate decides; an accepted model goes live and to disk
+    assert sandbox.rankers.current.name == live and sandbox.ranker_path.exists() == decision.accepted
+    assert sandbox.search("jazz", Context()).ranker == live
     assert engine.rankers.current.name == "interleave"  # the live ranker never saw the simulated feedback
-    engine.retrain_every = 2
+    engine.rankers.policy = replace(engine.rankers.policy, every=2)
     before = len(engine.rankers.history)
     for query in ("rock", "sad songs"):
         result = engine.search(query, Context())
@@ -127,3 +192,32 @@ def test_run_configuration_runs_fixed_depths_and_the_bandits_greedy_pick(engine)
     assert engine.open_searches == [] and engine.store.searches().empty  # nothing logged
     with pytest.raises(ConfigurationError, match="no trained model"):
         engine.run_configuration(parse_configuration("all/ltr"), "tayler love")
+
+
+def test_interleaving_experiments_are_typed_records_newest_first(studio):
+    experiments = studio.experiments
+    assert experiments.interleaving_experiments() == []
+    configs = experiments.configurations("lex=lexical/rrf,pop=popular/rrf")
+    name = experiments.start_interleaving(configs)
+    page = experiments.search_interleaved("love", name, k=6, rng=np.random.default_rng(3))
+    assert page.experiment == name == "lex vs pop" and {i.team for i in page.items} <= {"lex", "pop"}
+    (registered,) = experiments.interleaving_experiments()
+    assert (registered.id, registered.configurations, registered.searches) == (
+        name, tuple(c.spec for c in configs), 1)
+    assert page.search_id not in studio.search.open_searches  # an interleaved page teaches no bandit
+
+
+def test_each_face_is_small_and_no_two_faces_share_a_method_name():
+    from ltrr_core.services.experiments import ExperimentService
+    from ltrr_core.services.labels import LabelService
+    from ltrr_core.services.learning import LearningService
+    from ltrr_core.services.logs import LogService
+    from ltrr_core.services.search import SearchService
+    from ltrr_core.services.simulation import SimulationService
+
+    faces = (SearchService, LearningService, LabelService, ExperimentService, LogService, SimulationService)
+    names = {face: {n for n in vars(face) if not n.startswith("_")} for face in faces}
+    assert all(1 <= len(public) <= 15 for public in names.values()), {f.__name__: len(n) for f, n in names.items()}
+    for i, face in enumerate(faces):
+        for other in faces[i + 1:]:
+            assert not names[face] & names[other], (face.__name__, other.__name__, names[face] & names[other])

@@ -1,47 +1,14 @@
-"""Plotly figure builders for the dashboard: tidy DataFrames in, figures out, one colour palette.
-
-Every strategy, ranker and policy keeps the same colour on every page (:func:`color_for`).
-"""
+"""Plotly figure builders for the dashboard: tidy DataFrames in, figures out, coloured through the
+one palette (:mod:`ui.palette`)."""
 
 from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
 
-STRATEGY_COLORS = {
-    "lexical": "#1f77b4",
-    "semantic": "#ff7f0e",
-    "structured": "#2ca02c",
-    "memory": "#9467bd",
-    "popular": "#8c564b",
-    "explore": "#e377c2",
-}
-SYSTEM_COLORS = {"fusion": "#17becf", "ltr": "#d62728", "oracle": "#000000"}
-ESTIMATOR_COLORS = {"ips": "#4c78a8", "snips": "#72b7b2", "dm": "#f58518", "dr": "#e45756"}
-POLICY_COLORS = {
-    "linucb": "#1f77b4",
-    "lints": "#2ca02c",
-    "egreedy": "#ff7f0e",
-    "random": "#7f7f7f",
-    "all": "#bcbd22",
-}
-PALETTE = {**STRATEGY_COLORS, **SYSTEM_COLORS, **POLICY_COLORS, **ESTIMATOR_COLORS}
-FALLBACK = ("#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd", "#31a354", "#756bb1")
+from ui.palette import base_name, color_for
+
 LAYOUT = dict(template="plotly_white", height=340, margin=dict(l=10, r=10, t=50, b=10), legend_title_text="")
-
-
-def base_name(name: str) -> str:
-    """``semantic@100`` -> ``semantic``; ``fixed:lexical`` -> ``lexical``; ``lexical+semantic`` -> itself."""
-    name = str(name).split("@", 1)[0]
-    return name.split(":", 1)[1] if name.startswith("fixed:") else name
-
-
-def color_for(name: str) -> str:
-    """The one colour for a strategy / arm / ranker / policy name; unknown names get a stable fallback."""
-    key = base_name(name)
-    if key in PALETTE:
-        return PALETTE[key]
-    return FALLBACK[sum(map(ord, key)) % len(FALLBACK)]
 
 
 def _finish(fig: go.Figure, title: str, x: str, y: str) -> go.Figure:

@@ -1,29 +1,8 @@
-"""The Interleaving page's helpers: parse configuration specs, run a simulated experiment with a
-progress callback, and render an experiment report's pairs as a table."""
+"""The Interleaving page's renderer: an experiment report's pairs as a table."""
 
 from __future__ import annotations
 
-from typing import Callable
-
 import pandas as pd
-
-from ltrr_core.engine import Configuration, Engine
-from ltrr_core.evaluation.configurations import parse_configurations
-from ltrr_core.services.interleaving_runs import InterleavingConfig, InterleavingRun
-
-
-def configurations(eng: Engine, specs: str) -> list[Configuration]:
-    """The configurations a comma-joined spec names (ConfigurationError names a bad part)."""
-    return parse_configurations(specs, eng.strategy_names)
-
-
-def run_simulated(eng: Engine, configs: list[Configuration], rounds: int, seed: int, alpha: float,
-                  progress: Callable[[int, int], None]) -> dict:
-    """A sandboxed interleaving experiment on simulated users; ``progress(done, rounds)`` after each batch."""
-    run = InterleavingRun(eng, configs, InterleavingConfig(rounds=rounds, seed=seed, alpha=alpha))
-    for _ in run.iter_batches(10):
-        progress(run.searches, rounds)
-    return run.summary()
 
 
 def pairs_frame(report: dict) -> pd.DataFrame:

@@ -1,6 +1,7 @@
-"""The engine, opened once per process per (catalog source, settings), and warmed with a visible progress bar.
+"""The studio (the service faces of one engine), opened once per process per (catalog source,
+settings), and warmed with a visible progress bar.
 
-Pages call :func:`engine` and never open catalogs, models or databases themselves. The chosen
+Pages call :func:`studio` and never open catalogs, models or databases themselves. The chosen
 catalog source is a per-session UI choice (``st.session_state["active_source"]``).
 """
 
@@ -11,8 +12,10 @@ import time
 
 import streamlit as st
 
-from ltrr_core.base.config import Settings
-from ltrr_core.engine import CatalogError, Engine, ModelNotFoundError, StoreError
+from ltrr_core.engine import Engine
+from ltrr_core.services.search import SearchService
+from ltrr_core.studio import Studio
+from ltrr_core.vocabulary import CatalogError, ModelNotFoundError, Settings, StoreError
 
 DEFAULT_SOURCE = "default"
 SOURCE_KEY = "active_source"
@@ -45,6 +48,7 @@ def _warm(eng: Engine) -> dict[str, float]:
         state = states.setdefault(id(eng), {"lock": threading.Lock(), "timings": None, "opened_s": None})
     with state["lock"]:
         if state["timings"] is None:
+            search = Studio.of(eng).search
             bar = st.progress(0.0, text="Preparing indexes…")
             live = [True]  # the engine keeps the callback: silence it once this page's bar is gone
             owner = threading.current_thread()  # the background embedding reports through warming_banner
@@ -54,7 +58,7 @@ def _warm(eng: Engine) -> dict[str, float]:
                     bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{label} ({fraction:.0%})")
 
             try:
-                state["timings"] = eng.warm_up(progress=progress, background=True)
+                state["timings"] = search.warm_up(progress=progress, background=True)
             finally:
                 live[0] = False
             bar.empty()
@@ -62,7 +66,8 @@ def _warm(eng: Engine) -> dict[str, float]:
 
 
 def engine() -> Engine:
-    """The engine for this session's catalog source; shows a spinner/progress on first load, stops the page on error."""
+    """The engine for this session's catalog source; shows a spinner/progress on first load, stops the page on error.
+    Only the pages that still drive the whole engine use it (see ``PENDING`` in tests/test_house_rules.py)."""
     source = active_source()
     try:
         started = time.perf_counter()
@@ -86,16 +91,21 @@ def engine() -> Engine:
     return eng
 
 
+def studio() -> Studio:
+    """The service faces of this session's engine (see :func:`engine`)."""
+    return Studio.of(engine())
+
+
 @st.fragment(run_every=2)
-def warming_banner(eng: Engine) -> None:
+def warming_banner(search: SearchService) -> None:
     """While the catalog embeds in the background: what is left out, the step, rate and time left."""
-    status = eng.semantic_status()
-    if status["state"] == "warming":
-        st.info(f"**semantic is warming up**: {status['label']} ({status['fraction']:.0%}). Searches use the other "
+    status = search.semantic_status()
+    if status.phase == "warming":
+        st.info(f"**semantic is warming up**: {status.label} ({status.fraction:.0%}). Searches use the other "
                 "strategies meanwhile; semantic joins the bandit's arms when its index is ready.",
                 icon=":material/hourglass_top:")
-    elif status["state"] == "failed":
-        st.warning(f"semantic is left out: its index could not be built ({status['error']}).")
+    elif status.phase == "failed":
+        st.warning(f"semantic is left out: its index could not be built ({status.error}).")
 
 
 def try_open(source: str) -> str | None:

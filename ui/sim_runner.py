@@ -1,8 +1,10 @@
-"""A per-session background runner for simulations: start / pause / resume / stop, polled by the page.
+"""A per-session simulation run as a job: start / pause / resume / stop, polled by the page.
 
-The worker thread runs one batch at a time and publishes a copy of the combined history
-after each batch; the page's
-``st.fragment(run_every=...)`` reads :meth:`SimulationRunner.snapshot` and never blocks.
+The runs execute on the process-wide job runner (one simulation at a time; another session's
+waits in the queue, saying for which): the job first waits for the catalog's semantic index if
+it is still warming (saying how far along), then runs one batch at a time and publishes a copy
+of the combined history; the page's ``st.fragment(run_every=...)`` reads
+:meth:`SimulationRunner.snapshot` and never blocks. The worker never calls Streamlit.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Callable, Mapping
 
 import pandas as pd
 
+from ltrr_core.services.jobs import Job, JobContext, job_runner
+from ltrr_core.services.search import SearchService
 from ltrr_core.simulation.intents import DEFAULT_MIX
 from ltrr_core.services.simulation_runs import (
     COMPARE_POLICIES,
@@ -22,6 +26,7 @@ from ltrr_core.services.simulation_runs import (
     simulate_user_turn,
 )
 from ltrr_core.simulation.traffic import INTENT_KINDS
+from ui.jobs import wait_for_semantic
 
 __all__ = ["COMPARE_POLICIES", "DEFAULT_MIX", "INTENT_KINDS", "SimulationConfig", "SimulationRun", "SimulationRunner",
            "Snapshot", "simulate_user_turn"]
@@ -34,12 +39,13 @@ class Snapshot:
     """What the page draws: the history so far and the runner's status."""
 
     history: pd.DataFrame
-    status: str  # "running" | "paused" | "done" | "stopped" | "error"
+    status: str  # "queued" | "running" | "paused" | "done" | "stopped" | "error"
     done_rounds: int
     total_rounds: int
     elapsed_s: float
     current: str = ""
     error: str = ""
+    waiting_for: str = ""  # what a queued or blocked run waits for (another simulation, the semantic index)
 
     @property
     def fraction(self) -> float:
@@ -47,42 +53,43 @@ class Snapshot:
 
 
 class SimulationRunner:
-    """Owns the worker thread that runs ``configs`` (label -> SimulationConfig) one after the other.
+    """Runs ``configs`` (label -> SimulationConfig) one after the other as one job, each built by
+    ``make_run(config)`` once ``search``'s semantic index is ready (the sandboxes share it).
 
-    Runs are built lazily in the worker with ``make_run(config)`` because a run takes over the
-    engine's policy when it is created; compared policies therefore run in sequence on the same
-    seeded traffic, and the chart fills policy by policy.
+    Runs are built lazily in the job because a run takes over the sandbox's policy when it is
+    created; compared policies therefore run in sequence on the same seeded traffic, and the
+    chart fills policy by policy.
     """
 
     def __init__(self, make_run: Callable[[SimulationConfig], SimulationRun], configs: Mapping[str, SimulationConfig],
-                 batch_size: int = 10) -> None:
+                 search: SearchService, name: str = "simulation", batch_size: int = 10) -> None:
         if not configs:
             raise ValueError("configs: give at least one simulation config")
         if batch_size < 1:
             raise ValueError(f"batch_size: {batch_size} must be >= 1")
-        self.make_run = make_run
+        self.make_run, self.search, self.name = make_run, search, name
         self.configs = dict(configs)
         self.batch_size = batch_size
         self.finished: dict[str, SimulationRun] = {}
+        self.job: Job | None = None
         self._lock = threading.Lock()
         self._go = threading.Event()
-        self._stop = threading.Event()
         self._history = pd.DataFrame()
         self._done = 0
         self._state = "running"
         self._current = ""
         self._error = ""
-        self._started = time.perf_counter()
+        self._started = 0.0
         self._elapsed = 0.0
-        self._thread = threading.Thread(target=self._work, name="ltrr-simulation", daemon=True)
 
     @property
     def total_rounds(self) -> int:
         return sum(c.rounds for c in self.configs.values())
 
     def start(self) -> "SimulationRunner":
+        """Submit the runs as one job (queued behind another simulation, if one runs)."""
         self._go.set()
-        self._thread.start()
+        self.job = job_runner().submit("simulation", self.name, self._work)
         return self
 
     def pause(self) -> None:
@@ -98,25 +105,31 @@ class SimulationRunner:
                 self._go.set()
 
     def stop(self, wait_s: float = 10.0) -> None:
-        """Stop the worker and wait for it (the current batch finishes first)."""
-        self._stop.set()
-        self._go.set()
-        if self._thread.is_alive():
-            self._thread.join(wait_s)
+        """Cancel the job and wait for it (the current batch finishes first)."""
+        if self.job is not None:
+            job_runner().cancel(self.job.id)
+            self._go.set()
+            job_runner().wait(self.job.id, wait_s)
 
     def wait(self, timeout_s: float) -> bool:
-        """Block until the worker ends (True) or ``timeout_s`` passes (False)."""
-        self._thread.join(timeout_s)
-        return not self._thread.is_alive()
-
-    @property
-    def active(self) -> bool:
-        return self._thread.is_alive() and not self._stop.is_set()
+        """Block until the job ends (True) or ``timeout_s`` passes (False)."""
+        job = job_runner().wait(self.job.id, timeout_s) if self.job else None
+        return job is None or job.finished
 
     def snapshot(self) -> Snapshot:
+        """The history so far, with the job's view: queued, stopped, failed, and what it waits for."""
+        job = job_runner().get(self.job.id) if self.job else None
         with self._lock:
-            return Snapshot(self._history, self._state, self._done, self.total_rounds, self._elapsed, self._current,
-                            self._error)
+            status, error = self._state, self._error
+        if job is not None and job.status == "queued":
+            status = "queued"
+        elif job is not None and job.status == "cancelled" and status in ("running", "paused"):
+            status = "stopped"
+        elif job is not None and job.status == "failed":
+            status, error = "error", job.error
+        with self._lock:
+            return Snapshot(self._history, status, self._done, self.total_rounds, self._elapsed, self._current,
+                            error, job.waiting_for if job is not None and not job.finished else "")
 
     def _publish(self, runs: Mapping[str, SimulationRun], done: int, state: str | None = None, error: str = "") -> None:
         frames = [run.history.assign(run=label) for label, run in runs.items() if run.records]
@@ -128,7 +141,9 @@ class SimulationRunner:
             self._state = state or self._state
             self._error = error or self._error
 
-    def _work(self) -> None:
+    def _work(self, ctx: JobContext) -> dict[str, SimulationRun]:
+        wait_for_semantic(self.search, ctx)  # a sandbox shares the semantic index: it must exist first
+        self._started = time.perf_counter()
         done, runs = 0, {}
         try:
             for label, config in self.configs.items():
@@ -138,14 +153,16 @@ class SimulationRunner:
                 published = 0.0
                 for batch in run.iter_batches(size=self.batch_size):
                     done += len(batch)
+                    ctx.report(done, self.total_rounds, f"{label}: {done:,} / {self.total_rounds:,} rounds")
                     if time.perf_counter() - published >= PUBLISH_EVERY_S or run.done:
                         self._publish(runs, done)  # rebuilding the history costs O(rounds): not every batch
                         published = time.perf_counter()
                     self._go.wait()
-                    if self._stop.is_set():
+                    if ctx.cancelled:
                         self._publish(runs, done, "stopped")
-                        return
+                        return self.finished
                 self.finished[label] = run
             self._publish(runs, done, "done")
         except Exception as exc:  # shown in the page as a message, not a traceback
             self._publish(runs, done, "error", f"{type(exc).__name__}: {exc}")
+        return self.finished

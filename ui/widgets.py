@@ -8,25 +8,18 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ltrr_core.selection.context import Context, UserProfile
-from ltrr_core.simulation.profiles import make_profiles
+from ltrr_core.services.simulation import SimulationService
+from ltrr_core.vocabulary import Context, UserProfile
+from ui.palette import badge
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 ANONYMOUS = "anonymous (no profile)"
-STRATEGY_BADGE = {
-    "lexical": "blue",
-    "semantic": "orange",
-    "structured": "green",
-    "memory": "violet",
-    "popular": "gray",
-    "explore": "red",
-}
 
 
 @st.cache_resource(show_spinner=False)
-def profiles(source: str, _catalog) -> list[UserProfile]:
-    """Simulated user profiles for the catalog ``source`` (deterministic, seed 0)."""
-    return make_profiles(_catalog, n=12, seed=0)
+def profiles(catalog_hash: str, _simulation: SimulationService) -> list[UserProfile]:
+    """Simulated user profiles of the catalog with ``catalog_hash`` (deterministic, seed 0)."""
+    return _simulation.user_profiles(n=12, seed=0)
 
 
 def profile_label(profile: UserProfile) -> str:
@@ -35,9 +28,9 @@ def profile_label(profile: UserProfile) -> str:
     return f"{profile.id} — likes {tastes}; prefers {kinds}"
 
 
-def context_picker(source: str, catalog, key: str = "ctx") -> Context:
+def context_picker(simulation: SimulationService, catalog_hash: str, key: str = "ctx") -> Context:
     """User / hour / weekday / holiday choosers; returns the Context they describe."""
-    users = profiles(source, catalog)
+    users = profiles(catalog_hash, simulation)
     by_label = {ANONYMOUS: UserProfile()} | {profile_label(p): p for p in users}
     cols = st.columns([3, 1, 1, 1])
     label = cols[0].selectbox("Simulated user", list(by_label), key=f"{key}_user")
@@ -49,7 +42,7 @@ def context_picker(source: str, catalog, key: str = "ctx") -> Context:
 
 def strategy_badges(found_by) -> str:
     """Markdown badges (``:color-badge[name]``) for the strategies that found a result."""
-    return " ".join(f":{STRATEGY_BADGE.get(s, 'gray')}-badge[{s}]" for s in found_by)
+    return " ".join(f":{badge(s)}-badge[{s}]" for s in found_by)
 
 
 def arm_frame(arms) -> pd.DataFrame:

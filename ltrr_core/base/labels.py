@@ -12,21 +12,33 @@ texts with :func:`with_queries` before writing ``csv``.
 
 Grades are whole numbers. ``csv`` ratings must lie in 0..3 (the studio's scale); ``trec`` and
 ``beir`` come from external collections and accept any grade >= 0 (nothing is clipped).
-Files are UTF-8 (a leading byte-order mark is accepted). Every problem raises
-:class:`LabelFileError` naming the file, the 1-based line and the fix.
+Files are UTF-8 (a leading byte-order mark is accepted), plain or gzip, read a line at a time
+(:func:`~ltrr_core.base.text_files.numbered_lines`); ids may hold up to 1,024 characters and
+query texts 2,048 (:mod:`~ltrr_core.base.text_files` states the limits). Every problem, a
+corrupt or truncated gzip stream included, raises :class:`LabelFileError` naming the file, the
+1-based line and the fix. ``csv`` cells a spreadsheet would run as formulas are written with a
+leading ``'`` (read back without it).
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
 import io
+import itertools
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from ltrr_core.base.grades import MAX_GRADE
+from ltrr_core.base.text_files import (
+    MAX_ID_CHARS,
+    MAX_STORED_QUERY_CHARS,
+    from_spreadsheet_cell,
+    numbered_lines,
+    spreadsheet_cell,
+    too_long,
+)
 
 BEIR_HEADER = ("query-id", "corpus-id", "score")
 CSV_HEADER = ("query", "docid", "rating")
@@ -57,12 +69,15 @@ class Judgment:
             raise ValueError(f"Judgment field 'query': {self.query!r} must be a string")
 
 
+Lines = Iterator[tuple[int, str]]  # (1-based number, text with its line end) of every line
+
+
 @dataclass(frozen=True)
 class LabelFormat:
-    """How one file format reads (text -> judgments), writes (judgments -> text) and is recognised."""
+    """How one file format reads (lines -> judgments), writes (judgments -> text) and is recognised."""
 
     suffixes: tuple[str, ...]
-    read: Callable[[Path, str, int | None], list[Judgment]]
+    read: Callable[[Path, Lines, int | None], list[Judgment]]
     write: Callable[[Sequence[Judgment], Path], str]
     sniff: Callable[[str], bool]
 
@@ -89,6 +104,9 @@ def _judgment(path: Path, line: int, query_id: str, doc_id: str, grade: str, max
     for name, value in zip(names, (query_id, doc_id)):
         if not value.strip():
             raise _fail(path, line, f"empty {name}", f"every line needs a non-empty {name}")
+        excess = too_long(value, MAX_STORED_QUERY_CHARS if name == "query" else MAX_ID_CHARS)
+        if excess:
+            raise _fail(path, line, f"the {name} has {excess}", f"shorten the {name}")
     return Judgment(query_id, doc_id, _grade(path, line, grade, max_grade), query)
 
 
@@ -107,10 +125,10 @@ def _unique(path: Path, numbered: Iterable[tuple[int, Judgment]], where: str = "
     return judgments
 
 
-def _lines(text: str) -> Iterator[tuple[int, str]]:
-    """Non-blank lines with their 1-based numbers (only ``\\n`` ends a line; a trailing ``\\r`` is dropped)."""
-    for number, line in enumerate(text.split("\n"), start=1):
-        line = line.removesuffix("\r")
+def _content(lines: Lines) -> Lines:
+    """The non-blank lines without their line ends (``\\n``, and a ``\\r`` before it)."""
+    for number, line in lines:
+        line = line.removesuffix("\n").removesuffix("\r")
         if line.strip():
             yield number, line
 
@@ -129,9 +147,9 @@ def _check_ids(path: Path, judgments: Sequence[Judgment], bad: Callable[[str], b
 # --- trec ------------------------------------------------------------------------------------
 
 
-def _read_trec(path: Path, text: str, max_grade: int | None) -> list[Judgment]:
+def _read_trec(path: Path, lines: Lines, max_grade: int | None) -> list[Judgment]:
     def parse() -> Iterator[tuple[int, Judgment]]:
-        for line, content in _lines(text):
+        for line, content in _content(lines):
             columns = content.split()
             if len(columns) != 4:
                 raise _fail(path, line, f"expected 4 columns 'qid 0 docid grade', found {len(columns)}",
@@ -154,8 +172,8 @@ def _sniff_trec(first_line: str) -> bool:
 # --- beir ------------------------------------------------------------------------------------
 
 
-def _read_beir(path: Path, text: str, max_grade: int | None) -> list[Judgment]:
-    lines = _lines(text)
+def _read_beir(path: Path, lines: Lines, max_grade: int | None) -> list[Judgment]:
+    lines = _content(lines)
     header = next(lines, None)
     expected = "\t".join(BEIR_HEADER)
     if header is None or tuple(c.strip() for c in header[1].split("\t")) != BEIR_HEADER:
@@ -190,8 +208,8 @@ def _sniff_beir(first_line: str) -> bool:
 # --- csv (Quepid) ----------------------------------------------------------------------------
 
 
-def _read_csv(path: Path, text: str, max_grade: int | None) -> list[Judgment]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+def _read_csv(path: Path, lines: Lines, max_grade: int | None) -> list[Judgment]:
+    reader = csv.reader((text for _, text in lines), strict=True)
     rows: list[tuple[int, list[str]]] = []
     start = 1
     try:
@@ -211,7 +229,7 @@ def _read_csv(path: Path, text: str, max_grade: int | None) -> list[Judgment]:
             if len(row) != 3:
                 raise _fail(path, line, f"expected 3 columns 'query,docid,rating', found {len(row)}",
                             "quote a query that contains commas")
-            query, doc_id, rating = row
+            query, doc_id, rating = (from_spreadsheet_cell(cell) for cell in row)
             yield line, _judgment(path, line, query, doc_id.strip(), rating, MAX_GRADE, query, ("query", "docid"))
 
     return _unique(path, parse())
@@ -234,7 +252,7 @@ def _write_csv(judgments: Sequence[Judgment], path: Path) -> str:
             )
         if j.doc_id != j.doc_id.strip():
             raise LabelFileError(f"{path}: judgment #{index + 1} doc id {j.doc_id!r} has surrounding spaces; strip it")
-        writer.writerow((j.query, j.doc_id, j.grade))
+        writer.writerow((spreadsheet_cell(j.query), spreadsheet_cell(j.doc_id), j.grade))
     return out.getvalue()
 
 
@@ -259,42 +277,43 @@ def _format(fmt: str) -> LabelFormat:
     return FORMATS[fmt]
 
 
-def _read_text(path: Path) -> str:
-    try:
-        data = path.read_bytes()
-        if path.suffix == ".gz":
-            data = gzip.decompress(data)
-    except (OSError, EOFError) as err:
-        raise LabelFileError(f"{path}: cannot read ({getattr(err, 'strerror', None) or err}); check the path") from err
-    return _decode(path, data)
+def _lines_of(source: Path | bytes, path: Path) -> Lines:
+    return numbered_lines(source, str(path), LabelFileError)
 
 
-def _decode(path: Path, data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        raise _fail(path, line, "not UTF-8 text", "re-save the file as UTF-8") from err
-
-
-def _detect(path: Path, text: str) -> str:
-    first = next(_lines(text), (1, ""))[1]
+def _detect(path: Path, first_line: str) -> str:
     for name, fmt in FORMATS.items():
-        if fmt.sniff(first):
+        if fmt.sniff(first_line):
             return name
     for name, fmt in FORMATS.items():
         if path.suffix.lower() in fmt.suffixes:
             return name
     raise LabelFileError(
-        f"{path}: line 1: cannot tell the label format from {first[:80]!r}; "
+        f"{path}: line 1: cannot tell the label format from {first_line[:80]!r}; "
         f"pass fmt= one of {', '.join(FORMATS)} or add the format's header"
     )
+
+
+def _formatted(path: Path, lines: Lines, fmt: str | None) -> tuple[LabelFormat, Lines]:
+    """The format (``fmt``, else detected from the first non-blank line) and all the lines."""
+    if fmt is not None:
+        return _format(fmt), lines
+    head = []
+    for number, line in lines:
+        head.append((number, line))
+        if line.strip():
+            break
+    first = next(_content(iter(head)), (1, ""))[1]
+    return _format(_detect(path, first)), itertools.chain(head, lines)
 
 
 def detect_format(path: str | Path) -> str:
     """The format name of a label file: by its first non-blank line, else by its suffix."""
     path = Path(path)
-    return _detect(path, _read_text(path))
+    lines = _lines_of(path, path)
+    first = next(_content(lines), (1, ""))[1]
+    lines.close()
+    return _detect(path, first)
 
 
 def read_labels(path: str | Path, fmt: str | None = None, max_grade: int | None = None) -> list[Judgment]:
@@ -303,15 +322,15 @@ def read_labels(path: str | Path, fmt: str | None = None, max_grade: int | None 
     ``max_grade`` caps trec and beir grades (csv ratings are always 0..MAX_GRADE): a grade
     above it is an error naming its line."""
     path = Path(path)
-    text = _read_text(path)
-    return _format(fmt or _detect(path, text)).read(path, text, max_grade)
+    label_format, lines = _formatted(path, _lines_of(path, path), fmt)
+    return label_format.read(path, lines, max_grade)
 
 
 def parse_labels(data: bytes, name: str, fmt: str | None = None, max_grade: int | None = None) -> list[Judgment]:
     """:func:`read_labels` for a file held in memory (an upload); ``name`` is only shown in messages."""
     path = Path(Path(name).name or "upload")
-    text = _decode(path, gzip.decompress(data) if path.suffix == ".gz" else data)
-    return _format(fmt or _detect(path, text)).read(path, text, max_grade)
+    label_format, lines = _formatted(path, _lines_of(data, path), fmt)
+    return label_format.read(path, lines, max_grade)
 
 
 def format_labels(judgments: Iterable[Judgment], fmt: str, name: str = "labels") -> str:

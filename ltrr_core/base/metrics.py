@@ -18,6 +18,7 @@ Conventions, made explicit because ranx leaves them to flags or raises on them:
 from __future__ import annotations
 
 import re
+import threading
 import warnings
 from numbers import Integral
 from typing import Mapping, Sequence
@@ -37,6 +38,10 @@ warnings.filterwarnings("ignore", message="unsafe cast from uint64 to int64", mo
 
 DEFAULT_METRICS = ("ndcg@10", "recall@100", "mrr@10")
 RANX_METRICS = ("hits", "hit_rate", "precision", "recall", "f1", "r-precision", "mrr", "map", "ndcg", "ndcg_burges")
+# ranx pins numba to its workqueue threading layer, which aborts the whole process when two threads
+# enter a parallel kernel at once (two sessions' experiments, an experiment and a ranker gate): one
+# lock around every ranx call here (its only user) serializes them; they are a small part of any evaluation.
+RANX_LOCK = threading.Lock()
 _NOTHING = "\x00no result"  # stands in for an empty result list, which a ranx Run cannot hold (never relevant)
 _METRIC = re.compile(r"(?P<base>[a-z_-]+)(@(?P<k>[1-9][0-9]*))?")
 
@@ -79,9 +84,10 @@ def _per_query_scores(qrels: QrelsDict, run: RunDict, metrics: list[str]) -> dic
         return scores
     from ranx import Qrels, Run, evaluate  # here, not at the top: see _RANX_ON_USE
 
-    ranx_qrels = Qrels({q: {d: int(g) for d, g in docs.items()} for q, docs in judged.items()})
-    ranx_run = Run(ranked)
-    evaluate(ranx_qrels, ranx_run, metrics, make_comparable=True)
+    with RANX_LOCK:  # building a Run sorts in a parallel kernel too
+        ranx_qrels = Qrels({q: {d: int(g) for d, g in docs.items()} for q, docs in judged.items()})
+        ranx_run = Run(ranked)
+        evaluate(ranx_qrels, ranx_run, metrics, make_comparable=True)
     for metric in metrics:
         scores[metric].update({q: float(v) for q, v in ranx_run.scores[metric].items()})
     return scores
@@ -160,9 +166,10 @@ def paired_tests(qrels: QrelsDict, runs: Mapping[str, RunDict], baseline: str,
     from ranx import Qrels, Run  # see _RANX_ON_USE
     from ranx import compare as ranx_compare
 
-    ranx_runs = [Run({q: _by_rank(run[q]) if run.get(q) else {_NOTHING: 0.0} for q in judged}, name=system)
-                 for system, run in ((s, runs[s]) for s in [baseline, *others])]
-    report = ranx_compare(Qrels(judged), ranx_runs, names, stat_test="student", make_comparable=True).to_dict()
+    with RANX_LOCK:
+        ranx_runs = [Run({q: _by_rank(run[q]) if run.get(q) else {_NOTHING: 0.0} for q in judged}, name=system)
+                     for system, run in ((s, runs[s]) for s in [baseline, *others])]
+        report = ranx_compare(Qrels(judged), ranx_runs, names, stat_test="student", make_comparable=True).to_dict()
     rows = []
     for metric in names:
         ties = [report[s]["win_tie_loss"][baseline][metric]["T"] == len(judged) for s in others]

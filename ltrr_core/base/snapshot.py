@@ -2,8 +2,10 @@
 
 A snapshot is a folder in the catalog's cache dir (beside ``bm25/``). ``meta.json`` names the
 snapshot's kind and format version, the catalog size it was built for and the shape and dtype of
-every array; it is written last, so a folder whose arrays and meta disagree (a crash between the
-two writes, a truncated or corrupt file, an older format) loads as None and is rebuilt.
+every array; it is written last. A snapshot of another kind, version or size loads as None and is
+rebuilt over; one that cannot be read (a truncated or corrupt file, arrays and meta that disagree
+after a crash between the two writes) is set aside as ``<folder>.unreadable``
+(:func:`~ltrr_core.base.cache.set_aside`) and rebuilt.
 
 String lists are stored as one NUL-joined UTF-8 byte array (:func:`pack_strings`): splitting it
 back is far faster than parsing a million JSON strings. :class:`KeyedRows` is the CSR layout
@@ -15,14 +17,13 @@ from __future__ import annotations
 import gc
 import json
 import threading
-import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Mapping
 
 import numpy as np
 
-from ltrr_core.base.cache import write_atomic
+from ltrr_core.base.cache import read_or_set_aside, write_atomic
 
 ARRAYS, META = "arrays.npz", "meta.json"
 SEPARATOR = "\x00"
@@ -84,17 +85,26 @@ def save(directory: Path, kind: str, version: int, n: int, arrays: Mapping[str, 
 
 def load(directory: Path, kind: str, version: int, n: int) -> tuple[dict[str, np.ndarray], dict] | None:
     """(arrays, extra) of a snapshot written by :func:`save` for this kind, version and catalog
-    size, or None when it is absent, of another version or size, or unreadable."""
-    try:
-        meta = json.loads((directory / META).read_text())
-        if (meta.get("kind"), meta.get("version"), meta.get("n")) != (kind, version, n):
-            return None
-        with np.load(directory / ARRAYS, allow_pickle=False) as stored:
-            arrays = {name: stored[name] for name in stored.files}
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+    size, or None when it is absent, of another kind, version or size, or unreadable (then it is
+    set aside for a rebuild)."""
+    if not (directory / META).exists():
         return None
+    return read_or_set_aside(directory, lambda: _read(directory, kind, version, n))
+
+
+def _read(directory: Path, kind: str, version: int, n: int) -> tuple[dict[str, np.ndarray], dict] | None:
+    """The snapshot's (arrays, extra); None when it is of another kind, version or size; raises when unreadable."""
+    meta = json.loads((directory / META).read_text())
+    if not isinstance(meta, dict):
+        raise ValueError(f"{META} holds a JSON {type(meta).__name__}, not an object")
+    if (meta.get("kind"), meta.get("version"), meta.get("n")) != (kind, version, n):
+        return None
+    with np.load(directory / ARRAYS, allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files}
     shapes = {name: [list(a.shape), a.dtype.str] for name, a in arrays.items()}
-    return (arrays, meta["extra"]) if shapes == meta["arrays"] else None
+    if shapes != meta["arrays"]:
+        raise ValueError(f"the arrays {shapes} are not the ones {META} lists")
+    return arrays, meta["extra"]
 
 
 class KeyedRows:

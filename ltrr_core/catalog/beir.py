@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from ltrr_core.catalog.loaders import json_lines, unique_catalog
-from ltrr_core.catalog.schema import Catalog, CatalogError, Entity
 from ltrr_core.base.labels import LabelFileError, read_labels, to_qrels
+from ltrr_core.base.text_files import MAX_ID_CHARS, MAX_STORED_QUERY_CHARS
+from ltrr_core.catalog.loaders import json_lines, unique_catalog
+from ltrr_core.catalog.schema import Catalog, CatalogError, Entity, text_field
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,17 @@ def _record_id(path: Path, number: int, record: dict) -> str:
     value = record.get("_id")
     if value in (None, ""):
         raise CatalogError(f"{path.name}, line {number}, field '_id': missing; every BEIR record needs an _id")
-    return str(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return _record_text(path, number, {"_id": value}, "_id", MAX_ID_CHARS)
+
+
+def _record_text(path: Path, number: int, record: dict, field: str, limit: int | None = None) -> str:
+    """A record's text ``field`` (absent or null: empty), type- and size-checked."""
+    try:
+        return text_field(field, record.get(field) or "", limit)
+    except CatalogError as error:
+        raise CatalogError(f"{path.name}, line {number}, {error}") from None
 
 
 def _read_qrels(path: Path, corpus: Catalog) -> dict[str, dict[str, int]]:
@@ -59,13 +70,11 @@ def load_beir(directory: str | Path) -> BeirDataset:
     documents = []
     for number, record in json_lines(corpus_path):
         documents.append((number, Entity(id=_record_id(corpus_path, number, record), type="document",
-                                         title=str(record.get("title") or ""), description=str(record.get("text") or ""))))
+                                         title=_record_text(corpus_path, number, record, "title"),
+                                         description=_record_text(corpus_path, number, record, "text"))))
     catalog = unique_catalog(documents, corpus_path, f"beir:{directory}")
     queries_path = _beir_file(directory, "queries")
-    queries = {_record_id(queries_path, n, r): str(r.get("text") or "") for n, r in json_lines(queries_path)}
+    queries = {_record_id(queries_path, n, r): _record_text(queries_path, n, r, "text", MAX_STORED_QUERY_CHARS)
+               for n, r in json_lines(queries_path)}
     qrels = {p.name.split(".")[0]: _read_qrels(p, catalog) for p in sorted((directory / "qrels").glob("*.tsv*"))}
     return BeirDataset(catalog, queries, qrels)
-
-
-def _beir_source(argument: str) -> Catalog:
-    return load_beir(argument).catalog

@@ -1,21 +1,24 @@
 """Catalog loaders for user data: ``jsonl:PATH``, ``csv:PATH[#MAPPING.json]``, ``spotify:PATH`` (BEIR: :mod:`ltrr_core.catalog.beir`).
 
-Every user mistake (missing file, unknown column, malformed line, duplicate id, bad number)
-raises :class:`CatalogError` naming the file, the 1-based line and the field, and the fix.
+Every user mistake (missing file, unknown column, malformed line, a field of the wrong type,
+duplicate id, bad number, a corrupt or truncated ``.gz``, text that is not UTF-8, a value over
+its size limit, :mod:`ltrr_core.base.text_files`) raises :class:`CatalogError` naming the file,
+the 1-based line and the field, and the fix.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import re
+import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Iterator, Mapping
+from typing import TYPE_CHECKING, Iterator, Mapping
 
-from ltrr_core.catalog.schema import Catalog, CatalogError, Entity
+from ltrr_core.base.text_files import MAX_FIELD_CHARS, numbered_lines
+from ltrr_core.catalog.schema import Catalog, CatalogError, Entity, check_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,31 +31,24 @@ _DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 
 
 # ---------------------------------------------------------------- shared helpers
-def open_text(path: Path) -> IO[str]:
-    """Open plain or gzip text (detected from the magic bytes, not the suffix)."""
+def json_lines(path: Path) -> Iterator[tuple[int, dict]]:
+    """(1-based line number, JSON object) for every non-blank line of a plain or gzip file (told
+    by its magic bytes), read a bounded line at a time (:func:`~ltrr_core.base.text_files.numbered_lines`)."""
     if not path.is_file():
         raise CatalogError(f"{path}: file not found; check the path (it is resolved from {Path.cwd()})")
-    with path.open("rb") as raw:
-        gzipped = raw.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rt", encoding="utf-8") if gzipped else path.open("r", encoding="utf-8")
-
-
-def json_lines(path: Path) -> Iterator[tuple[int, dict]]:
-    """(1-based line number, JSON object) for every non-blank line."""
-    with open_text(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise CatalogError(
-                    f"{path.name}, line {number}: malformed JSON ({error.msg} at column {error.colno}); "
-                    "each line must be one JSON object — fix or delete that line"
-                ) from None
-            if not isinstance(record, dict):
-                raise CatalogError(f"{path.name}, line {number}: expected a JSON object, got {type(record).__name__}")
-            yield number, record
+    for number, line in numbered_lines(path, path.name, CatalogError):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise CatalogError(
+                f"{path.name}, line {number}: malformed JSON ({error.msg} at column {error.colno}); "
+                "each line must be one JSON object — fix or delete that line"
+            ) from None
+        if not isinstance(record, dict):
+            raise CatalogError(f"{path.name}, line {number}: expected a JSON object, got {type(record).__name__}")
+        yield number, record
 
 
 def unique_catalog(entities_with_lines: list[tuple[int, Entity]], path: Path, source: str) -> Catalog:
@@ -91,10 +87,7 @@ def load_jsonl(path: str | Path, source: str | None = None) -> Catalog:
         try:
             rows.append((number, Entity.from_json(record)))
         except CatalogError as error:
-            raise CatalogError(f"{path.name}, line {number}: {error}") from None
-        except (TypeError, ValueError) as error:
-            raise CatalogError(f"{path.name}, line {number}: a field has the wrong type ({error}); "
-                               "genres is {name: weight}, moods a list, popularity a number in [0, 1]") from None
+            raise CatalogError(f"{path.name}, line {number}, {error}") from None
     return unique_catalog(rows, path, source or f"jsonl:{path}")
 
 
@@ -170,11 +163,20 @@ def _read_csv(path: Path) -> "pd.DataFrame":
     if not path.is_file():
         raise CatalogError(f"{path}: file not found; check the path (it is resolved from {Path.cwd()})")
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
         raise CatalogError(f"{path.name}: the file is empty; it needs a header row and at least one data row") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise CatalogError(f"{path.name}: cannot parse as CSV ({error}); save it as UTF-8 comma-separated text") from None
+    except (OSError, EOFError, zlib.error) as error:
+        raise CatalogError(f"{path.name}: cannot read it ({error}); the file is truncated or corrupt — export it again") from None
+    for column in frame.columns:
+        lengths = frame[column].str.len().to_numpy()
+        if len(lengths) and lengths.max() > MAX_FIELD_CHARS:
+            row = int(lengths.argmax())
+            raise CatalogError(f"{path.name}, line {row + 2}, column {column!r}: {int(lengths[row]):,} characters, over "
+                               f"the limit of {MAX_FIELD_CHARS:,}; shorten the cell")
+    return frame
 
 
 def load_csv(path: str | Path, mapping: Mapping | None = None, source: str | None = None) -> Catalog:
@@ -198,7 +200,9 @@ def load_csv(path: str | Path, mapping: Mapping | None = None, source: str | Non
         values: dict = dict(spec.constants)
         for (field, column), raw in zip(spec.columns.items(), record):
             try:
-                values[field] = _csv_value(field, raw, spec)
+                values[field] = _csv_value(field, check_text(field, raw), spec)
+            except CatalogError as error:
+                raise CatalogError(f"{path.name}, line {number}, {error} (column {column!r})") from None
             except ValueError as error:
                 raise CatalogError(f"{path.name}, line {number}, field {field!r} (column {column!r}): {raw!r} is not valid "
                                    f"({error}); fix the cell or drop the field from the mapping") from None

@@ -10,7 +10,9 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from ltrr_core.base.text_files import MAX_FIELD_CHARS, MAX_ID_CHARS, too_long
 
 ENTITY_TYPES = ("track", "artist", "album", "playlist", "station", "podcast", "episode", "document")
 
@@ -67,19 +69,79 @@ class Entity:
 
     @classmethod
     def from_json(cls, record: Mapping) -> "Entity":
-        known = {f.name for f in fields(cls)}
-        unknown = set(record) - known
+        """The entity a JSON object describes; every field's type and size is checked (a ``null``
+        optional field takes its default). A string where a list is expected is refused, never
+        read character by character. CatalogError names the field and the expected type."""
+        unknown = set(record) - set(_ENTITY_FIELDS)
         if unknown:
-            raise CatalogError(f"unknown field(s) {sorted(unknown)}; allowed: {sorted(known)}")
-        values = dict(record)
-        values["genres"] = {str(k): float(v) for k, v in dict(values.get("genres") or {}).items()}
-        values["moods"] = tuple(values.get("moods") or ())
-        values["related"] = {k: tuple(v) for k, v in dict(values.get("related") or {}).items()}
-        values["popularity"] = float(values.get("popularity") or 0.0)
-        return cls(**values)
+            raise CatalogError(f"unknown field(s) {sorted(unknown)}; allowed: {sorted(_ENTITY_FIELDS)}")
+        return cls(**{name: _JSON_FIELDS.get(name, text_field)(name, value)
+                      for name, value in record.items() if value is not None})
 
 
 _ENTITY_FIELDS = tuple(f.name for f in fields(Entity))
+
+
+def _wrong_type(name: str, expected: str, value: Any, example: str) -> CatalogError:
+    kind = "a boolean" if isinstance(value, bool) else _JSON_NAMES.get(type(value), f"a {type(value).__name__}")
+    shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    return CatalogError(f"field {name!r}: expected {expected}, got {kind} {shown}; write it like {example}")
+
+
+_JSON_NAMES = {int: "a number", float: "a number", list: "a list", dict: "an object", str: "a string"}
+
+
+def check_text(name: str, value: str, limit: int | None = None) -> str:
+    """``value`` of the text field ``name`` when it fits ``limit`` (default: the stated limit,
+    :data:`~ltrr_core.base.text_files.MAX_ID_CHARS` for ``id``, ``MAX_FIELD_CHARS`` for other
+    fields) and is valid Unicode (no lone surrogate); else CatalogError naming the field."""
+    excess = too_long(value, limit or (MAX_ID_CHARS if name == "id" else MAX_FIELD_CHARS))
+    if excess:
+        raise CatalogError(f"field {name!r}: {excess}; shorten it")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise CatalogError(f"field {name!r}: character {error.start + 1} is a lone surrogate "
+                               f"({value[error.start]!r}), not text; fix the escape") from None
+    return value
+
+
+def text_field(name: str, value: Any, limit: int | None = None) -> str:
+    """A JSON value of the text field ``name``: a string within its limit (:func:`check_text`), else CatalogError."""
+    if not isinstance(value, str):
+        raise _wrong_type(name, "a string", value, '"Blue in Green"')
+    return check_text(name, value, limit)
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _wrong_type(name, "a number", value, "0.5")
+    return float(value)
+
+
+def _names(name: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _wrong_type(name, "a list of strings", value, '["happy", "chill"]')
+    return tuple(check_text(name, item) for item in value)
+
+
+def _genres(name: str, value: Any) -> dict[str, float]:
+    if not isinstance(value, dict):
+        raise _wrong_type(name, "an object {genre: weight}", value, '{"pop": 0.7, "rock": 0.3}')
+    return {check_text(name, genre): _number(f"{name}.{genre}", weight) for genre, weight in value.items()}
+
+
+def _related(name: str, value: Any) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, dict):
+        raise _wrong_type(name, "an object {relation: [ids]}", value, '{"artist": ["artist_1"]}')
+    return {check_text(name, relation): tuple(check_text("id", i) for i in _names(f"{name}.{relation}", ids))
+            for relation, ids in value.items()}
+
+
+_JSON_FIELDS: dict[str, Callable[[str, Any], Any]] = {
+    "genres": _genres, "moods": _names, "related": _related, "popularity": _number,
+}
 
 
 class Catalog:

@@ -20,7 +20,7 @@ import pandas as pd
 from ltrr_core.catalog.schema import Catalog
 from ltrr_core.base.metrics import DEFAULT_METRICS, compare
 from ltrr_core.base.records import Label
-from ltrr_core.feedback.store import FeedbackStore
+from ltrr_core.feedback.store.feedback_store import FeedbackStore
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.ranking.rankers import Ranker
 from ltrr_core.selection.bandit import split_arm

@@ -7,7 +7,9 @@ Query sets (``--queries``):
 - ``log:top:N``: the N most searched logged queries; ``log:sample:N[:SEED]``: N logged queries
   sampled across query categories in proportion to their share of distinct queries (each
   category that has queries keeps at least one);
-- ``file:PATH``: one query a line, or TREC topics (``<top> <num> Number: 301 <title> ...``).
+- ``file:PATH``: one query a line, or TREC topics (``<top> <num> Number: 301 <title> ...``); UTF-8,
+  plain or gzip; a query may hold 2,048 characters and a topic number 1,024
+  (:mod:`ltrr_core.base.text_files`).
 
 Judgments (``--judgments``):
 
@@ -31,6 +33,7 @@ import numpy as np
 from ltrr_core.catalog.schema import Catalog
 from ltrr_core.base.labels import read_labels, to_qrels
 from ltrr_core.base.records import Label
+from ltrr_core.base.text_files import MAX_ID_CHARS, MAX_STORED_QUERY_CHARS, numbered_lines, too_long
 from ltrr_core.simulation.traffic import TrafficGenerator
 from ltrr_core.understanding.text import normalize
 
@@ -130,15 +133,13 @@ def logged_queries(counts: Sequence[tuple[str, str, str, int]], n: int, how: str
 
 
 def file_queries(path: str | Path, spec: str | None = None) -> QuerySet:
-    """One query a line (blank lines and repeats skipped), or TREC topics (id = topic number)."""
+    """One query a line (blank lines and repeats skipped), or TREC topics (id = topic number);
+    read a bounded line at a time, every query and topic number checked against its size limit."""
     path = Path(path)
     spec = spec or f"file:{path}"
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise QuerySetError(f"query set {spec!r}: cannot read {path} ({getattr(exc, 'strerror', None) or exc}); "
-                            "check the path (a UTF-8 file, one query a line)") from exc
-    topics = _TOPIC.findall(text)
+    lines = [(number, line.rstrip("\r\n"))
+             for number, line in numbered_lines(path, f"query set {spec!r}: {path}", QuerySetError)]
+    topics = _TOPIC.findall("\n".join(line for _, line in lines))
     if topics:
         queries = []
         for number, topic in enumerate(topics, start=1):
@@ -146,14 +147,25 @@ def file_queries(path: str | Path, spec: str | None = None) -> QuerySet:
             if not num or not title or not title.group(1).strip():
                 raise QuerySetError(f"query set {spec!r}: TREC topic #{number} has no <num> or no <title>; "
                                     "give every topic both")
-            queries.append(Query(num.group(1), " ".join(title.group(1).split())))
+            text = " ".join(title.group(1).split())
+            _check_size(spec, f"TREC topic #{number}",
+                        (("number", num.group(1), MAX_ID_CHARS), ("title", text, MAX_STORED_QUERY_CHARS)))
+            queries.append(Query(num.group(1), text))
         return QuerySet(spec, tuple(queries))
     queries: dict[str, Query] = {}
-    for line in text.splitlines():
+    for number, line in lines:
+        _check_size(spec, f"line {number}", (("query", line.strip(), MAX_STORED_QUERY_CHARS),))
         qid = normalize(line)
         if qid:
             queries.setdefault(qid, Query(qid, line.strip()))
     return QuerySet(spec, tuple(queries.values()))
+
+
+def _check_size(spec: str, where: str, values: Sequence[tuple[str, str, int]]) -> None:
+    for name, value, limit in values:
+        excess = too_long(value, limit)
+        if excess:
+            raise QuerySetError(f"query set {spec!r}: {where}: the {name} has {excess}; shorten it")
 
 
 def parse_query_set(spec: str, catalog: Catalog, query_counts=None) -> QuerySet:

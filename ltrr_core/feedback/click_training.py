@@ -20,6 +20,7 @@ from ltrr_core.base.records import LoggedPage
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.ranking.ltr import TrainingGroup
 from ltrr_core.selection.context import Context
+from ltrr_core.understanding.text import normalize
 
 MAX_WEIGHT = 20.0  # inverse propensities are clipped here (a rank almost nobody examines)
 
@@ -44,7 +45,7 @@ def click_group(pipeline: Pipeline, page: LoggedPage, depth: int, curve: Callabl
         weights = np.array([min(1.0 / curve(position), MAX_WEIGHT) if entity_id in clicked else 1.0
                             for entity_id, position in shown])
     return TrainingGroup(run.features[rows], labels, f"page:{page.page}", weights,
-                         np.array([position for _, position in shown]))
+                         np.array([position for _, position in shown]), query=normalize(page.query))
 
 
 def click_groups(pipeline: Pipeline, pages: Iterable[LoggedPage], depth: int,

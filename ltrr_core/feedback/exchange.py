@@ -12,7 +12,7 @@ from typing import Container, Sequence
 
 from ltrr_core.base.labels import Judgment, format_labels
 from ltrr_core.base.records import Label
-from ltrr_core.feedback.store import FeedbackStore
+from ltrr_core.feedback.store.feedback_store import FeedbackStore
 
 
 @dataclass(frozen=True)
@@ -61,5 +61,6 @@ def label_judgments(labels: Sequence[Label], fmt: str) -> list[Judgment]:
 
 
 def export_labels(labels: Sequence[Label], fmt: str) -> str:
-    """The text of a label file in ``fmt`` holding ``labels``."""
+    """The text of a label file in ``fmt`` holding ``labels`` (csv cells a spreadsheet would run as
+    formulas get a leading ``'``, NUL is dropped: :func:`~ltrr_core.base.text_files.spreadsheet_cell`)."""
     return format_labels(label_judgments(labels, fmt), fmt, f"labels.{fmt}")

@@ -21,9 +21,14 @@ current page is of another query or already holds that position; other events at
 session's current page when they are of its query and on an entity it showed (otherwise they
 are kept with no page: they still count for the memory index, but no page is replayed for them).
 
-Every problem raises :class:`LogFileError` naming the file, the 1-based line and the field.
+Every problem raises :class:`LogFileError` naming the file, the 1-based line and the field: among
+them text that is not UTF-8 (or a JSON string with a lone surrogate), a query over
+``MAX_STORED_QUERY_CHARS`` (the engine's limit) or another field over ``MAX_ID_CHARS``, a position over
+``MAX_POSITION``, a JSON line over ``MAX_LINE_BYTES``, a CSV field over the csv module's limit.
 Ids the catalog lacks are counted; the import is refused unless ``skip_unknown`` (then they are
-skipped). Rows stream from the file into one store transaction, so a bad row anywhere stores nothing.
+skipped). Rows are parsed and validated as they stream from the file, outside any lock, and the store
+writes them in short transactions that stay invisible until the whole file is in: a bad row anywhere
+stores nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import csv
 import io
 import json
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -40,7 +46,8 @@ from typing import IO, Callable, Iterable, Iterator
 
 from ltrr_core.catalog.schema import Catalog
 from ltrr_core.base.records import FEEDBACK_KINDS
-from ltrr_core.feedback.store import FeedbackStore
+from ltrr_core.feedback.store.feedback_store import FeedbackStore
+from ltrr_core.base.text_files import MAX_ID_CHARS, MAX_STORED_QUERY_CHARS
 from ltrr_core.understanding.text import normalize
 
 LOG_EVENTS = ("impression", *FEEDBACK_KINDS)
@@ -50,6 +57,11 @@ REQUIRED = ("timestamp", "session", "query", "entity_id", "event")
 ALIASES = {"user": "session", "user_id": "session", "session_id": "session", "entity": "entity_id",
            "doc_id": "entity_id", "time": "timestamp", "rank": "position", "logging_policy": "policy"}
 PROGRESS_EVERY = 20_000  # rows between progress reports
+MAX_POSITION = 1_000_000
+MAX_TIMESTAMP = 253_402_300_799.0  # 9999-12-31T23:59:59Z
+MAX_LINE_BYTES = 1 << 20  # one JSON line
+_QUOTED_FIELD = re.compile(r'"[^"]*(?:""[^"]*)*"')  # fields of the default CSV dialect
+_PLAIN_FIELD = re.compile(r"[^,\r\n]*")
 UNKNOWN_EXAMPLES = 5
 
 Progress = Callable[[int, float], None]  # (rows read, fraction of the file read)
@@ -123,8 +135,9 @@ def _timestamp(file: str, line: int, text: object) -> float:
                 raise _fail(file, line, "timestamp", f"{text!r} is neither epoch seconds nor ISO 8601",
                             "write e.g. 1767225600 or 2026-01-01T00:00:00Z") from None
             value = (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
-    if not math.isfinite(value) or value < 0:
-        raise _fail(file, line, "timestamp", f"{value!r} is not a time", "write seconds since 1970 (>= 0)")
+    if not math.isfinite(value) or not 0 <= value <= MAX_TIMESTAMP:
+        raise _fail(file, line, "timestamp", f"{value!r} is not a time",
+                    "write seconds since 1970 (>= 0, before the year 10000)")
     return value
 
 
@@ -145,8 +158,8 @@ def _position(file: str, line: int, value: object, event: str) -> int | None:
         position = int(text)
     except ValueError:
         raise _fail(file, line, "position", f"{text!r} is not a whole number", "give a 1-based rank") from None
-    if position < 1:
-        raise _fail(file, line, "position", f"{position} is below 1", "ranks start at 1")
+    if not 1 <= position <= MAX_POSITION:
+        raise _fail(file, line, "position", f"{position} is not in 1..{MAX_POSITION:,}", "give the 1-based rank shown")
     return position
 
 
@@ -163,8 +176,34 @@ def _propensity(file: str, line: int, value: object) -> float | None:
     return p
 
 
+LIMITS = {name: MAX_STORED_QUERY_CHARS if name == "query" else MAX_ID_CHARS for name in LOG_COLUMNS}
+
+
+def _check_field(file: str, line: int, name: str, value: object) -> None:
+    """Refuse a field over its limit (:data:`LIMITS`), a JSON object or array, and text that is not
+    Unicode (a byte that is not UTF-8, or a lone surrogate from a JSON escape)."""
+    if isinstance(value, (dict, list)):
+        raise _fail(file, line, name, f"a JSON {'object' if isinstance(value, dict) else 'array'}, not a value",
+                    "give a string or a number")
+    text = str(value)
+    if len(text) > LIMITS[name]:
+        raise _fail(file, line, name, f"{len(text):,} characters, over the limit of {LIMITS[name]:,}",
+                    f"keep {name} to {LIMITS[name]:,} characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(text[exc.start])  # bytes that are not UTF-8 were read as U+DC80..U+DCFF
+        what = (f"byte 0x{code - 0xDC00:02x} is not UTF-8 (or a lone surrogate)" if 0xDC80 <= code <= 0xDCFF
+                else f"{text[exc.start]!r} is a lone surrogate, not a character")
+        raise _fail(file, line, name, f"character {exc.start + 1}: {what}", "save the log as UTF-8") from None
+
+
 def parse_row(file: str, line: int, row: dict) -> LogEvent:
     """One raw row (column -> value, aliases resolved) as a validated :class:`LogEvent`."""
+    for name in LOG_COLUMNS:
+        value = row.get(name)
+        if value is not None and not (type(value) is str and len(value) <= LIMITS[name] and value.isascii()):
+            _check_field(file, line, name, value)  # the common case (short ASCII text) skips the call
     for name in REQUIRED:
         if _optional(row.get(name)) is None:
             raise _fail(file, line, name, "empty or missing", f"every row needs a {name}")
@@ -180,19 +219,62 @@ def _columns(names: list[str]) -> list[str]:
     return [ALIASES.get(n.strip().lower(), n.strip().lower()) for n in names]
 
 
-def _csv_rows(file: str, text: IO[str]) -> Iterator[tuple[int, dict]]:
-    reader = csv.reader(text)
-    try:
-        header = next(reader)
-    except StopIteration:
+def _overlong_column(record: str, names: list[str], limit: int) -> str:
+    """The column of the first field in ``record`` (one row's text) over ``limit`` characters, or
+    with no closing quote (the csv module read on until its limit)."""
+    position, index = 0, 0
+    while True:
+        column = names[index] if index < len(names) else f"column {index + 1}"
+        if record.startswith('"', position):
+            field = _QUOTED_FIELD.match(record, position)
+            if field is None:
+                return column
+        else:
+            field = _PLAIN_FIELD.match(record, position)
+        if field.end() - position > limit or field.end() >= len(record):
+            return column
+        position, index = field.end() + 1, index + 1
+
+
+def _csv_rows(file: str, binary: IO[bytes]) -> Iterator[tuple[int, dict]]:
+    # Bytes that are not UTF-8 become lone surrogates here, refused by parse_row naming line and field.
+    text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    record: list[str] = []  # the lines of the row being read, for an error's message
+
+    def lines() -> Iterator[str]:
+        for raw in text:
+            record.append(raw)
+            yield raw
+
+    reader = csv.reader(lines())
+    names: list[str] = []
+
+    def next_values() -> list[str] | None:
+        record.clear()
+        try:
+            return next(reader)
+        except StopIteration:
+            return None
+        except csv.Error as exc:
+            if "field larger than field limit" not in str(exc):
+                raise LogFileError(f"{file}: line {reader.line_num}: not valid CSV ({exc}); "
+                                   "save the log as comma-separated text with a header row") from None
+            limit = csv.field_size_limit()
+            raise _fail(file, reader.line_num, _overlong_column("".join(record), names, limit),
+                        f"over {limit:,} characters (the CSV reader's limit)",
+                        f"queries are at most {MAX_STORED_QUERY_CHARS:,} characters, other fields {MAX_ID_CHARS:,}; "
+                        "look for a quote left open") from None
+
+    header = next_values()
+    if header is None:
         raise LogFileError(f"{file}: line 1: the file is empty; give a header row ({','.join(LOG_COLUMNS)}) "
-                           "and one event a row") from None
+                           "and one event a row")
     names = _columns(header)
     missing = [n for n in REQUIRED if n not in names]
     if missing:
         raise LogFileError(f"{file}: line 1: the header lacks {', '.join(missing)}; the columns are "
                            f"{','.join(LOG_COLUMNS)} (propensity and policy optional)")
-    for values in reader:
+    while (values := next_values()) is not None:
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(names):
@@ -201,14 +283,27 @@ def _csv_rows(file: str, text: IO[str]) -> Iterator[tuple[int, dict]]:
         yield reader.line_num, dict(zip(names, values))
 
 
-def _jsonl_rows(file: str, text: IO[str]) -> Iterator[tuple[int, dict]]:
-    for line, raw in enumerate(text, start=1):
-        if not raw.strip():
+def _jsonl_rows(file: str, binary: IO[bytes]) -> Iterator[tuple[int, dict]]:
+    line = 0
+    while raw := binary.readline(MAX_LINE_BYTES + 1):
+        line += 1
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            raise LogFileError(f"{file}: line {line}: longer than {MAX_LINE_BYTES:,} bytes; "
+                               "write one event object a line")
+        try:
+            text = raw.decode("utf-8-sig" if line == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise LogFileError(f"{file}: line {line}: byte {exc.start + 1} (0x{raw[exc.start]:02x}) is not UTF-8 "
+                               f"({exc.reason}); save the log as UTF-8") from None
+        if not text.strip():
             continue
         try:
-            row = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise LogFileError(f"{file}: line {line}: not a JSON object ({exc.msg}); write one event object a line") from None
+            row = json.loads(text)
+        except (ValueError, RecursionError) as exc:  # ValueError: bad JSON, or an integer too long to read
+            reason = (exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+                      if isinstance(exc, RecursionError) else "a number with too many digits")
+            raise LogFileError(f"{file}: line {line}: not a JSON object ({reason}); "
+                               "write one event object a line") from None
         if not isinstance(row, dict):
             raise LogFileError(f"{file}: line {line}: expected a JSON object, got {type(row).__name__}")
         yield line, {ALIASES.get(k.lower(), k.lower()): v for k, v in row.items()}
@@ -228,17 +323,13 @@ def read_events(file: str, binary: IO[bytes], fmt: str, size: int | None = None,
     """Validated events of an open binary stream, one at a time (the file is never held whole)."""
     if fmt not in LOG_FORMATS:
         raise LogFileError(f"{file}: format {fmt!r} is not one of {', '.join(LOG_FORMATS)}")
-    text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
-    rows = _csv_rows(file, text) if fmt == "csv" else _jsonl_rows(file, text)
+    rows = _csv_rows(file, binary) if fmt == "csv" else _jsonl_rows(file, binary)
     count = 0
-    try:
-        for line, row in rows:
-            yield parse_row(file, line, row)
-            count += 1
-            if progress and count % PROGRESS_EVERY == 0:
-                progress(count, min(binary.tell() / size, 1.0) if size else 0.0)
-    except UnicodeDecodeError as exc:
-        raise LogFileError(f"{file}: not UTF-8 text ({exc.reason}); save the log as UTF-8") from None
+    for line, row in rows:
+        yield parse_row(file, line, row)
+        count += 1
+        if progress and count % PROGRESS_EVERY == 0:
+            progress(count, min(binary.tell() / size, 1.0) if size else 0.0)
     if progress:
         progress(count, 1.0)
 
@@ -270,8 +361,9 @@ class _Pager:
 
 def import_log(store: FeedbackStore, catalog: Catalog, file: str, binary: IO[bytes], fmt: str | None = None,
                skip_unknown: bool = False, size: int | None = None, progress: Progress | None = None) -> LogImport:
-    """Stream a log into ``store`` in one transaction. Ids the catalog lacks refuse the whole file
-    (the error counts them) unless ``skip_unknown``; a bad row refuses it too, naming the line."""
+    """Stream a log into ``store``, all or nothing, in short write transactions (other writers wait
+    a chunk at most). Ids the catalog lacks refuse the whole file (the error counts them) unless
+    ``skip_unknown``; a bad row refuses it too, naming the line."""
     started = time.perf_counter()
     if fmt is None:
         head = binary.read(64)

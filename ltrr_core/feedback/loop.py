@@ -7,6 +7,14 @@ restart because they are the store's unsettled searches. The bandit and hit hist
 over the settled rounds, restored from a snapshot plus the rounds after it
 (:mod:`ltrr_core.feedback.learning_state`); the memory index's observed statistics are the
 store's aggregate of impressions (weighted by examination) and feedback.
+
+Any number of processes (the app, CLI runs) may share one database. Each one's state is the fold
+of a *prefix* of the reward log: before it learns a round, and before every logged search
+(:meth:`FeedbackLoop.close_expired`), it folds every round settled since, its own and the other
+processes', in the log's order. So ``state.seq`` always means "every round up to seq is folded",
+and so does a snapshot. The memory index's statistics count only this process's searches and
+events until it restarts (they are not an ordered fold, and re-reading their aggregate per
+search would cost a scan of every impression).
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ import numpy as np
 from ltrr_core.feedback.learning_state import LearningState, StateFiles
 from ltrr_core.base.records import FeedbackEvent, ImpressionRow, SearchRecord
 from ltrr_core.feedback.settlement import RewardWindow, Settlement
-from ltrr_core.feedback.store import FeedbackStore
+from ltrr_core.feedback.store.feedback_store import FeedbackStore
 from ltrr_core.retrieval.indexes.memory import MemoryIndex
 from ltrr_core.selection.bandit import PolicyConfig
 
@@ -49,15 +57,23 @@ class FeedbackLoop:
         self.store, self.memory, self.files, self.window = store, memory, files, window or RewardWindow()
         self.strategies, self.n_features = list(strategies), n_features
         self.lock = threading.RLock()
-        self.state = self._restore(policy or files.saved_policy() or PolicyConfig())
-        memory.load_stats(store.q2e_stats())
-        self._open = {p.search_id: _Window(p.user_id, p.created_at, p.chosen_arms) for p in store.pending()}
+        self._log_end = 0  # the last reward-log row folded: every round with a row up to it is in the state
+        self._saved_at = 0  # ``state.updates`` at the last snapshot
+        self._restore(policy or files.saved_policy(store.database_id()) or PolicyConfig())
 
-    def _restore(self, policy: PolicyConfig) -> LearningState:
-        state = self.files.load(self.strategies, self.n_features, policy, self.store.last_settled_seq())
-        state = state or self._warm(policy)
-        state.fold(self.store.settled_rounds(after_seq=state.seq))
-        return state
+    def _restore(self, policy: PolicyConfig) -> None:
+        """Everything from the store, as on a start: the snapshot (if it checks) and the rounds after
+        it, the open windows and the memory's observed statistics."""
+        self._log_end = 0
+        state = self.files.load(self.strategies, self.n_features, policy, self.store.last_settled_seq(),
+                                self.store.database_id())
+        self.state = state or self._warm(policy)
+        self._saved_at = self.state.updates
+        self.catch_up()
+        self._open: dict[int, _Window] = {p.search_id: _Window(p.user_id, p.created_at, p.chosen_arms)
+                                          for p in self.store.pending()}
+        self.memory.reset_observed()
+        self.memory.load_stats(self.store.q2e_stats())
 
     def _warm(self, policy: PolicyConfig) -> LearningState:
         """A state before any live round: fresh, warm-started by the rounds replayed from imported
@@ -66,6 +82,23 @@ class FeedbackLoop:
         state.fold(self.store.replayed_rounds())
         state.seq = 0  # replayed rounds are not in the reward log: live rounds resume from its start
         return state
+
+    def catch_up(self) -> int:
+        """Fold every round settled since the state, by any process, in the log's order; returns how
+        many. One ``MAX`` query when nothing is new. A log shorter than what was folded was reset by
+        another process: the state, open windows and memory statistics are re-read from the store."""
+        with self.lock:
+            end = self.store.last_settled_seq()
+            if end == self._log_end:
+                return 0
+            if end < self._log_end:
+                self._restore(self.state.bandit.config)
+                return 0
+            rounds = self.store.settled_rounds(after_seq=self.state.seq)
+            self.state.fold(rounds)
+            self._log_end = max(end, _last_row(rounds[-1].seq, rounds[-1].rewards) if rounds else 0)
+            self._maybe_save()
+            return len(rounds)
 
     @property
     def open_searches(self) -> list[int]:
@@ -91,7 +124,7 @@ class FeedbackLoop:
         opens, so its events are stored and counted by the memory index but never settle a bandit round."""
         self.close_session(record.user_id)
         search_id = self.store.log_interleaved_search(record, impressions, teams, experiment_id)
-        self.memory.record_shown(record.normalized_query, [i.entity_id for i in impressions])
+        self.memory.record_shown(record.normalized_query, [i.entity_id for i in impressions], self.store.curve)
         return search_id
 
     def respond(self, search_id: int, events: list[tuple[str, str]], source: str, user_id: str,
@@ -128,9 +161,11 @@ class FeedbackLoop:
         return [s for s in (self.close(search_id, "next_search") for search_id in mine) if s]
 
     def close_expired(self, now: float | None = None) -> list[Settlement]:
-        """Windows open longer than the reward window's ``wait_s`` close with the default reward."""
+        """Windows open longer than the reward window's ``wait_s`` close with the default reward; first,
+        the rounds other processes settled are folded (:meth:`catch_up`), so a search selects with them."""
         cutoff = (time.time() if now is None else now) - self.window.wait_s
         with self.lock:
+            self.catch_up()
             expired = [s for s, w in self._open.items() if w.created_at < cutoff]
         return [s for s in (self.close(search_id, "timeout") for search_id in expired) if s]
 
@@ -159,7 +194,8 @@ class FeedbackLoop:
 
     def _settle(self, search_id: int, window: _Window, closing: tuple[str | None, str],
                 events: list[FeedbackEvent]) -> Settlement | None:
-        """Write the settlement, then learn it; None if another process settled the search first."""
+        """Write the settlement, then learn through it in the log's order; None if another process
+        settled the search first (its round is folded at the next catch-up)."""
         entity_id, reason = closing
         found_by = self._found_by(search_id, window, entity_id) if entity_id else None
         rewards = self.window.rewards(window.chosen, found_by)
@@ -167,27 +203,34 @@ class FeedbackLoop:
         del self._open[search_id]
         if seq is None:
             return None
-        if window.x is None:
-            logged = self.store.search(search_id)
-            window.x, window.category = np.asarray(logged.features, dtype=float), logged.category
-        self.state.apply(window.x, window.category, rewards, seq)
-        if self.state.updates % SAVE_EVERY == 0:
-            self.save()
+        if seq == self._log_end + 1 and window.x is not None:
+            # The round's rows directly follow the folded prefix (rowids are given in commit order):
+            # no other round settled in between, so it is learnt from the window without a read.
+            self.state.apply(window.x, window.category, rewards, seq)
+            self._log_end = _last_row(seq, rewards)
+            self._maybe_save()
+        else:
+            self.catch_up()
         return Settlement(search_id, reason, entity_id, rewards)
 
     # -- state -------------------------------------------------------------------------
     def save(self) -> None:
         with self.lock:
-            self.files.save(self.state)
+            self.files.save(self.state, self.store.database_id())
+            self._saved_at = self.state.updates
+
+    def _maybe_save(self) -> None:
+        if self.state.updates - self._saved_at >= SAVE_EVERY:
+            self.save()
 
     def set_policy(self, policy: PolicyConfig) -> None:
         """Switch policy: the new policy's state is the fold of the whole log (replayed imported
         rounds first), and it is saved."""
         with self.lock:
-            state = self._warm(policy)
-            state.fold(self.store.settled_rounds())
-            state.labelled_since_train = self.state.labelled_since_train
-            self.state = state
+            labelled = self.state.labelled_since_train
+            self.state, self._log_end = self._warm(policy), 0
+            self.state.labelled_since_train = labelled
+            self.catch_up()
             self.save()
 
     def reset(self) -> dict[str, int]:
@@ -195,7 +238,13 @@ class FeedbackLoop:
         with self.lock:
             deleted = self.store.reset_learning()
             self.state = LearningState.fresh(self.strategies, self.n_features, self.state.bandit.config)
+            self._log_end = self._saved_at = 0
             self._open.clear()
             self.memory.reset_observed()
             self.files.remove()
         return deleted
+
+
+def _last_row(seq: int, rewards: dict[str, float]) -> int:
+    """A round's last row in the reward log: its arms' rows are written together, from ``seq`` on."""
+    return seq + len(rewards) - 1

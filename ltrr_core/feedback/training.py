@@ -3,7 +3,9 @@
 A group's rows are the search's candidate pool, rebuilt by replaying the arms the bandit
 picked through the one :class:`~ltrr_core.pipeline.Pipeline` (strategies are deterministic,
 so the pool is the one the user saw; only the live memory index may have moved on). Grades
-come from :func:`labels_from_feedback`: graded labels win over thumbs and clicks.
+come from :func:`labels_from_feedback`: graded labels win over thumbs and clicks. A group knows
+its normalized query (the retrain gate holds queries out whole) and whether its query carries
+human labels (those judge a retrained model first).
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ def training_groups(pipeline: Pipeline, searches: pd.DataFrame, events: pd.DataF
         replayed = pipeline.replay(row.query, arm_depths(row.chosen_arms))
         grades = labels_from_feedback(replayed.pool.ids, feedback.get("click", ()), feedback.get("thumbs_up", ()),
                                       feedback.get("thumbs_down", ()), query_grades)
-        groups.append(TrainingGroup(replayed.features, grades, str(row.search_id)))
+        groups.append(TrainingGroup(replayed.features, grades, str(row.search_id), query=row.normalized_query,
+                                    judged=bool(query_grades)))
     return groups
 
 

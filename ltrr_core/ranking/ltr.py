@@ -28,6 +28,8 @@ class TrainingGroup:
     group_id: str
     weights: np.ndarray | None = None  # per-row training weights (e.g. inverse examination propensities)
     positions: np.ndarray | None = None  # 1-based rank each row was shown at (position-aware training)
+    query: str = ""  # the normalized query: every group of one query is held out together ("": the group id)
+    judged: bool = False  # its grades include human labels (these judge a retrained model first)
 
     def __post_init__(self) -> None:
         features = np.asarray(self.features, dtype=np.float32)
@@ -50,6 +52,11 @@ class TrainingGroup:
             if positions.shape != labels.shape or not np.all(positions == np.round(positions)) or np.any(positions < 1):
                 raise ValueError(f"positions of group {self.group_id!r}: expected {labels.shape[0]} ranks >= 1")
             object.__setattr__(self, "positions", positions.astype(np.int32))
+
+    @property
+    def holdout_key(self) -> str:
+        """What the retrain gate holds out by: the query, so no query is both trained on and judged."""
+        return self.query or self.group_id
 
     @property
     def informative(self) -> bool:
@@ -230,18 +237,37 @@ class LTRRanker:
 
     @classmethod
     def load(cls, path: Path) -> "LTRRanker":
+        """The ranker :meth:`save` wrote; ValueError naming the file and what is wrong with it."""
         path = Path(path)
         try:
             record = json.loads(path.read_text())
         except (OSError, ValueError) as exc:
             raise ValueError(f"{path}: cannot read a saved ranker ({exc}); retrain it with `ltrr train`") from exc
+        try:
+            return cls._from_record(record)
+        except (ValueError, TypeError, KeyError, lgb.basic.LightGBMError) as exc:
+            raise ValueError(f"{path}: not a usable saved ranker ({exc}); retrain it with `ltrr train`") from exc
+
+    @classmethod
+    def _from_record(cls, record: object) -> "LTRRanker":
+        if not isinstance(record, dict):
+            raise ValueError(f"the file holds {type(record).__name__}, expected an object")
         if record.get("format") != FORMAT_VERSION:
-            raise ValueError(f"{path}: field 'format' is {record.get('format')!r}, expected {FORMAT_VERSION}; retrain")
+            raise ValueError(f"field 'format' is {record.get('format')!r}, expected {FORMAT_VERSION}")
+        for name, kind in (("params", dict), ("feature_names", list), ("model", str)):
+            if not isinstance(record.get(name), kind):
+                raise ValueError(f"field {name!r} is {type(record.get(name)).__name__}, expected {kind.__name__}")
+        if tuple(record["feature_names"]) != FEATURE_NAMES:
+            raise ValueError("field 'feature_names' differs from the features the pool computes")
         ranker = cls(LTRParams(**record["params"]), record["feature_names"])
         ranker.booster = lgb.Booster(model_str=record["model"])
+        if ranker.booster.num_feature() != len(FEATURE_NAMES):
+            raise ValueError(f"field 'model' takes {ranker.booster.num_feature()} features, "
+                             f"expected {len(FEATURE_NAMES)}")
         report = record.get("report")
-        if report:
-            report["train_group_ids"] = tuple(report["train_group_ids"])
-            report["valid_group_ids"] = tuple(report["valid_group_ids"])
-            ranker.report = TrainReport(**report)
+        if report is not None:
+            if not isinstance(report, dict):
+                raise ValueError(f"field 'report' is {type(report).__name__}, expected an object or null")
+            ranker.report = TrainReport(**{**report, "train_group_ids": tuple(report["train_group_ids"]),
+                                           "valid_group_ids": tuple(report["valid_group_ids"])})
         return ranker

@@ -23,12 +23,3 @@ REGISTRY: dict[str, StrategyBuilder] = {
     builder.name: builder for builder in (Lexical, Popular, Structured, Semantic, Memory, Explore)
 }
 STRATEGY_ORDER: tuple[str, ...] = tuple(REGISTRY)
-
-
-def build_strategies(resources: Resources, names: tuple[str, ...] | list[str] | None = None) -> dict[str, Strategy]:
-    """The named strategies (all by default, in registry order) built over ``resources``."""
-    names = STRATEGY_ORDER if names is None else tuple(names)
-    unknown = [n for n in names if n not in REGISTRY]
-    if unknown:
-        raise KeyError(f"unknown strategy {unknown[0]!r}; registered: {list(STRATEGY_ORDER)}")
-    return {name: REGISTRY[name](resources) for name in names}

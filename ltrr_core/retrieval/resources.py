@@ -2,7 +2,7 @@
 
 Cache layout (``settings.cache_dir / catalog.content_hash``): ``bm25/`` (weights.npz,
 vocab.json, meta.json); snapshots of the parts built in Python (``arrays.npz`` + ``meta.json``,
-:mod:`~ltrr_core.base.snapshot`; a stale or unreadable one is rebuilt):
+:mod:`~ltrr_core.base.snapshot`; a stale one is rebuilt):
 ``understander/`` (the catalog's vocabularies), ``memory/`` (the memory's cold-start keys and
 predicted pairs; observed statistics are folded from the log), ``metadata/`` (the structured and
 explore strategies' postings), ``features-bm25-<field>/`` (the ranker's field BM25s), ``catalog/``
@@ -11,6 +11,8 @@ explore strategies' postings), ``features-bm25-<field>/`` (the ranker's field BM
 unfinished run), ``hnsw-<vectors>.faiss`` / ``ivf-<vectors>.faiss``. Everything is
 keyed by the catalog's content key and, for vectors, the model and backend (``<vectors>`` is the
 model's slug, plus ``-<backend>`` for the ONNX backends). ONNX exports live in ``settings.cache_dir / "onnx"``.
+A cache file or folder that cannot be read (truncated, corrupt, of the wrong shape) is set aside as
+``<name>.unreadable`` with the reason beside it (:func:`~ltrr_core.base.cache.set_aside`) and rebuilt.
 
 The parts made of millions of Python objects build and load with the cyclic GC paused
 (:func:`~ltrr_core.base.snapshot.paused_gc`); the semantic parts do not (an encoding
@@ -38,12 +40,13 @@ from ltrr_core.catalog.schema import Catalog
 from ltrr_core.base.config import Settings
 from ltrr_core.retrieval.background import SEMANTIC_PARTS, BackgroundBuild
 from ltrr_core.retrieval.indexes.bm25 import BM25Index
-from ltrr_core.base.cache import slug, write_atomic
+from ltrr_core.base.cache import read_or_set_aside, slug, write_atomic
 from ltrr_core.retrieval.indexes.dense import DenseIndex, resolve_kind
 from ltrr_core.retrieval.indexes.embedder import (
     ENTITY_TEXT_VERSION,
     Embedder,
     entity_text,
+    model_dimension,
 )
 from ltrr_core.retrieval.indexes.memory import MemoryIndex
 from ltrr_core.retrieval.indexes.metadata import MetadataIndex
@@ -142,19 +145,28 @@ class Resources:
     @_built_once
     def embeddings(self) -> np.ndarray:
         """(n_entities, dim) float32 L2-normalized; computed once (resuming an interrupted run's
-        chunks), then memory-mapped from disk (read-only: a warm start reads only the rows it uses)."""
+        chunks), then memory-mapped from disk (read-only: a warm start reads only the rows it uses).
+        A cached file that cannot be read or is not (n, the model's dimension) float32 is set aside
+        (:func:`~ltrr_core.base.cache.set_aside`) and computed again."""
         path = self.embeddings_file
-        if path.exists():
-            vectors = np.load(path, mmap_mode="r")
-            if vectors.shape[0] == len(self.catalog):
-                self.embeddings_source = "cache"
-                return vectors
+        vectors = read_or_set_aside(path, lambda: self._cached_embeddings(path)) if path.exists() else None
+        if vectors is not None and vectors.shape[0] == len(self.catalog):
+            self.embeddings_source = "cache"
+            return vectors
         texts = [entity_text(e) for e in self.catalog]
         parts = path.with_suffix(".parts")
         vectors = self.embedder.encode(texts, progress=self.progress, label="embedding catalog", parts_dir=parts)
         write_atomic(path, lambda p: np.save(p, vectors))
         shutil.rmtree(parts, ignore_errors=True)
         self.embeddings_source = "computed"
+        return vectors
+
+    def _cached_embeddings(self, path: Path) -> np.ndarray:
+        vectors = np.load(path, mmap_mode="r")
+        # the loaded encoder's size; else the model's configs say it (no load on a warm start), else load it
+        dim = self.embedder.dim if self.has_built("embedder") else model_dimension(self.settings.model) or self.embedder.dim
+        if vectors.ndim != 2 or vectors.dtype != np.float32 or vectors.shape[1] != dim:
+            raise ValueError(f"{vectors.dtype} vectors of shape {vectors.shape}; the model gives (n, {dim}) float32")
         return vectors
 
     @_built_once
@@ -179,6 +191,10 @@ class Resources:
         """The same catalog, indexes and model (shared, already built ones included) with a memory
         index of its own: forked from this one's cold start, without its observations."""
         return self.with_parts(memory=self.memory.fork())
+
+    def has_built(self, part: str) -> bool:
+        """True once the part named ``part`` (e.g. ``"dense"``) has been built or loaded."""
+        return part in self.__dict__
 
     @property
     def semantic_warming(self) -> bool:

@@ -1,4 +1,4 @@
-"""Strategy selection: a contextual bandit (mabwiser) that picks a SUBSET of retrieval arms.
+"""Strategy selection: a contextual bandit (per-arm ridge regressions) that picks a SUBSET of retrieval arms.
 
 An arm is a strategy at a candidate depth, written ``"semantic@100"``. Per search every arm
 is scored once; the greedy subset takes, per strategy, the depth with the best net score
@@ -14,6 +14,7 @@ the propensity of the chosen subset is known exactly::
 
     p(S | x) = (1 - epsilon) * [S == greedy(x)] + epsilon / |subsets|
 
+The arms' ridge regressions, LinUCB bounds and LinTS draws are :mod:`ltrr_core.selection.ridge`.
 LinTS's greedy subset depends on its posterior draw, so its ``P(S == greedy)`` is estimated by
 Monte Carlo: ``LINTS_DRAWS`` fresh draws of every arm's score (the realised draw counted as one
 more). Each subset's probability then has binomial standard error
@@ -29,7 +30,8 @@ import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
-from mabwiser.mab import MAB, LearningPolicy
+
+from ltrr_core.selection.ridge import RidgeArms
 
 POLICIES: dict[str, str] = {
     "linucb": "LinUCB: ridge regression per arm plus an upper-confidence exploration bonus (default)",
@@ -38,14 +40,6 @@ POLICIES: dict[str, str] = {
     "random": "Random: a uniformly random subset every search",
     "all": "All strategies at full depth (the costly upper bound)",
     "fixed": "Fixed strategies at full depth, e.g. fixed:semantic or fixed:lexical+semantic",
-}
-_LEARNING = {
-    "linucb": lambda c: LearningPolicy.LinUCB(alpha=c.alpha, l2_lambda=c.l2_lambda),
-    "lints": lambda c: LearningPolicy.LinTS(alpha=c.alpha, l2_lambda=c.l2_lambda),
-    "egreedy": lambda c: LearningPolicy.LinGreedy(epsilon=0.0, l2_lambda=c.l2_lambda),
-    "random": lambda c: LearningPolicy.LinGreedy(epsilon=0.0, l2_lambda=c.l2_lambda),
-    "all": lambda c: LearningPolicy.LinGreedy(epsilon=0.0, l2_lambda=c.l2_lambda),
-    "fixed": lambda c: LearningPolicy.LinGreedy(epsilon=0.0, l2_lambda=c.l2_lambda),
 }
 
 
@@ -73,6 +67,8 @@ class PolicyConfig:
             raise ValueError(f"epsilon: {self.epsilon} is outside [0, 1]")
         if self.alpha < 0:
             raise ValueError(f"alpha: {self.alpha} must be >= 0")
+        if self.l2_lambda <= 0:
+            raise ValueError(f"l2_lambda: {self.l2_lambda} must be > 0")
         if not 0.0 < self.replay_weight <= 1.0:
             raise ValueError(f"replay_weight: {self.replay_weight} must be in (0, 1]")
         if self.max_arms < 1:
@@ -150,7 +146,7 @@ class Selection:
 
 @dataclass
 class ArmStats:
-    """Pull counts and running reward per arm (mabwiser's linear policies keep none); per arm, the
+    """Pull counts and running reward per arm (the ridge regressions keep none); per arm, the
     rounds it was picked with other arms (``shared``) and of those the rounds in which it alone
     held the rewarded result (``alone``): what leaving it out would have lost."""
 
@@ -186,47 +182,6 @@ class ArmStats:
 
 
 LINTS_DRAWS = 2000  # posterior draws per LinTS propensity (error bound in the module docstring)
-RIDGE_ARRAYS = ("A", "A_inv", "Xty", "beta")  # one ridge regression per arm: A = X'X + l2 I, beta = A^-1 X'y
-
-
-class _RidgeArms:
-    """The one adapter over mabwiser's internals: each arm's ridge model (mean = x . beta).
-
-    mabwiser keeps these models private (``MAB._imp.arm_to_model``); reading the means there
-    and fitting one arm at a time skips its per-call deep copy of every arm (8 ms a round for
-    12 arms). The mabwiser version is bounded in pyproject.toml for this layout.
-    """
-
-    def __init__(self, mab: MAB) -> None:
-        self._models = mab._imp.arm_to_model
-        # MAB.fit deep-copies each arm's model with its random generator, so every arm would draw
-        # LinTS's posterior sample from the same normal variates (perfectly correlated arms).
-        # One shared generator keeps the arms' draws independent.
-        for model in self._models.values():
-            model.rng = mab._imp.rng
-
-    def mean(self, arm: str, x: np.ndarray) -> float:
-        return float(x @ self._models[arm].beta)
-
-    def posterior_sd(self, arm: str, x: np.ndarray) -> float:
-        """Standard deviation of ``x . beta`` under LinTS's draw ``beta ~ N(beta, alpha^2 A^-1)``, per unit alpha."""
-        return float(np.sqrt(max(x @ self._models[arm].A_inv @ x, 0.0)))
-
-    def fit(self, arm: str, x: np.ndarray, reward: float, weight: float = 1.0) -> None:
-        """What ``MAB.partial_fit`` computes for one arm: a rank-one ridge update, the row counted
-        ``weight`` times (scaled by its square root: A += w x x', X'y += w x y)."""
-        root = np.sqrt(weight)
-        self._models[arm].fit(x * root, np.array([reward * root]))
-
-    def arrays(self, arms: list[str]) -> dict[str, np.ndarray]:
-        """Every arm's ridge state, stacked in ``arms`` order (a snapshot)."""
-        return {name: np.stack([getattr(self._models[arm], name) for arm in arms]) for name in RIDGE_ARRAYS}
-
-    def load(self, arms: list[str], arrays: dict[str, np.ndarray]) -> None:
-        """Set every arm's ridge state from :meth:`arrays` output (shapes checked by the caller)."""
-        for i, arm in enumerate(arms):
-            for name in RIDGE_ARRAYS:
-                setattr(self._models[arm], name, np.array(arrays[name][i], dtype=np.float64))
 
 
 class Bandit:
@@ -245,11 +200,10 @@ class Bandit:
         self.stats = ArmStats()
         self.rng = np.random.default_rng(config.seed)
         self._draw_rng = np.random.default_rng(config.seed + 1)  # LinTS propensities' Monte Carlo draws
+        # LinTS's posterior draws (seeded like the exploration coin, as when mabwiser drew them)
+        self._posterior_rng = np.random.default_rng(config.seed)
         self._subset_codes = {_code(s, self.arms): i for i, s in enumerate(self.subsets)}
-        self.mab = MAB(self.arms, _LEARNING[config.kind](config), seed=config.seed, n_jobs=1)
-        # A zero context adds nothing to A or X'y: this only initialises every arm's model.
-        self.mab.fit(self.arms, [0.0] * len(self.arms), np.zeros((len(self.arms), n_features)))
-        self._ridge = _RidgeArms(self.mab)
+        self._ridge = RidgeArms(len(self.arms), n_features, config.l2_lambda)
 
     def _enumerate_subsets(self) -> list[tuple[str, ...]]:
         subsets = []
@@ -268,11 +222,18 @@ class Bandit:
     def score(self, x: np.ndarray) -> dict[str, tuple[float, float]]:
         """(expected reward, exploration bonus) per arm for context ``x``."""
         x = np.asarray(x, dtype=float).reshape(1, -1)
-        totals = self.mab.predict_expectations(x)
+        kind, alpha = self.config.kind, self.config.alpha
+        if kind == "lints":  # one uniform per scoring, as mabwiser drew, so a seed gives the recorded draws
+            self._posterior_rng.random(1)
         out = {}
-        for arm in self.arms:
-            mean = self._ridge.mean(arm, x[0])
-            out[arm] = (mean, float(totals[arm]) - mean if self.config.kind in ("linucb", "lints") else 0.0)
+        for i, arm in enumerate(self.arms):
+            mean = self._ridge.mean(i, x[0])
+            if kind == "linucb":
+                out[arm] = (mean, self._ridge.upper_bound(i, x, alpha) - mean)
+            elif kind == "lints":
+                out[arm] = (mean, self._ridge.sample(i, x, alpha, self._posterior_rng) - mean)
+            else:
+                out[arm] = (mean, 0.0)
         return out
 
     def available_subsets(self, warming: frozenset[str] = frozenset()) -> list[tuple[str, ...]]:
@@ -299,31 +260,24 @@ class Bandit:
         if cfg.kind == "fixed":
             picks = tuple(arm_name(s, max(cfg.depths)) for s in self.strategies if s in cfg.fixed_strategies)
             return picks, {a: "fixed policy" for a in self.arms if a not in picks}
-        net = {a: sum(scores[a]) - cfg.depth_cost * split_arm(a)[1] for a in self.arms}
-        best_per_strategy = {}
-        for arm in (a for a in self.arms if a not in why):
-            s = split_arm(arm)[0]
-            if s not in best_per_strategy or net[arm] > net[best_per_strategy[s]]:
-                best_per_strategy[s] = arm
+        net = np.array([[-np.inf if a in why else sum(scores[a]) - cfg.depth_cost * split_arm(a)[1]
+                         for a in self.arms]])
+        best_depth, keep = self._greedy_masks(net)
+        order = {s: i for i, s in enumerate(self.strategies)}
+        best = {s: self.arms[i * len(cfg.depths) + int(best_depth[0, i])] for i, s in enumerate(self.strategies)}
         for arm in self.arms:
-            if arm not in why and best_per_strategy[split_arm(arm)[0]] != arm:
+            if arm not in why and best[split_arm(arm)[0]] != arm:
                 why[arm] = "other depth scores higher"
-        order = {s: i for i, s in enumerate(self.strategies)}  # ties (a cold start) keep the strategies' order
-        ranked = sorted(best_per_strategy.values(), key=lambda a: (-net[a], order[split_arm(a)[0]]))
-        kept = [ranked[0]]
-        for arm in ranked[1:]:
-            if net[arm] < cfg.cut:
-                why[arm] = f"net score below the cut {cfg.cut:g}"
-            else:
-                kept.append(arm)
-        if len(kept) > cfg.max_arms:
-            rate = dict(zip(self.strategies, self.leave_out_rates()))
-            kept.sort(key=lambda a: (-rate[split_arm(a)[0]], -net[a], order[split_arm(a)[0]]))
-            for arm in kept[cfg.max_arms:]:
-                why[arm] = (f"left out of {cfg.max_arms}: the others cover it (alone held the wanted item in "
-                            f"{rate[split_arm(arm)[0]]:.1%} of its searches)")
-            kept = kept[: cfg.max_arms]
-        return tuple(a for a in ranked if a in kept), why
+        rate = dict(zip(self.strategies, self.leave_out_rates()))
+        for i, s in enumerate(self.strategies):
+            arm = best[s]
+            if arm in why or keep[0, i]:
+                continue
+            why[arm] = (f"net score below the cut {cfg.cut:g}" if net[0, self.arms.index(arm)] < cfg.cut else
+                        f"left out of {cfg.max_arms}: the others cover it (alone held the wanted item in "
+                        f"{rate[s]:.1%} of its searches)")
+        kept = [best[s] for i, s in enumerate(self.strategies) if keep[0, i]]
+        return tuple(sorted(kept, key=lambda a: (-net[0, self.arms.index(a)], order[split_arm(a)[0]]))), why
 
     def leave_out_rates(self) -> np.ndarray:
         """Per strategy (in :attr:`strategies` order), :meth:`ArmStats.alone_rate` over its depths."""
@@ -380,8 +334,8 @@ class Bandit:
         times each subset's share of the greedy picks over ``LINTS_DRAWS`` posterior draws (and the
         ``realised`` draw's pick, when given)."""
         x = np.asarray(x, dtype=float).reshape(-1)
-        mean = np.array([self._ridge.mean(a, x) for a in self.arms])
-        sd = self.config.alpha * np.array([self._ridge.posterior_sd(a, x) for a in self.arms])
+        mean = np.array([self._ridge.mean(i, x) for i in range(len(self.arms))])
+        sd = self.config.alpha * np.array([self._ridge.posterior_sd(i, x) for i in range(len(self.arms))])
         scores = mean + sd * self._draw_rng.standard_normal((LINTS_DRAWS, len(self.arms)))
         scores[:, [i for i, a in enumerate(self.arms) if split_arm(a)[0] in warming]] = -np.inf  # never picked
         counts = np.zeros(len(self.subsets))
@@ -395,23 +349,31 @@ class Bandit:
         eps = self.config.effective_epsilon
         return eps * available / available.sum() + (1 - eps) * counts / counts.sum()
 
-    def _greedy_codes(self, scores: np.ndarray) -> np.ndarray:
-        """:meth:`greedy_subset` for many score draws at once (rows of ``scores``, arms in
-        :attr:`arms` order), each subset as its arm bitmask (:func:`_code`)."""
+    def _greedy_masks(self, net: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The greedy subset for rows of net scores (arms in :attr:`arms` order; ``-inf``: not
+        available) as, per row and strategy (in :attr:`strategies` order), the index of its best
+        depth in ``config.depths`` and whether it is kept: the best strategy (ties: the strategies'
+        order) and every other clearing the cut; of more than ``max_arms``, those others cover least."""
         cfg = self.config
-        net = scores - cfg.depth_cost * np.array([split_arm(a)[1] for a in self.arms])
         per_strategy = net.reshape(len(net), len(self.strategies), len(cfg.depths))  # arms are strategy-major
-        best_depth = per_strategy.argmax(axis=2)  # the first of equal depths, as greedy_subset keeps
+        best_depth = per_strategy.argmax(axis=2)  # the first of equal depths
         best_net = np.take_along_axis(per_strategy, best_depth[:, :, None], axis=2)[:, :, 0]
         keep = best_net >= cfg.cut
-        keep[np.arange(len(net)), np.argmax(best_net, axis=1)] = True  # the best (ties: the strategies' order)
+        keep[np.arange(len(net)), np.argmax(best_net, axis=1)] = True
         order = np.broadcast_to(np.arange(len(self.strategies)), best_net.shape)
         rate = np.broadcast_to(self.leave_out_rates(), best_net.shape)
         priority = np.lexsort((order, -best_net, -rate), axis=1)  # who stays when more than max_arms clear the cut
         kept = np.take_along_axis(keep, priority, axis=1)
         kept &= np.cumsum(kept, axis=1) <= cfg.max_arms
         np.put_along_axis(keep, priority, kept, axis=1)
-        arm_index = order * len(cfg.depths) + best_depth
+        return best_depth, keep
+
+    def _greedy_codes(self, scores: np.ndarray) -> np.ndarray:
+        """:meth:`greedy_subset` for many score draws at once (rows of ``scores``, arms in
+        :attr:`arms` order), each subset as its arm bitmask (:func:`_code`)."""
+        cfg = self.config
+        best_depth, keep = self._greedy_masks(scores - cfg.depth_cost * np.array([split_arm(a)[1] for a in self.arms]))
+        arm_index = np.arange(len(self.strategies)) * len(cfg.depths) + best_depth
         return np.where(keep, np.left_shift(1, arm_index), 0).sum(axis=1)
 
     # -- learning ----------------------------------------------------------------------
@@ -422,21 +384,16 @@ class Bandit:
             return
         x = np.asarray(x, dtype=float).reshape(1, -1)
         for arm, reward in rewards.items():
-            self._ridge.fit(arm, x, reward, weight)
+            self._ridge.fit(self.arms.index(arm), x, reward, weight)
         self.stats.add_round(rewards, weight)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The arms' ridge models as arrays (``A``, ``A_inv``, ``Xty``, ``beta``), arms in :attr:`arms` order."""
-        return self._ridge.arrays(self.arms)
+        return self._ridge.arrays()
 
     def load_arrays(self, arrays: dict[str, np.ndarray]) -> None:
         """Restore :meth:`arrays`; ValueError naming the array when a shape does not fit these arms."""
-        d, n = self.n_features, len(self.arms)
-        expected = {"A": (n, d, d), "A_inv": (n, d, d), "Xty": (n, d), "beta": (n, d)}
-        for name, shape in expected.items():
-            if name not in arrays or arrays[name].shape != shape or not np.isfinite(arrays[name]).all():
-                raise ValueError(f"bandit array {name!r}: expected finite values of shape {shape}")
-        self._ridge.load(self.arms, arrays)
+        self._ridge.load(arrays)
 
     def with_config(self, config: PolicyConfig) -> "Bandit":
         """A fresh bandit with another policy over the same arms and features."""

@@ -34,7 +34,7 @@ class Context:
 
 # Each feature of the bandit's context vector, in order: (name, what it measures).
 CONTEXT_FEATURES: tuple[tuple[str, str], ...] = (
-    ("const", "1.0 always: mabwiser's linear policies have no intercept"),
+    ("const", "1.0 always: the arms' ridge regressions have no intercept"),
     ("q_tokens", "number of query tokens / 5, capped at 2"),
     ("q_chars", "query length in characters / 40, capped at 2"),
     ("q_typo", "1 if query understanding corrected a token"),

@@ -17,7 +17,8 @@ from typing import Iterator
 
 import numpy as np
 
-from ltrr_core.engine import Configuration, Engine
+from ltrr_core.engine import Engine
+from ltrr_core.evaluation.configurations import Configuration
 from ltrr_core.evaluation.interleaving import InterleavingTally, credit
 from ltrr_core.evaluation.sequential import DEFAULT_ALPHA
 from ltrr_core.retrieval.strategies.semantic import query_text

@@ -101,7 +101,8 @@ class RoundRecord:
 
 class SimulationRun:
     """Runs a :class:`SimulationConfig` in a sandbox of ``engine``, a batch at a time (the UI polls
-    ``history``); ``name`` names the sandbox's database (default: policy and seed)."""
+    ``history``); ``name`` names the sandbox's new database (default: policy and seed; a suffix
+    when another run holds that name), which :meth:`summary` reports."""
 
     def __init__(self, engine: Engine, config: SimulationConfig, traffic: TrafficGenerator | None = None,
                  name: str | None = None) -> None:

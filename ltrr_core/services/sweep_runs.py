@@ -16,7 +16,7 @@ from typing import Callable
 
 from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine
-from ltrr_core.feedback.store import FeedbackStore
+from ltrr_core.feedback.store.feedback_store import FeedbackStore
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.services.simulation_runs import SimulationConfig, SimulationRun
 

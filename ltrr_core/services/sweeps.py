@@ -22,7 +22,7 @@ import numpy as np
 from scipy import stats
 
 from ltrr_core.base.config import Settings
-from ltrr_core.feedback.store import FeedbackStore
+from ltrr_core.feedback.store.feedback_store import FeedbackStore
 from ltrr_core.services import sweep_runs
 from ltrr_core.simulation.sweep_reports import SWEEPS_DIR
 from ltrr_core.services.sweep_runs import (

@@ -8,7 +8,8 @@ from functools import lru_cache
 
 import Stemmer
 
-MAX_QUERY_CHARS = 512
+from ltrr_core.base.text_files import MAX_QUERY_CHARS
+
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 STOPWORDS = frozenset(

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ltrr_core.catalog.hard_cases import HARD_CASES
-from ltrr_core.feedback.store import FeedbackStore
+from ltrr_core.feedback.store.feedback_store import FeedbackStore
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ("pages/search.py", "pages/live.py", "pages/labelling.py", "pages/experiments.py", "pages/interleaving.py",
@@ -216,6 +216,31 @@ def test_labelling_page_grades_and_rejects_a_malformed_file(db_path):
     at.button(key="labels_import").click().run()
     assert not at.exception
     assert "bad.csv: line 3" in texts(at.error)
+
+
+def test_the_judge_set_on_labelling_grades_on_search_and_never_replaces_another_judge(db_path):
+    at = search(started(), "love")
+    res = at.session_state["last_result"]
+    first = res.items[0]
+    at.segmented_control(key=f"grade_{res.search_id}_1").set_value(3).run()  # the session's first judge
+    at.switch_page("pages/labelling.py").run()
+    at.text_input(key="judge_labelling").set_value("alice").run()
+    at.radio(key="grade_choice").set_value(2)
+    at.button(key="grade_submit").click().run()
+    assert not at.exception, at.exception
+    with FeedbackStore(db_path) as store:
+        assert len(store.labels(judge="alice")) == 1  # the Labelling grade names alice
+    at.switch_page("pages/search.py").run()
+    assert not at.exception, at.exception
+    assert at.text_input(key="judge_search").value == "alice", "navigation reset the session's judge"
+    at.segmented_control(key=f"grade_{res.search_id}_1").set_value(1).run()
+    assert not at.exception, at.exception
+    with FeedbackStore(db_path) as store:
+        grades = {(label.judge, label.grade) for label in store.labels()
+                  if label.entity_id == first.id and label.normalized_query == "love"}
+    assert grades == {("analyst", 3), ("alice", 1)}
+    at.switch_page("pages/labelling.py").run()
+    assert at.text_input(key="judge_labelling").value == "alice"
 
 
 def test_history_page_imports_a_log_refuses_a_bad_row_and_warm_starts(db_path):

@@ -17,7 +17,7 @@ from typing import Callable
 
 import pytest
 
-from ltrr_core.feedback.store import FeedbackStore
+from ltrr_core.feedback.store.feedback_store import FeedbackStore
 
 pytestmark = pytest.mark.browser
 
@@ -273,4 +273,36 @@ def test_twenty_searches_with_five_thumbs_up_settle_as_fifteen_misses_and_move_t
     assert metric_value(page, "settled searches") >= settled_before + 20
     expect(page.locator(".st-key-engine_rewards .js-plotly-plot")).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("stDataFrame").last).to_be_visible()  # the engine's arm table
+    no_exception(page)
+
+
+def judged(db: Path, judge: str, query: str) -> list[tuple[str, int]]:
+    with FeedbackStore(db) as store:
+        return [(label.entity_id, label.grade) for label in store.labels(judge=judge) if label.normalized_query == query]
+
+
+def test_the_judge_set_on_labelling_is_the_judge_of_a_grade_on_search(page, server):
+    _, db = server
+    open_page(page, "Search")
+    box = page.get_by_test_id("stTextInput").locator("input").first
+    box.fill("jazz")
+    page.get_by_role("button", name="Search", exact=True).click()
+    first = page.locator(".st-key-result_1")
+    expect(first).to_contain_text("1. ", timeout=60_000)
+    idle(page)
+    open_page(page, "Labelling")
+    judge = page.get_by_role("textbox", name="Judge name")
+    judge.fill("alice")
+    judge.press("Enter")
+    idle(page)
+    page.get_by_test_id("stRadio").locator("label").nth(2).click()
+    page.get_by_role("button", name="Save grade and next").click()
+    with FeedbackStore(db) as store:
+        assert reached(lambda: len(store.labels(judge="alice")), 1, 30), "the Labelling grade is not alice's"
+    open_page(page, "Search")
+    expect(page.get_by_role("textbox", name="Judge name")).to_have_value("alice", timeout=30_000)  # navigation kept the judge
+    first = page.locator(".st-key-result_1")
+    first.get_by_test_id("stButtonGroup").get_by_text("1", exact=True).click()  # grade 1
+    assert reached(lambda: len(judged(db, "alice", "jazz")), 1, 30), "the Search grade is not alice's"
+    assert judged(db, "analyst", "jazz") == []  # stored under the session's judge, not a default
     no_exception(page)

@@ -1,6 +1,7 @@
 """The Experiments page driven with AppTest: it opens on a runnable default (simulated queries
-and their truth on the current catalog), runs, shows the table and per-query detail, and turns
-bad input into one message."""
+and their truth on the current catalog), runs as a job (polled, never calling Streamlit from the
+worker), shows the table and per-query detail, turns bad input into one message, keeps uploads in
+the job's own folder (gone when it ends), and runs the BEIR evaluation on SciFact as a job."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ltrr_core.feedback.store import FeedbackStore
+from ltrr_core.feedback.store.feedback_store import FeedbackStore
+from ltrr_core.services.jobs import job_runner
 from ui.offline import bundled_scifact
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,12 +42,22 @@ def texts(elements) -> str:
     return "\n".join(str(e.value) for e in elements)
 
 
+def settled(at: AppTest, slot: str) -> AppTest:
+    """Wait for this session's job in ``slot`` (the page only polls it), then rerun the page."""
+    job = job_runner().wait(at.session_state[slot], TIMEOUT)
+    assert job is not None and job.finished, job
+    return at.run()
+
+
+@pytest.mark.slow
 def test_the_default_experiment_runs_and_shows_what_changed(db_path):
     at = opened()
     assert at.title[0].value == "Experiments" and not at.error
     assert at.text_input(key="beir_eval_dir").value == bundled_scifact()
     at.number_input(key="exp_n").set_value(20)
     at.button(key="exp_run").click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    settled(at, "exp_job")
     assert not at.exception and not at.error, texts(at.error)
     experiment = at.session_state["experiment"]
     assert experiment.names == ["bandit", "all", "lexical+semantic", "all-interleaved"]
@@ -73,3 +85,36 @@ def test_beir_folder_is_validated(db_path, tmp_path):
     at.button(key="eval_run").click().run()
     assert not at.exception
     assert "is not a folder" in texts(at.error)
+
+
+@pytest.mark.slow
+def test_uploads_live_in_the_job_folder_and_are_removed_when_it_ends(db_path, default_catalog):
+    at = opened()
+    at.selectbox(key="exp_query_source").set_value("File (one query a line, or TREC topics)").run()
+    at.selectbox(key="exp_judgment_source").set_value("Qrels file (TREC, BEIR TSV or Quepid CSV)").run()
+    at.file_uploader(key="exp_query_file").upload("queries.txt", b"love\njazz\n", "text/plain")
+    ids = [e.id for e in default_catalog.entities[:2]]
+    at.file_uploader(key="exp_qrels_file").upload("qrels.txt", f"love 0 {ids[0]} 2\njazz 0 {ids[1]} 1\n".encode())
+    at.run()
+    at.button(key="exp_run").click().run()
+    settled(at, "exp_job")
+    assert not at.exception and not at.error, texts(at.error)
+    experiment = at.session_state["experiment"]
+    used = Path(experiment.query_set.removeprefix("file:"))
+    assert used.name == "queries.txt" and used.parent.name.startswith("ltrr-job-")
+    assert not used.parent.exists(), "the job's upload folder outlived the job"
+
+
+@pytest.mark.slow
+def test_beir_evaluation_runs_as_a_job_with_progress_and_shows_its_table(db_path):
+    at = opened()
+    at.multiselect(key="eval_systems").set_value(["lexical"])  # the smallest honest run: one system, SciFact test
+    at.button(key="eval_run").click().run()
+    assert not at.exception, at.exception
+    settled(at, "eval_job")
+    assert not at.exception and not at.error, texts(at.error)
+    report = at.session_state["eval_report"]
+    assert report.dataset == "scifact" and report.queries == 300 and list(report.table.index) == ["lexical"]
+    assert 0.5 < report.table.loc["lexical", "ndcg@10"] < 0.8
+    shown = next(t.value for t in at.table if "ndcg@10" in t.value.columns)
+    assert list(shown.index) == ["lexical"]

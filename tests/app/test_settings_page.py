@@ -48,6 +48,7 @@ def shown(at: AppTest) -> dict[str, str]:
     raise AssertionError("no settings table on the page")
 
 
+@pytest.mark.slow
 def test_model_backend_dense_index_and_policy_survive_a_restart(app_env):
     source, db = app_env
     at = catalog_page(source)
@@ -80,3 +81,22 @@ def test_a_model_folder_that_does_not_exist_is_a_message_and_nothing_is_saved(ap
     assert not at.exception
     assert any("is not a folder" in e.value for e in at.error)
     assert not db.with_name("feedback.db.settings.json").exists()
+
+
+def test_applying_a_policy_keeps_every_field_the_page_does_not_show(app_env, app_cache_dir):
+    from ltrr_core.base.config import Settings
+    from ltrr_core.selection.bandit import PolicyConfig
+    from ltrr_core.studio import Studio
+
+    source, db = app_env
+    hidden = dict(l2_lambda=2.5, cut=0.1, depth_cost=0.002, depths=(10, 50), seed=11)
+    Studio.open(source, Settings.from_env()).learning.set_policy(PolicyConfig(name="linucb", **hidden))
+    at = catalog_page(source)
+    at.selectbox(key="policy_name").set_value("lints")
+    at.number_input(key="policy_alpha").set_value(0.9)
+    at.button(key="apply_policy").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    st.cache_resource.clear()
+    policy = Studio.open(source, Settings.from_env()).learning.policy  # what a restart reads back
+    assert (policy.name, policy.alpha) == ("lints", 0.9)
+    assert {name: getattr(policy, name) for name in hidden} == hidden

@@ -3,13 +3,23 @@
 import pandas as pd
 import pytest
 
-from ui import charts
+from ltrr_core.evaluation.estimators import ESTIMATORS
+from ltrr_core.retrieval.registry import REGISTRY
+from ui import charts, palette
 
 
 def test_one_colour_per_strategy_across_arm_and_policy_names():
     assert charts.color_for("semantic@100") == charts.color_for("semantic@25") == charts.color_for("fixed:semantic")
-    assert len({charts.color_for(s) for s in charts.STRATEGY_COLORS}) == len(charts.STRATEGY_COLORS)
+    assert len({charts.color_for(s) for s in palette.STRATEGY_COLORS}) == len(palette.STRATEGY_COLORS)
     assert charts.color_for("some-new-strategy") == charts.color_for("some-new-strategy@10")
+
+
+def test_the_one_palette_covers_every_strategy_and_estimator_with_distinct_colours():
+    assert set(palette.STRATEGIES) == set(REGISTRY)
+    assert set(ESTIMATORS) <= set(palette.ESTIMATORS)  # sndr and switch-dr included
+    assert len(set(palette.ESTIMATORS.values())) == len(palette.ESTIMATORS)
+    badges = [palette.badge(s) for s in palette.STRATEGIES]
+    assert len(set(badges)) == len(badges) and palette.badge("semantic@25") == palette.badge("semantic")
 
 
 def history() -> pd.DataFrame:

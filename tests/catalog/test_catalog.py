@@ -18,6 +18,7 @@ def generated():
     return generate()
 
 
+@pytest.mark.slow
 def test_same_seed_same_entities_and_other_seed_differs(generated):
     assert generate(7) == generated
     other = generate(8)

@@ -144,6 +144,7 @@ def spotify(spotify_path):
 
 
 @pytest.mark.shared
+@pytest.mark.slow
 def test_spotify_counts_and_links(spotify):
     by_type = spotify.by_type()
     assert by_type["track"] == 28_356 and by_type["playlist"] == 471 and by_type["album"] == 22_545

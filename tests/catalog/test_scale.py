@@ -31,6 +31,7 @@ def _hard_case_ids() -> set[str]:
     return ids
 
 
+@pytest.mark.slow
 def test_size_is_within_three_percent_and_grows_every_type(scaled, default_catalog):
     assert abs(len(scaled) - SIZE) <= 0.03 * SIZE
     assert scaled.source == f"default:{SIZE}"
@@ -40,16 +41,19 @@ def test_size_is_within_three_percent_and_grows_every_type(scaled, default_catal
     assert any(e.title.endswith("Vol. 2") for e in scaled if e.type == "playlist")
 
 
+@pytest.mark.slow
 def test_same_size_and_seed_give_the_same_catalog_other_seed_differs(scaled):
     again = generate(size=SIZE)
     assert again == scaled.entities
     assert [e.title for e in generate(seed=8, size=SIZE)[:500]] != [e.title for e in again[:500]]
 
 
+@pytest.mark.slow
 def test_scale_one_is_the_default_catalog(default_catalog):
     assert generate(size=DEFAULT_SIZE) == default_catalog.entities
 
 
+@pytest.mark.slow
 def test_every_hard_case_is_present_with_its_properties(scaled):
     for entity_id in _hard_case_ids():
         assert entity_id in scaled, entity_id
@@ -66,6 +70,7 @@ def test_every_hard_case_is_present_with_its_properties(scaled):
             assert all(i in scaled for i in ids), entity.id
 
 
+@pytest.mark.slow
 def test_cache_keys_distinguish_sizes_and_skip_hashing_the_content(scaled, default_catalog):
     other = load_catalog("default:20000")
     keys = {scaled.content_hash, other.content_hash, default_catalog.content_hash}

@@ -43,6 +43,7 @@ def tiny_beir(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_tiny_beir_report_has_every_system_and_never_trains_on_test_queries(tiny_beir, tmp_path):
     report = evaluate_beir(tiny_beir, settings=Settings(cache_dir=tmp_path))
     assert list(report.table.index) == ["lexical", "semantic", "fusion", "ltr"]
@@ -72,6 +73,7 @@ def scifact_report(scifact_dir):
 
 
 @pytest.mark.shared
+@pytest.mark.slow
 def test_scifact_ltr_beats_each_strategy_and_trains_on_train_queries_only(scifact_report, scifact_dir):
     from ltrr_core.catalog.beir import load_beir
 

@@ -10,7 +10,8 @@ import pytest
 
 from ltrr_core.catalog.schema import Catalog, Entity
 from ltrr_core.base.config import Settings
-from ltrr_core.engine import Engine, SnapshotError
+from ltrr_core.engine import Engine
+from ltrr_core.evaluation.experiments import SnapshotError
 from ltrr_core.evaluation.configurations import ConfigurationError, parse_configuration
 from ltrr_core.base.metrics import holm
 from ltrr_core.evaluation.overlap import jaccard, rbo

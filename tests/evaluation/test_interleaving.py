@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from ltrr_core.base.config import Settings
-from ltrr_core.engine import ConfigurationError, Engine
+from ltrr_core.engine import Engine
+from ltrr_core.evaluation.configurations import ConfigurationError
 from ltrr_core.evaluation.configurations import parse_configurations
 from ltrr_core.evaluation.interleaving import InterleavingTally, credit, team_draft
 from ltrr_core.evaluation.sequential import MixtureSPRT

@@ -70,6 +70,7 @@ def test_compare_is_one_tidy_row_per_system():
     assert table.loc[1].tolist()[1:] == pytest.approx([1.0, 1.0])
 
 
+@pytest.mark.slow
 def test_rrf_matches_hand_computed_fusion_and_ranx():
     run_a = {"q1": {"a": 3.0, "b": 2.0, "c": 1.0}}
     run_b = {"q1": {"b": 5.0, "c": 4.0, "d": 1.0}, "q2": {"z": 1.0}}

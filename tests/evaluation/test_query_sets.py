@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ltrr_core.base.records import SearchRecord
-from ltrr_core.feedback.store import FeedbackStore
+from ltrr_core.feedback.store.feedback_store import FeedbackStore
 from ltrr_core.evaluation.query_sets import QuerySetError, file_queries, logged_queries, parse_query_set
 from ltrr_core.understanding.text import normalize
 
@@ -25,9 +25,9 @@ def test_log_top_and_stratified_sample_from_the_store(tmp_path, default_catalog)
     logged = [("Love", "artist")] * 3 + [("jazz", "genre")] * 2 + [("rock", "genre"), ("sad songs", "mood"),
                                                                       ("Bread podcast", "text")]
     for text, category in logged:
-        store.log_search(SearchRecord(query=text, normalized_query=normalize(text), user_id="u", features=(0.0,),
-                                      policy="linucb", arms_scored=(), chosen_arms=("lexical:100",), propensity=1.0,
-                                      ranker="rrf", category=category))
+        store.log_search_bundle(SearchRecord(query=text, normalized_query=normalize(text), user_id="u", features=(0.0,),
+                                             policy="linucb", arms_scored=(), chosen_arms=("lexical:100",),
+                                             propensity=1.0, ranker="rrf", category=category), ())
     counts = store.query_counts()
     assert [(n, c, k) for n, _, c, k in counts][:2] == [("love", "artist", 3), ("jazz", "genre", 2)]
     top = parse_query_set("log:top:2", default_catalog, store.query_counts)
@@ -57,3 +57,32 @@ def test_files_one_query_a_line_or_trec_topics(tmp_path):
 def test_bad_query_set_specs_name_the_part(spec, message, default_catalog):
     with pytest.raises(QuerySetError, match=message):
         parse_query_set(spec, default_catalog, lambda: [])
+
+
+def test_a_query_file_line_over_the_limits_is_refused(tmp_path):
+    from ltrr_core.base.text_files import MAX_LINE_CHARS
+
+    path = tmp_path / "queries.txt"
+    path.write_text("love songs\n" + "q" * 3000 + "\n")
+    with pytest.raises(QuerySetError, match=r"line 2: the query has 3,000 characters, over the limit of 2,048"):
+        file_queries(path)
+    path.write_text("love songs\n" + "q" * (MAX_LINE_CHARS + 10) + "\n")
+    with pytest.raises(QuerySetError, match=rf"line 2: longer than the limit of {MAX_LINE_CHARS:,} characters"):
+        file_queries(path)
+
+
+def test_a_trec_topic_number_over_the_id_limit_is_refused(tmp_path):
+    path = tmp_path / "topics.txt"
+    path.write_text(f"<top>\n<num> Number: 301\n<title> jazz\n</top>\n<top>\n<num> Number: {'9' * 2000}\n<title> rock\n</top>\n")
+    with pytest.raises(QuerySetError, match=r"TREC topic #2: the number has 2,000 characters, over the limit of 1,024"):
+        file_queries(path)
+
+
+def test_a_truncated_gz_query_file_is_one_query_set_error(tmp_path):
+    import gzip
+
+    whole = gzip.compress("".join(f"query number {i}\n" for i in range(5000)).encode())
+    path = tmp_path / "queries.txt.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(QuerySetError, match=r"queries\.txt\.gz: cannot read it .*truncated or corrupt"):
+        file_queries(path)

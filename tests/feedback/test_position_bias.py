@@ -18,7 +18,7 @@ from ltrr_core.engine import Engine
 from ltrr_core.base.examination import ExaminationCurve, examination
 from ltrr_core.feedback.position_bias import MAX_INTERVAL_WIDTH, estimate_examination, estimate_from_impressions
 from ltrr_core.base.records import ImpressionRow, SearchRecord
-from ltrr_core.feedback.store import FeedbackStore
+from ltrr_core.feedback.store.feedback_store import FeedbackStore
 from ltrr_core.ranking.features import FEATURE_NAMES
 from ltrr_core.ranking.ltr import LTRParams, LTRRanker, TrainingGroup
 from ltrr_core.simulation.clicks import ClickModel
@@ -115,6 +115,7 @@ def test_the_guard_refuses_a_curve_whose_ranks_follow_clicks():
     assert clean.usable and abs(clean.rank_shift) < 0.5 and abs(clean.eta - 0.5) < 0.1
 
 
+@pytest.mark.slow
 def test_the_simulators_traffic_recovers_its_curve_and_a_fed_back_log_is_refused(default_catalog, app_cache_dir,
                                                                                 tmp_path):
     """The issue's "Done when": on traffic from the real simulator (random strategy subsets, 20 results

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from ltrr_core.feedback import store as store_module
+from ltrr_core.feedback.store import core as store_core
 from ltrr_core.base.records import FeedbackEvent, ImpressionRow, SearchRecord
-from ltrr_core.feedback.store import FeedbackStore, StoreError
+from ltrr_core.feedback.store.feedback_store import FeedbackStore, StoreError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,7 +64,7 @@ def test_creates_folder_schema_and_wal(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "er" / "feedback.db"
     store = FeedbackStore(path)
     assert path.is_file()
-    assert store.schema_version == len(store_module.MIGRATIONS)
+    assert store.schema_version == len(store_core.MIGRATIONS)
     assert store.counts() == {"searches": 0, "impressions": 0, "feedback": 0, "labels": 0, "bandit_updates": 0}
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -74,11 +74,11 @@ def test_creates_folder_schema_and_wal(tmp_path: Path) -> None:
 def test_opening_twice_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "feedback.db"
     first = FeedbackStore(path)
-    search_id = first.log_search(search_record())
+    search_id = first.log_search_bundle(search_record(), ())
     schema = table_sql(path)
     second = FeedbackStore(path)
     assert table_sql(path) == schema
-    assert second.schema_version == len(store_module.MIGRATIONS)
+    assert second.schema_version == len(store_core.MIGRATIONS)
     assert second.search(search_id) == first.search(search_id)
     first.close()
     second.close()
@@ -87,16 +87,16 @@ def test_opening_twice_changes_nothing(tmp_path: Path) -> None:
 def test_forward_migration_runs_once_and_keeps_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "feedback.db"
     with FeedbackStore(path) as old:
-        old.log_feedback(click(None, "e1"))
+        old.log_feedback_many([click(None, "e1")])
     calls = []
 
     def add_note_column(db) -> None:
         calls.append(1)
         db["feedback"].add_column("note", str)
 
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, add_note_column])
+    monkeypatch.setattr(store_core, "MIGRATIONS", [*store_core.MIGRATIONS, add_note_column])
     with FeedbackStore(path) as new:
-        assert new.schema_version == len(store_module.MIGRATIONS)
+        assert new.schema_version == len(store_core.MIGRATIONS)
         assert new.counts()["feedback"] == 1
     with FeedbackStore(path):
         pass
@@ -139,7 +139,7 @@ def test_search_bundle_round_trips(store: FeedbackStore) -> None:
 
 
 def test_searches_filter_and_limit_newest_first(store: FeedbackStore) -> None:
-    ids = [store.log_search(search_record(source=s)) for s in ("human", "simulated", "simulated")]
+    ids = [store.log_search_bundle(search_record(source=s), ()) for s in ("human", "simulated", "simulated")]
     assert store.searches(source="simulated")["search_id"].tolist() == [ids[2], ids[1]]
     assert store.searches(limit=1)["search_id"].tolist() == [ids[2]]
     assert len(store.searches(source="human")) == 1
@@ -157,11 +157,12 @@ def test_search_bundle_is_atomic(store: FeedbackStore) -> None:
 
 
 def test_feedback_round_trips_and_filters(store: FeedbackStore) -> None:
-    search_id = store.log_search(search_record())
-    first = store.log_feedback(click(search_id, "e1"))
-    second = store.log_feedback(FeedbackEvent(None, "Other Query", "e9", "thumbs_down", "simulated", "bot", 0.5))
+    search_id = store.log_search_bundle(search_record(), ())
+    store.log_response(search_id, [click(search_id, "e1")])
+    store.log_feedback_many([FeedbackEvent(None, "Other Query", "e9", "thumbs_down", "simulated", "bot", 0.5)])
     frame = store.feedback_events()
-    assert frame["feedback_id"].tolist() == [second, first]
+    second, first = frame["feedback_id"].tolist()
+    assert frame["entity_id"].tolist() == ["e9", "e1"] and second > first
     row = frame.iloc[1]
     assert (row["search_id"], row["entity_id"], row["kind"], row["source"], row["user_id"], row["value"]) == (
         search_id, "e1", "click", "human", "ana", 1.0)
@@ -191,15 +192,15 @@ def test_search_record_validation_names_the_field() -> None:
 
 def test_feedback_for_unknown_search_is_rejected(store: FeedbackStore) -> None:
     with pytest.raises(ValueError, match="search_id: 42 is not a logged search"):
-        store.log_feedback(click(42, "e1"))
+        store.log_response(42, [click(42, "e1")])
     assert store.counts()["feedback"] == 0
 
 
 def test_bandit_log_round_trips(store: FeedbackStore) -> None:
     rec = search_record()
-    first = store.log_search(rec)
-    store.log_search(search_record())  # still open: not in the log
-    third = store.log_search(search_record(chosen_arms=["memory"], propensity=0.2, source="simulated"))
+    first = store.log_search_bundle(rec, ())
+    store.log_search_bundle(search_record(), ())  # still open: not in the log
+    third = store.log_search_bundle(search_record(chosen_arms=["memory"], propensity=0.2, source="simulated"), ())
     assert store.settle(third, {"memory": 0.0}, "next_search") is not None
     assert store.settle(first, {"bm25": 1.0, "dense": 0.0}, "thumbs_up") is not None
     log = store.bandit_log()
@@ -218,7 +219,7 @@ def test_bandit_log_round_trips(store: FeedbackStore) -> None:
 
 
 def test_a_search_settles_once_with_a_reward_for_every_picked_arm(store: FeedbackStore) -> None:
-    search_id = store.log_search(search_record())
+    search_id = store.log_search_bundle(search_record(), ())
     assert [p.search_id for p in store.pending()] == [search_id]
     with pytest.raises(ValueError, match=r"not the arms picked"):
         store.settle(search_id, {"bm25": 1.0, "memory": 1.0}, "engage")
@@ -232,14 +233,14 @@ def test_a_search_settles_once_with_a_reward_for_every_picked_arm(store: Feedbac
 
 
 def test_pending_searches_filter_by_session_and_age(store: FeedbackStore) -> None:
-    old = store.log_search(search_record(created_at=100.0, user_id="bob"))
-    mine = store.log_search(search_record(user_id="ana"))
+    old = store.log_search_bundle(search_record(created_at=100.0, user_id="bob"), ())
+    mine = store.log_search_bundle(search_record(user_id="ana"), ())
     assert [p.search_id for p in store.pending(user_id="ana")] == [mine]
     assert [p.search_id for p in store.pending(created_before=1000.0)] == [old]
 
 
 def test_a_response_stores_its_events_in_one_transaction(store: FeedbackStore) -> None:
-    search_id = store.log_search(search_record())
+    search_id = store.log_search_bundle(search_record(), ())
     with pytest.raises(ValueError, match="search_id"):
         store.log_response(search_id + 7, [click(search_id + 7, "e1")])
     store.log_response(search_id, [click(search_id, "e1"), click(search_id, "e2")])
@@ -264,7 +265,7 @@ def test_labels_upsert_per_query_entity_judge(store: FeedbackStore) -> None:
 
 def test_reset_learning_keeps_labels(store: FeedbackStore) -> None:
     search_id = store.log_search_bundle(search_record(), [ImpressionRow("e1", 1, 1.0)])
-    store.log_feedback(click(search_id, "e1"))
+    store.log_response(search_id, [click(search_id, "e1")])
     store.settle(search_id, {"bm25": 1.0, "dense": 0.0}, "engage")
     store.set_label("q", "e1", 2, "ana")
     deleted = store.reset_learning()
@@ -278,12 +279,10 @@ def test_q2e_stats_aggregates_a_hand_made_log(store: FeedbackStore) -> None:
     s2 = store.log_search_bundle(search_record(), [ImpressionRow("e1", 1, 1.0)])
     s3 = store.log_search_bundle(
         search_record("jazz", source="simulated"), [ImpressionRow("e3", 1, 1.0), ImpressionRow("e1", 2, 0.1)])
-    store.log_feedback(click(s1, "e1"))
-    store.log_feedback(click(s2, "e1"))
-    store.log_feedback(click(s2, "e1", "thumbs_up"))
-    store.log_feedback(click(s1, "e2", "thumbs_down"))
-    store.log_feedback(click(None, "e4", "thumbs_up", query="BEYONCÉ  songs"))  # no search: own normalized query
-    store.log_feedback(click(s3, "e3", query="jazz", source="simulated"))
+    store.log_response(s1, [click(s1, "e1"), click(s1, "e2", "thumbs_down")])
+    store.log_response(s2, [click(s2, "e1"), click(s2, "e1", "thumbs_up")])
+    store.log_feedback_many([click(None, "e4", "thumbs_up", query="BEYONCÉ  songs")])  # no search: its own query
+    store.log_response(s3, [click(s3, "e3", query="jazz", source="simulated")])
     stats = {(s.normalized_query, s.entity_id): (round(s.examined, 6), s.clicks, s.thumbs_up, s.thumbs_down)
              for s in store.q2e_stats()}
     at_2 = round(1 / math.log2(3), 6)  # an impression at rank 2 was examined with this probability
@@ -305,7 +304,7 @@ def test_eight_threads_write_4000_events_none_lost(store: FeedbackStore) -> None
     def writer(thread: int) -> None:
         try:
             for i in range(500):
-                store.log_feedback(FeedbackEvent(None, "q", f"t{thread}-{i}", "click", "simulated", f"u{thread}"))
+                store.log_feedback_many([FeedbackEvent(None, "q", f"t{thread}-{i}", "click", "simulated", f"u{thread}")])
         except BaseException as exc:  # surfaced below: a thread's exception is otherwise lost
             errors.append(exc)
 
@@ -323,11 +322,11 @@ def test_eight_threads_write_4000_events_none_lost(store: FeedbackStore) -> None
 KILLED_WRITER = """
 import sys
 from ltrr_core.base.records import FeedbackEvent
-from ltrr_core.feedback.store import FeedbackStore
+from ltrr_core.feedback.store.feedback_store import FeedbackStore
 
 store = FeedbackStore(sys.argv[1])
 for i in range(int(sys.argv[2])):
-    store.log_feedback(FeedbackEvent(None, "q", f"kept{i}", "click", "simulated", "u"))
+    store.log_feedback_many([FeedbackEvent(None, "q", f"kept{i}", "click", "simulated", "u")])
 
 def endless():
     i = 0
@@ -393,11 +392,11 @@ def test_locked_database_raises_then_recovers(tmp_path: Path) -> None:
     other.execute("BEGIN EXCLUSIVE")
     try:
         with pytest.raises(StoreError, match="database is locked by another process.*retry.*close the other writer"):
-            store.log_feedback(click(None, "e1"))
+            store.log_feedback_many([click(None, "e1")])
     finally:
         other.execute("ROLLBACK")
         other.close()
-    store.log_feedback(click(None, "e2"))
+    store.log_feedback_many([click(None, "e2")])
     assert store.feedback_events()["entity_id"].tolist() == ["e2"]
     store.close()
 
@@ -418,7 +417,7 @@ def test_opening_a_database_locked_during_creation_raises(tmp_path: Path) -> Non
 
 FIRST_OPENER = """
 import sys
-from ltrr_core.feedback.store import FeedbackStore, StoreError
+from ltrr_core.feedback.store.feedback_store import FeedbackStore, StoreError
 
 for line in sys.stdin:
     try:
@@ -456,9 +455,9 @@ def test_empty_store_reads_return_empty_tables(store: FeedbackStore) -> None:
 
 def test_numpy_ids_and_scores_are_stored_as_plain_numbers(store: FeedbackStore) -> None:
     np = pytest.importorskip("numpy")
-    search_id = np.int64(store.log_search(search_record(features=np.array([0.5, 1.5]))))
-    store.log_impressions(search_id, [ImpressionRow("e1", np.int64(1), np.float32(0.25))])
-    store.log_feedback(click(search_id, "e1"))
+    search_id = np.int64(store.log_search_bundle(search_record(features=np.array([0.5, 1.5])),
+                                                 [ImpressionRow("e1", np.int64(1), np.float32(0.25))]))
+    store.log_response(search_id, [click(search_id, "e1")])
     store.settle(search_id, {"bm25": np.float64(1.0), "dense": np.float64(0.0)}, "engage")
     assert store.impressions(search_id) == [ImpressionRow("e1", 1, 0.25)]
     assert store.bandit_log()[0].features == (0.5, 1.5)
@@ -468,11 +467,11 @@ def test_numpy_ids_and_scores_are_stored_as_plain_numbers(store: FeedbackStore) 
 PROCESS_WRITER = """
 import sys
 from ltrr_core.base.records import FeedbackEvent
-from ltrr_core.feedback.store import FeedbackStore
+from ltrr_core.feedback.store.feedback_store import FeedbackStore
 
 store = FeedbackStore(sys.argv[1])
 for i in range(300):
-    store.log_feedback(FeedbackEvent(None, "q", f"{sys.argv[2]}-{i}", "click", "simulated", sys.argv[2]))
+    store.log_feedback_many([FeedbackEvent(None, "q", f"{sys.argv[2]}-{i}", "click", "simulated", sys.argv[2])])
 """
 
 

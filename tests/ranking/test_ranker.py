@@ -11,7 +11,7 @@ from ltrr_core.ranking.features import COLUMN, FEATURE_NAMES, FEATURES, CatalogF
 from ltrr_core.ranking.ltr import LTRParams, LTRRanker, TrainingGroup
 from ltrr_core.ranking.pool import CandidatePool
 from ltrr_core.ranking.rankers import FusionRanker, InterleaveRanker
-from ltrr_core.ranking.retraining import RankerManager, RetrainPolicy, evaluate_ndcg
+from ltrr_core.ranking.retraining import RankerManager, RetrainPolicy, evaluate_ndcg, tied_share
 from ltrr_core.feedback.training import labels_from_feedback
 from ltrr_core.retrieval.candidates import Candidates
 from ltrr_core.retrieval.indexes.bm25 import build_okapi
@@ -175,26 +175,108 @@ def test_labels_from_feedback_prefers_the_strongest_evidence():
 def test_retrain_policy_keeps_the_previous_model_when_the_new_one_is_worse():
     policy = RetrainPolicy(every=1000, holdout_fraction=0.3, min_groups=5, seed=0)
     manager = RankerManager(policy, FAST)
-    for g in synthetic_groups(80, seed=5):
-        manager.add(g)
-    first = manager.retrain()
+    first = manager.train(synthetic_groups(80, seed=5))
     assert first.accepted and manager.current.name == "ltr" and first.previous_ranker == "interleave"
     good = manager.current
     # the same searches relabelled: training searches now teach the opposite, held-out ones keep the truth
-    for g in synthetic_groups(80, seed=5, invert=lambda gid: not policy.held_out(gid)):
-        manager.add(g)
-    second = manager.retrain()
+    second = manager.train(synthetic_groups(80, seed=5, invert=lambda gid: not policy.held_out(gid)))
     assert not second.accepted
     assert manager.current is good
     assert second.candidate_ndcg10 < second.previous_ndcg10
     assert second.previous_ndcg10 == pytest.approx(first.candidate_ndcg10)
 
 
-def test_manager_retrains_automatically_after_every_n_labelled_searches():
+def test_the_manager_owns_the_one_retrain_trigger():
+    """One threshold, the policy's: the services ask :meth:`RankerManager.due` with their count."""
     manager = RankerManager(RetrainPolicy(every=10, min_groups=3), FAST)
-    decisions = [manager.add(g) for g in synthetic_groups(25, seed=6)]
-    assert [i for i, d in enumerate(decisions) if d is not None] == [9, 19]
-    assert len(manager.history) == 2 and manager.pending == 5
+    assert [n for n in range(25) if manager.due(n)] == list(range(10, 25))
+    assert RankerManager().policy.every == 50  # the engine's trigger before there was one
+
+
+def logged_order_groups(n_queries: int, per_query: int, seed: int, rows: int = 12) -> list[TrainingGroup]:
+    """Groups like imported click pages: rows in the order they were shown, clicks mostly on top,
+    several pages per query; the grade also follows the ``dense_sim`` feature (learnable)."""
+    rng = np.random.default_rng(seed)
+    groups = []
+    for q in range(n_queries):
+        for p in range(per_query):
+            x = rng.normal(size=(rows, len(FEATURE_NAMES))).astype(np.float32)
+            x = x[np.argsort(-x[:, SIGNAL])]  # the logging ranker showed the best first
+            labels = (x[:, SIGNAL] > 0.9).astype(int)
+            labels[0] = 1 if labels.max() == 0 else labels[0]
+            labels[-1] = 0
+            groups.append(TrainingGroup(x, labels, f"page:{q}-{p}", query=f"query {q}"))
+    return groups
+
+
+def test_a_constant_model_is_refused_with_its_reason():
+    """Issue 23 item 4: LightGBM that cannot split (too few rows per leaf) scores every row of a
+    query alike; in pool order (the logged order, clicks on top) that looked like nDCG@10 ~ 1."""
+    groups = logged_order_groups(30, 3, seed=8)
+    flat_params = LTRParams(num_boost_round=20, early_stopping_rounds=5, min_data_in_leaf=100_000)
+    manager = RankerManager(RetrainPolicy(min_groups=3), flat_params)
+    decision = manager.train(groups)
+    assert not decision.accepted and manager.current.name == "interleave"
+    assert decision.candidate_tied_share == 1.0
+    assert decision.reason.startswith("refused a degenerate model: it scores 100% of the pairs in the top 10")
+    held_out = [g for g in groups if g.group_id in decision.holdout_group_ids]
+    constant = LTRRanker(flat_params)
+    constant.train([g for g in groups if g.group_id not in decision.holdout_group_ids])
+    assert np.ptp(constant.score(held_out[0].features)) == 0.0  # real LightGBM, really constant
+    # ties count against it: the relevant rows come last, far below the logged order's figure
+    assert decision.candidate_ndcg10 < 0.5 < evaluate_ndcg(_Fixed(np.arange(12.0)[::-1]), held_out)
+
+
+def test_a_genuinely_better_model_is_accepted_and_judged_on_queries_it_never_saw():
+    groups = [TrainingGroup(g.features, g.labels, g.group_id, query=f"query {i // 3}")  # three searches a query
+              for i, g in enumerate(synthetic_groups(120, seed=9))]
+    manager = RankerManager(RetrainPolicy(min_groups=3, holdout_fraction=0.3), FAST)
+    decision = manager.train(groups)
+    assert decision.accepted and manager.current.name == "ltr", decision.reason
+    assert decision.candidate_ndcg10 > decision.previous_ndcg10 and decision.candidate_tied_share < 0.5
+    trained = set(decision.report.train_group_ids) | set(decision.report.valid_group_ids)
+    held_out = set(decision.holdout_group_ids)
+    assert held_out and not trained & held_out
+    query = {g.group_id: g.query for g in groups}
+    assert not {query[i] for i in trained} & {query[i] for i in held_out}  # no query on both sides
+    assert len(trained) + len(held_out) == len(groups)
+
+
+def test_human_labelled_searches_judge_first():
+    groups = synthetic_groups(60, seed=10)
+    judged = {g.group_id for g in groups[::3]}
+    groups = [TrainingGroup(g.features, g.labels, g.group_id, judged=g.group_id in judged) for g in groups]
+    policy = RetrainPolicy(min_groups=3, holdout_fraction=0.3)
+    train, holdout = policy.split(groups)
+    assert holdout and {g.group_id for g in holdout} <= judged
+    assert {g.group_id for g in holdout} == {g for g in judged if policy.held_out(g)}
+    assert not {g.group_id for g in train} & {g.group_id for g in groups if policy.held_out(g.group_id)}
+    decision = RankerManager(policy, FAST).train(groups)
+    assert decision.holdout_judged and "human-labelled held-out searches" in decision.reason
+
+
+def test_a_one_split_model_that_lifts_only_the_clicked_row_is_refused():
+    """The example log's case: a feature that holds the held-out pages' own clicks (the memory index
+    learnt them) lets one split lift the clicked row; the other nine stay tied, and live searches,
+    where nothing is clicked yet, get one constant score."""
+    groups = logged_order_groups(30, 3, seed=11)
+    leak = COLUMN["score_memory"]
+    for g in groups:
+        g.features[:, leak] = (g.labels > 0) * 0.9
+    manager = RankerManager(RetrainPolicy(min_groups=3), FAST)
+    decision = manager.train(groups)
+    assert decision.candidate_ndcg10 > 0.95  # on held-out pages the leak ranks perfectly
+    assert not decision.accepted and manager.current.name == "interleave"
+    assert decision.candidate_tied_share > 0.5 and decision.reason.startswith("refused a degenerate model")
+
+
+def test_tied_share_counts_pairs_scored_alike():
+    x = np.zeros((4, len(FEATURE_NAMES)), np.float32)
+    groups = [TrainingGroup(x, [0, 1, 0, 1], "g")]
+    assert tied_share(_Fixed(np.array([5.0, 5.0 + 1e-9, 5.0, 5.0])), groups, 1e-6) == 1.0
+    assert tied_share(_Fixed(np.array([5.0, 5.1, 5.0, 5.0])), groups, 1e-6) == pytest.approx(0.5)  # 3 of 6 pairs
+    assert tied_share(_Fixed(np.array([4.0, 5.1, 5.0, 4.5])), groups, 1e-6) == 0.0
+    assert tied_share(_Fixed(np.array([1.0, 1.0, 5.0, 4.5])), groups, 1e-6, k=2) == 0.0  # a tie in the tail
 
 
 class _RandomScores:
@@ -214,12 +296,13 @@ def test_evaluate_ndcg_skips_groups_without_relevant_rows():
     assert np.isnan(evaluate_ndcg(FusionRanker(), [TrainingGroup(x, [0, 0], "none")]))
 
 
-def test_evaluate_ndcg_is_rankx_ndcg_with_linear_gains_and_ties_in_pool_order():
-    """The retrain gate reads the same nDCG@10 as every reported figure (ranx, gain = grade)."""
+def test_evaluate_ndcg_is_rankx_ndcg_with_linear_gains_and_ties_against_the_ranker():
+    """The retrain gate reads the same nDCG@10 as every reported figure (ranx, gain = grade); a tie
+    puts its less relevant row first, whatever the pool order."""
     x = np.zeros((3, len(FEATURE_NAMES)), np.float32)
     group = TrainingGroup(x, [0, 3, 1], "g")
-    scored = _Fixed(np.array([0.9, 0.5, 0.5]))  # ranks rows 0, 1, 2 (the tie keeps pool order)
-    dcg = 3 / np.log2(3) + 1 / np.log2(4)
+    scored = _Fixed(np.array([0.9, 0.5, 0.5]))  # ranks rows 0, 2, 1 (the tie: grade 1 before grade 3)
+    dcg = 1 / np.log2(3) + 3 / np.log2(4)
     ideal = 3 / np.log2(2) + 1 / np.log2(3)
     assert evaluate_ndcg(scored, [group]) == pytest.approx(dcg / ideal)
 

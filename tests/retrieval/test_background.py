@@ -54,10 +54,11 @@ def paused_engine(default_catalog, cache):
     engine.wait_until_ready(WAIT_S)
 
 
+@pytest.mark.slow
 def test_search_serves_without_semantic_while_it_warms_then_semantic_joins(paused_engine):
     engine, release = paused_engine
     status = engine.semantic_status()
-    assert status["state"] == "warming" and "docs/s" in status["label"] and 0 < status["fraction"] <= 1
+    assert status.phase == "warming" and "docs/s" in status.label and 0 < status.fraction <= 1
     assert engine.warming == ("semantic",)
     result = engine.search("love", Context(), k=10)
     assert result.items and "semantic" not in result.candidates
@@ -71,12 +72,13 @@ def test_search_serves_without_semantic_while_it_warms_then_semantic_joins(pause
 
     release.set()
     assert engine.wait_until_ready(WAIT_S)
-    assert engine.semantic_status()["state"] == "ready" and engine.warming == ()
+    assert engine.semantic_status().phase == "ready" and engine.warming == ()
     joined = engine.search("love", Context(), k=10)
     assert "semantic" in joined.candidates and joined.selection.warming == ()
     assert not np.isnan(joined.features[:, COLUMN["dense_sim"]]).any()
 
 
+@pytest.mark.slow
 def test_a_policy_fixed_on_semantic_waits_for_it(paused_engine):
     engine, release = paused_engine
     engine.set_policy(PolicyConfig(name="fixed:semantic"))

@@ -32,6 +32,7 @@ def torch_vectors() -> np.ndarray:
 
 
 @pytest.mark.parametrize(("backend", "min_cosine"), [("onnx", 0.99), ("onnx-int8", 0.97)])
+@pytest.mark.slow
 def test_onnx_vectors_match_torch(backend, min_cosine, export_dir, torch_vectors):
     embedder = Embedder(backend=backend, export_dir=export_dir)
     vectors = embedder.encode(TEXTS)

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from ltrr_core.base.examination import examination
 from ltrr_core.catalog.schema import Catalog, Entity
 from ltrr_core.retrieval.indexes.bm25 import (
     BM25Index,
@@ -223,7 +224,7 @@ def test_shown_but_never_chosen_pairs_are_not_retrieved(memory):
 def test_lookup_sees_feedback_on_a_key_it_answered_before(memory):
     """Per-key pair arrays are cached; feedback on that key must reach the next lookup."""
     before = {h.entity_id: h.score for h in memory.lookup(["ada stone"], 10)}
-    assert memory.record_shown("Ada Stone", ["t3", "t3", "gone"]) == 2  # unknown entities are skipped
+    assert memory.record_shown("Ada Stone", ["t3", "t3", "gone"], examination) == 2  # unknown entities are skipped
     after = {h.entity_id: h.score for h in memory.lookup(["ada stone"], 10)}
     assert after["t3"] < before["t3"] and after["t1"] == before["t1"]
     memory.record("ada stone", "t3", clicks=2, thumbs_up=2)

@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pytest
 
+from ltrr_core.base.examination import examination
 from ltrr_core.catalog.demo import generate
 from ltrr_core.catalog.schema import Catalog
 from ltrr_core.base.config import Settings
@@ -90,7 +91,7 @@ def test_a_loaded_memory_folds_feedback_like_a_built_one(built, queries):
     for memory in (fresh, loaded):
         for j, text in enumerate(queries[:60]):
             memory.record(text, catalog.entities[(7 * j) % len(catalog)].id, examined=1.0, clicks=1)
-            memory.record_shown(f"{text} remix", [catalog.entities[(13 * j) % len(catalog)].id])
+            memory.record_shown(f"{text} remix", [catalog.entities[(13 * j) % len(catalog)].id], examination)
         memory.record("a query nobody predicted", catalog.entities[5].id, examined=1.0, clicks=2)
     assert len(loaded) == len(fresh) > loaded._table.n_predicted
     for text in queries + ["a query nobody predicted", "query nobody"]:

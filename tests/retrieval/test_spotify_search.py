@@ -17,6 +17,8 @@ from ltrr_core.ranking.rankers import InterleaveRanker
 from ltrr_core.retrieval.resources import Resources
 from ltrr_core.selection.context import Context
 
+pytestmark = pytest.mark.slow  # 62k entities loaded and indexed
+
 
 @pytest.fixture(scope="module")
 def spotify_resources(spotify_path, tmp_path_factory):

@@ -127,6 +127,7 @@ def test_semantic_finds_description_only_podcast_that_lexical_misses(resources):
 
 
 @pytest.mark.parametrize("entity_id,raw", HARD_CASES["description_only"])
+@pytest.mark.slow
 def test_default_catalog_description_only_cases(default_resources, descriptive_resources, entity_id, raw):
     assert entity_id not in _ids(default_resources, "lexical", raw, k=100)
     assert entity_id in _ids(descriptive_resources, "semantic", raw, k=3)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -81,10 +84,11 @@ def test_explanations_split_score_into_mean_and_bonus():
         bandit.update(x, rewards_for(bandit.select(x).chosen, best, rng))
     x = np.array([1.0, 1.0, 0.0, 0.5])
     sel = bandit.select(x)
+    ridge = bandit.arrays()
     for arm in sel.arms:
-        model = bandit.mab._imp.arm_to_model[arm.arm]
-        assert arm.expected == pytest.approx(x @ model.beta)
-        assert arm.bonus == pytest.approx(np.sqrt(x @ model.A_inv @ x))  # alpha = 1
+        i = bandit.arms.index(arm.arm)
+        assert arm.expected == pytest.approx(x @ ridge["beta"][i])
+        assert arm.bonus == pytest.approx(np.sqrt(x @ ridge["A_inv"][i] @ x))  # alpha = 1
         assert arm.score == pytest.approx(arm.expected + arm.bonus)
         assert arm.picked == (arm.arm in sel.chosen)
         assert arm.why
@@ -103,6 +107,7 @@ def test_fixed_policies(name, expected):
     ({"name": "greedy"}, "policy name"), ({"epsilon": 1.5}, "epsilon"), ({"alpha": -1}, "alpha"),
     ({"max_arms": 0}, "max_arms"), ({"depths": (100, 10)}, "depths"), ({"name": "fixed"}, "policy name"),
     ({"replay_weight": 0.0}, "replay_weight"), ({"replay_weight": 1.5}, "replay_weight"),
+    ({"l2_lambda": 0.0}, "l2_lambda"),
 ])
 def test_invalid_configs_name_the_field(kwargs, field):
     with pytest.raises(ValueError, match=field):
@@ -124,6 +129,7 @@ def _trained_lints(max_arms: int = 2, epsilon: float = 0.1, rounds: int = 40) ->
     return bandit, np.array([1.0, 1.0, 0.0, 0.5])
 
 
+@pytest.mark.slow
 def test_lints_propensities_sum_to_one_and_match_selection_frequencies():
     bandit, x = _trained_lints()
     dist = bandit.action_distribution(x)
@@ -215,3 +221,29 @@ def test_the_arm_left_out_is_the_one_the_others_cover_not_the_weakest():
     assert set(selection.chosen) == {"lexical@100", "explore@100"}
     popular = next(a for a in selection.arms if a.arm == "popular@100")
     assert "the others cover it" in popular.why
+
+
+EXPECTED = Path(__file__).with_name("bandit_expected.json")  # recorded on mabwiser 2.7.4 (commit b3d9e19)
+
+
+@pytest.mark.parametrize("name", ["linucb", "lints", "egreedy", "random"])
+def test_a_seed_gives_the_selections_recorded_on_mabwiser(name):
+    """The run of ``tests/selection/bandit_expected.json``, made with mabwiser's models and the
+    two greedy-subset implementations: the same subsets, greedy picks, exploration draws,
+    propensities (LinTS's from posterior draws), arm scores and ridge state, to the bit."""
+    expected = json.loads(EXPECTED.read_text())[name]
+    config = PolicyConfig(name=name, epsilon=0.1, max_arms=3, alpha=0.7, l2_lambda=2.0, seed=11)
+    strategies = ["lexical", "popular", "structured", "semantic", "memory"]
+    bandit = Bandit(strategies, 5, config)
+    rng = np.random.default_rng(5)
+    for t, (chosen, greedy, explored, propensity) in enumerate(expected["rounds"]):
+        topic = rng.random() < 0.5
+        x = np.array([1.0, float(topic), float(not topic), rng.random(), rng.random()])
+        sel = bandit.select(x, frozenset({"popular"}) if t % 7 == 3 else frozenset())
+        assert (" ".join(sel.chosen), " ".join(sel.greedy), sel.explored, sel.propensity) == (
+            chosen, greedy, explored, propensity), f"round {t}"
+        best = "semantic" if topic else "structured"
+        rewards = {a: float(split_arm(a)[0] == best and rng.random() < 0.9) for a in sel.chosen}
+        bandit.update(x, rewards, 0.5 if t % 5 == 0 else 1.0)
+    assert [[a.expected, a.bonus] for a in sel.arms] == expected["last_scores"]
+    assert bandit.arrays()["beta"].tolist() == expected["beta"]

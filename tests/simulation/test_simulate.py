@@ -79,6 +79,7 @@ def test_compare_runs_every_policy_on_the_same_traffic(engine):
     assert queries[0] == queries[1]
 
 
+@pytest.mark.slow
 def test_off_policy_estimates_match_the_on_policy_value(engine):
     """Log a uniformly random policy over single-strategy subsets, then estimate a fixed
     policy and compare with that policy actually run on the same seeded traffic."""

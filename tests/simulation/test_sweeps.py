@@ -49,6 +49,7 @@ def local_sweep(app_cache_dir, tmp_path_factory):
     return settings, config, run_sweep(config, settings, backend="local", workers=2)
 
 
+@pytest.mark.slow
 def test_each_seed_in_the_process_pool_equals_the_sequential_run(local_sweep, default_catalog, tmp_path):
     settings, config, sweep = local_sweep
     assert sweep["backend"] == "local" and set(sweep["policies"]) == {"linucb", "random"}
@@ -56,6 +57,7 @@ def test_each_seed_in_the_process_pool_equals_the_sequential_run(local_sweep, de
         assert sweep["policies"][policy]["seeds"][str(seed)] == sequential(settings, default_catalog, policy, seed, tmp_path)
 
 
+@pytest.mark.slow
 def test_a_killed_worker_process_reruns_its_run_with_the_same_result(local_sweep, kill_process, tmp_path):
     settings, _, sweep = local_sweep
     killed = kill_process("spawn_main(", after_s=0.5)  # the pool breaks; the unfinished run reruns in a fresh one

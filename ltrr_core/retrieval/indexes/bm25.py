@@ -25,7 +25,7 @@ from rank_bm25 import BM25Okapi
 
 from ltrr_core.catalog.schema import Entity
 from ltrr_core.retrieval.candidates import top_k
-from ltrr_core.base.cache import write_atomic
+from ltrr_core.base.cache import read_or_set_aside, write_atomic
 from ltrr_core.understanding.text import tokenize
 
 FORMAT_VERSION = 1
@@ -181,16 +181,24 @@ class BM25Index:
 
     @classmethod
     def load(cls, directory: Path, params: BM25Params = BM25Params()) -> "BM25Index | None":
-        """The saved index, or None when absent or built with other parameters/format."""
-        try:
-            meta = json.loads((directory / "meta.json").read_text())
-            expected = {"format": FORMAT_VERSION, "params": asdict(params), "field_weights": FIELD_WEIGHTS}
-            if meta != expected:
-                return None
-            vocab = json.loads((directory / "vocab.json").read_text())
-            weights = sp.load_npz(directory / "weights.npz")
-        except (OSError, ValueError):
+        """The saved index, or None when absent or built with other parameters/format; an unreadable
+        one (truncated, corrupt, its parts disagreeing) is set aside (:func:`~ltrr_core.base.cache.set_aside`)."""
+        if not (directory / "meta.json").exists():
             return None
+        return read_or_set_aside(directory, lambda: cls._read(directory, params))
+
+    @classmethod
+    def _read(cls, directory: Path, params: BM25Params) -> "BM25Index | None":
+        meta = json.loads((directory / "meta.json").read_text())
+        if meta != {"format": FORMAT_VERSION, "params": asdict(params), "field_weights": FIELD_WEIGHTS}:
+            return None
+        vocab = json.loads((directory / "vocab.json").read_text())
+        weights = sp.load_npz(directory / "weights.npz").tocsc()
+        if not isinstance(vocab, dict):
+            raise ValueError(f"vocab.json holds a JSON {type(vocab).__name__}, not an object {{term: column}}")
+        columns = np.sort(np.fromiter(vocab.values(), dtype=np.int64, count=len(vocab)))
+        if not np.array_equal(columns, np.arange(weights.shape[1])):
+            raise ValueError(f"vocab.json's {len(vocab):,} columns are not the {weights.shape[1]:,} of weights.npz")
         return cls(weights, vocab, params)
 
     @classmethod

@@ -5,6 +5,10 @@ Texts are ordered by length (so a padded batch wastes little), cut into chunks o
 they exist. A run that stops (killed, closed app, Ctrl-C) leaves its finished chunks; the next
 run loads them and encodes only the rest. ``manifest.json`` names the texts (a hash) and the
 chunk size: chunks of other texts are never reused.
+
+Clean shutdown: :func:`stop_encodings` asks every running encoding to stop before its next
+chunk (it raises :class:`EncodingStopped`) and waits until they have
+(:func:`~ltrr_core.retrieval.background.signals_stop_encodings` does that on SIGINT / SIGTERM).
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -23,6 +29,40 @@ from ltrr_core.base.cache import write_atomic
 Progress = Callable[[str, float], None]
 Encode = Callable[[Sequence[str]], np.ndarray]
 CHUNK_TEXTS = 1024
+
+_stop = threading.Event()
+_running = threading.Condition()
+_running_count = 0
+
+
+class EncodingStopped(Exception):
+    """An encoding stopped on request (:func:`stop_encodings`); its finished chunks are saved."""
+
+
+def stop_encodings(timeout: float | None = None) -> bool:
+    """Ask every running :func:`encode_corpus` to stop before its next chunk; True once none runs
+    (within ``timeout`` seconds). Encodings started later stop at once until :func:`resume_encodings`."""
+    _stop.set()
+    with _running:
+        return _running.wait_for(lambda: _running_count == 0, timeout)
+
+
+def resume_encodings() -> None:
+    """Let encodings run again after :func:`stop_encodings`."""
+    _stop.clear()
+
+
+@contextmanager
+def _counted() -> Iterator[None]:
+    global _running_count
+    with _running:
+        _running_count += 1
+    try:
+        yield
+    finally:
+        with _running:
+            _running_count -= 1
+            _running.notify_all()
 
 
 def length_order(texts: Sequence[str]) -> np.ndarray:
@@ -77,12 +117,20 @@ def _prepare(parts_dir: Path, manifest: dict) -> None:
         write_atomic(path, lambda tmp: tmp.write_text(json.dumps(manifest), encoding="utf-8"))
 
 
-def encode_corpus(encode: Encode, texts: Sequence[str], parts_dir: Path | None = None, chunk: int = CHUNK_TEXTS,
+def encode_corpus(encode: Encode, texts: Sequence[str], parts_dir: Path | None = None, chunk: int | None = None,
                   progress: Progress | None = None, label: str = "embedding") -> np.ndarray:
-    """Vectors of ``texts`` (in their order) from ``encode`` over length-sorted chunks.
+    """Vectors of ``texts`` (in their order) from ``encode`` over length-sorted chunks of ``chunk``
+    texts (:data:`CHUNK_TEXTS` as it is at the call).
 
     With ``parts_dir`` each chunk is saved as it is done and a rerun resumes from the saved ones.
-    ``progress(f"{label} · N docs/s · T left", fraction)`` after each chunk."""
+    ``progress(f"{label} · N docs/s · T left", fraction)`` after each chunk. Raises
+    :class:`EncodingStopped` before encoding a chunk once :func:`stop_encodings` was called."""
+    with _counted():
+        return _encode_chunks(encode, texts, parts_dir, chunk or CHUNK_TEXTS, progress, label)
+
+
+def _encode_chunks(encode: Encode, texts: Sequence[str], parts_dir: Path | None, chunk: int,
+                   progress: Progress | None, label: str) -> np.ndarray:
     order = length_order(texts)
     if parts_dir is not None:
         _prepare(parts_dir, _manifest(texts, chunk))
@@ -94,6 +142,9 @@ def encode_corpus(encode: Encode, texts: Sequence[str], parts_dir: Path | None =
         file = parts_dir / f"chunk-{number:05d}.npy" if parts_dir is not None else None
         vectors = _load_chunk(file, len(batch))
         if vectors is None:
+            if _stop.is_set():
+                raise EncodingStopped(f"{label}: stopped after {start:,} of {len(texts):,} texts"
+                                      + ("; its saved chunks resume on the next run" if parts_dir else ""))
             vectors = np.asarray(encode(batch), dtype=np.float32)
             if file is not None:
                 write_atomic(file, lambda tmp: np.save(tmp, vectors))

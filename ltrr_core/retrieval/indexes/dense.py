@@ -23,7 +23,7 @@ import faiss
 import numpy as np
 
 from ltrr_core.retrieval.candidates import top_k
-from ltrr_core.base.cache import write_atomic
+from ltrr_core.base.cache import read_or_set_aside, write_atomic
 
 # One query at a time: OpenMP threads only add spin-wait (33 ms instead of ~1 ms per
 # search on a busy 2-core machine), so single searches run single-threaded; batches
@@ -120,14 +120,14 @@ class DenseIndex:
     @classmethod
     def build(cls, vectors: np.ndarray, kind: str = "flat", cache_file: Path | None = None) -> "DenseIndex":
         """Build (or, for HNSW/IVF with ``cache_file``, load/save) the index over ``vectors``; a loaded
-        index is read-only (memory-mapped from the file)."""
+        index is read-only (memory-mapped from the file); an unreadable file is set aside and rebuilt."""
         if kind not in INDEX_BUILDERS:
             raise ValueError(f"dense_index: {kind!r} is not one of {tuple(INDEX_BUILDERS)}")
         if kind in CACHED_KINDS and cache_file is not None and cache_file.exists():
             # Memory-mapped, not copied: 0.1 s instead of 1-19 s for 1M vectors (19 s in a process
             # whose heap already holds a large catalog), and searches just as fast once paged in.
-            index = faiss.read_index(str(cache_file), faiss.IO_FLAG_MMAP_IFC)
-            if index.ntotal == len(vectors) and index.d == vectors.shape[1] and _current(index, kind):
+            index = read_or_set_aside(cache_file, lambda: faiss.read_index(str(cache_file), faiss.IO_FLAG_MMAP_IFC))
+            if index is not None and index.ntotal == len(vectors) and index.d == vectors.shape[1] and _current(index, kind):
                 return cls(index, kind, vectors)
         with _omp_threads(BATCH_THREADS):
             index = INDEX_BUILDERS[kind](np.ascontiguousarray(vectors, dtype=np.float32))

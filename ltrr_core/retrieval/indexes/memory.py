@@ -28,7 +28,6 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from ltrr_core.catalog.schema import Catalog, Entity
-from ltrr_core.base.examination import examination
 from ltrr_core.retrieval.candidates import top_k
 from ltrr_core.base import snapshot
 from ltrr_core.base.snapshot import KeyedRows, pack_strings, unpack_strings
@@ -314,10 +313,10 @@ class MemoryIndex:
         """Add feedback counts to a pair; False (ignored) when the entity is not in the catalog."""
         return self._apply(PairStats(normalize(query), entity_id, examined, clicks, thumbs_up, thumbs_down), True)
 
-    def record_shown(self, query: str, entity_ids: Iterable[str],
-                     curve: Callable[[int], float] = examination) -> int:
+    def record_shown(self, query: str, entity_ids: Iterable[str], curve: Callable[[int], float]) -> int:
         """A result page under ``query``: ``entity_ids`` best first, each examined with the probability
-        of its rank (``curve``: the prior, or the store's estimated curve); returns how many applied."""
+        of its rank under ``curve`` (the store's curve in use, as the log's rebuild applies it);
+        returns how many applied."""
         key = normalize(query)
         return sum(self._apply(PairStats(key, entity_id, curve(rank)), True)
                    for rank, entity_id in enumerate(entity_ids, start=1))

@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ltrr_core.base.cache import write_atomic
+from ltrr_core.base.cache import read_or_set_aside, write_atomic
 
 EXPORT_FORMAT = 1  # bump when the export recipe changes: it is part of the cached file's folder
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -46,15 +46,29 @@ def model_config(model_path: str) -> tuple[int, bool]:
 
 def exported_model(model_path: str, folder: Path, quantized: bool) -> Path:
     """The ONNX file for ``model_path`` under ``folder`` (exported, then quantized, on first use)."""
-    fp32 = folder / f"model-v{EXPORT_FORMAT}.onnx"
+    fp32 = _export_file(folder, quantized=False)
     if not fp32.exists():
         write_atomic(fp32, lambda tmp: _export(model_path, tmp))
     if not quantized:
         return fp32
-    int8 = folder / f"model-v{EXPORT_FORMAT}-int8.onnx"
+    int8 = _export_file(folder, quantized=True)
     if not int8.exists():
         write_atomic(int8, lambda tmp: _quantize(fp32, tmp))
     return int8
+
+
+def load_encoder(model_path: str, folder: Path, quantized: bool, corpus_threads: int,
+                 query_threads: int) -> "OnnxEncoder":
+    """An :class:`OnnxEncoder` over the model's export in ``folder`` (:func:`exported_model`); an
+    exported file ONNX Runtime cannot load (truncated, corrupt) is set aside and exported again."""
+    def load() -> OnnxEncoder:
+        return OnnxEncoder(model_path, exported_model(model_path, folder, quantized), corpus_threads, query_threads)
+
+    return read_or_set_aside(_export_file(folder, quantized), load) or load()
+
+
+def _export_file(folder: Path, quantized: bool) -> Path:
+    return folder / f"model-v{EXPORT_FORMAT}{'-int8' if quantized else ''}.onnx"
 
 
 def _export(model_path: str, target: Path) -> None:

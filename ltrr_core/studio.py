@@ -1,0 +1,67 @@
+"""What pages, ``ui/`` and the CLI hold: the studio of one catalog, settings and database — a face
+per use case and nothing else (no store, no index, no learning state).
+
+``Studio.open(source, settings)`` builds the :class:`~ltrr_core.engine.Engine` (the composition
+root) and hands out its faces; :func:`save_settings`, :func:`env_settings` and
+:func:`catalog_summary` need no open catalog.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ltrr_core.base.config import Settings, env_overrides
+from ltrr_core.catalog.schema import Catalog
+from ltrr_core.catalog.sources import load_catalog
+from ltrr_core.engine import Engine
+from ltrr_core.selection.bandit import PolicyConfig
+from ltrr_core.services.experiments import ExperimentService
+from ltrr_core.services.labels import LabelService
+from ltrr_core.services.learning import LearningService
+from ltrr_core.services.logs import LogService
+from ltrr_core.services.search import SearchService
+from ltrr_core.services.simulation import SimulationService
+
+
+@dataclass(frozen=True)
+class Studio:
+    """The faces of one engine: search, learning, labels, experiments, logs and simulation."""
+
+    search: SearchService
+    learning: LearningService
+    labels: LabelService
+    experiments: ExperimentService
+    logs: LogService
+    simulation: SimulationService
+    catalog: Catalog
+    settings: Settings
+    strategies: tuple[str, ...]
+
+    @classmethod
+    def of(cls, engine: Engine) -> "Studio":
+        """The faces ``engine`` built (the same objects: a studio shares the engine's state)."""
+        rt = engine.runtime
+        return cls(engine.searching, engine.learning, engine.labelling, engine.experiments, engine.logs,
+                   SimulationService(engine), rt.catalog, rt.settings, tuple(rt.strategy_names))
+
+    @classmethod
+    def open(cls, source: str = "default", settings: Settings | None = None,
+             policy: PolicyConfig | None = None) -> "Studio":
+        """:meth:`Engine.open <ltrr_core.engine.Engine.open>` and its faces."""
+        return cls.of(Engine.open(source, settings, policy))
+
+
+def save_settings(settings: Settings, **changes) -> Settings:
+    """Save the model, backend and/or dense index beside ``settings``' database (read on every
+    start, so the next open uses them); the new settings, or ValueError naming the field."""
+    return settings.save(**changes)
+
+
+def env_settings() -> dict[str, str]:
+    """Settings fixed by ``LTRR_*`` environment variables (they override the saved ones)."""
+    return env_overrides()
+
+
+def catalog_summary(source: str) -> dict:
+    """What catalog ``source`` holds (entities by type ...), without building an engine over it."""
+    return load_catalog(source).summary()
