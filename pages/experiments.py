@@ -11,7 +11,7 @@ from ltrr_core.services.experiments import BEIR_SYSTEMS
 from ltrr_core.vocabulary import ConfigurationError, Experiment
 from ui import charts, jobs
 from ui.offline import bundled_scifact
-from ui.resources import engine, warming_banner
+from ui.resources import studio, warming_banner
 
 QUERY_SOURCES = {
     "Simulated users (their relevant items are the truth)": "sim",
@@ -30,8 +30,9 @@ EXPERIMENT_JOB, EVAL_JOB = "exp_job", "eval_job"
 Upload = tuple[str, bytes]  # a file's name and content, written to its job's own folder when the job runs
 
 st.title("Experiments")
-eng = engine()
-warming_banner(eng.searching)  # experiments compare semantic configurations: they wait for its index
+faces = studio()
+experiments = faces.experiments
+warming_banner(faces.search)  # experiments compare semantic configurations: they wait for its index
 
 # ------------------------------------------------------------------ configurations on a query set
 st.subheader("Compare configurations on a query set")
@@ -41,7 +42,7 @@ st.caption(
     "`interleave` or `ltr`. The first is the baseline; p-values are paired t-tests (ranx) adjusted by "
     "Holm-Bonferroni. Searches are not logged; each run is saved as a snapshot."
 )
-configs = st.text_input("Configurations (comma-separated)", value=eng.default_configurations(), key="exp_configs")
+configs = st.text_input("Configurations (comma-separated)", value=experiments.default_configurations(), key="exp_configs")
 cols = st.columns([3, 1, 3])
 query_label = cols[0].selectbox("Query set", list(QUERY_SOURCES), key="exp_query_source")
 query_kind = QUERY_SOURCES[query_label]
@@ -52,7 +53,7 @@ judgment_kind = JUDGMENT_SOURCES[judgment_label]
 query_file = st.file_uploader("Query file", key="exp_query_file") if query_kind == "file" else None
 judge = st.text_input("Judge", value="analyst", key="exp_judge") if judgment_kind == "labels:" else ""
 qrels_file = st.file_uploader("Judgments file", key="exp_qrels_file") if judgment_kind == "qrels" else None
-snapshots = eng.experiment_snapshots()
+snapshots = experiments.experiment_snapshots()
 here = snapshots[snapshots["this_catalog"]]
 against_options = {"(none)": None} | {f"#{r.experiment_id} · {r.query_set} · {', '.join(r.configurations)}": int(r.experiment_id)
                                       for r in here.itertuples()}
@@ -81,10 +82,10 @@ def spec_key(spec: str | Upload) -> str:
 def run_experiment(ctx: jobs.JobContext, configurations: str, queries: str | Upload, judgments: str | Upload,
                    baseline_snapshot: int | None) -> Experiment:
     """The job (a worker thread: no Streamlit here): uploads go to the job's own folder, removed when it ends."""
-    jobs.wait_for_semantic(eng.searching, ctx)
+    jobs.wait_for_semantic(faces.search, ctx)
     on_disk = [spec if isinstance(spec, str) else f"{prefix}:{ctx.keep_file(*spec)}"
                for prefix, spec in (("file", queries), ("qrels", judgments))]
-    return eng.run_experiment(configurations, *on_disk, against=baseline_snapshot, progress=ctx.step)
+    return experiments.run_experiment(configurations, *on_disk, against=baseline_snapshot, progress=ctx.step)
 
 
 if st.button("Run experiment", key="exp_run", type="primary"):
@@ -95,11 +96,11 @@ if st.button("Run experiment", key="exp_run", type="primary"):
         st.error("Judgments file: upload a qrels file (TREC, BEIR TSV or Quepid CSV).")
     else:
         try:
-            eng.configurations(configs)  # a bad configuration is a message now, not a failed job later
+            experiments.configurations(configs)  # a bad configuration is a message now, not a failed job later
         except ConfigurationError as exc:
             st.error(str(exc))
         else:
-            key = "|".join(["experiment", str(id(eng)), configs, spec_key(queries), spec_key(judgments), str(against)])
+            key = "|".join(["experiment", str(id(experiments)), configs, spec_key(queries), spec_key(judgments), str(against)])
             jobs.start(EXPERIMENT_JOB, "experiment", f"Experiment {configs}",
                        partial(run_experiment, configurations=configs, queries=queries, judgments=judgments,
                                baseline_snapshot=against), key=key)
@@ -129,7 +130,7 @@ if experiment is not None:
     if len(changed):
         labels = {f"{r.query} ({r.delta:+.3f})": r.query_id for r in changed.itertuples()}
         chosen = labels[st.selectbox("Query", list(labels), key="exp_query")]
-        catalog = eng.catalog
+        catalog = faces.catalog
         st.table(experiment.side_by_side(a, b, chosen, lambda d: f"{catalog.get(d).title} ({d})").set_index("rank"))
 
 with st.expander(f"Saved snapshots ({len(snapshots)})"):
@@ -139,7 +140,7 @@ with st.expander(f"Saved snapshots ({len(snapshots)})"):
         if ids:
             pick = st.selectbox("Open snapshot", ids, key="exp_open_id")
             if st.button("Open", key="exp_open"):
-                st.session_state["experiment"] = eng.experiment_snapshot(pick)
+                st.session_state["experiment"] = experiments.experiment_snapshot(pick)
                 st.rerun()
     else:
         st.caption("None yet: run an experiment above.")
@@ -160,7 +161,7 @@ systems = cols[2].multiselect("Systems", BEIR_SYSTEMS, default=list(BEIR_SYSTEMS
 
 def evaluate(ctx: jobs.JobContext, folder: str, split: str, systems: tuple[str, ...]):
     """The job (a worker thread: no Streamlit here): the chosen systems on the folder's split."""
-    return eng.evaluate_beir(folder, split, systems, progress=ctx.step)
+    return experiments.evaluate_beir(folder, split, systems, progress=ctx.step)
 
 
 if st.button("Run evaluation", key="eval_run"):
@@ -173,7 +174,7 @@ if st.button("Run evaluation", key="eval_run"):
     else:
         jobs.start(EVAL_JOB, "evaluation", f"BEIR evaluation of {Path(folder).name} ({split})",
                    partial(evaluate, folder=folder, split=split, systems=tuple(systems)),
-                   key="|".join(["beir", str(id(eng)), folder, split, *systems]))
+                   key="|".join(["beir", str(id(experiments)), folder, split, *systems]))
 jobs.follow(EVAL_JOB, into="eval_report")
 
 report = st.session_state.get("eval_report")

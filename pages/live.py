@@ -3,12 +3,11 @@
 import streamlit as st
 
 from ui import charts
-from ui.resources import engine, warming_banner
+from ui.resources import studio, warming_banner
 from ui.sim_runner import (
     DEFAULT_MIX,
     INTENT_KINDS,
     SimulationConfig,
-    SimulationRun,
     SimulationRunner,
 )
 
@@ -45,8 +44,8 @@ st.caption(
     "Simulated users (profiles, intents with known targets, a noisy click and engagement model) search a sandbox of "
     "the engine: each run has its own database and learning state, so live learning is never touched."
 )
-eng = engine()
-warming_banner(eng.searching)  # a run waits for the semantic index: say so, and how far along it is
+faces = studio()
+warming_banner(faces.search)  # a run waits for the semantic index: say so, and how far along it is
 runner: SimulationRunner | None = st.session_state.get(RUNNER)
 
 
@@ -81,7 +80,7 @@ with st.expander("Simulation settings", expanded=runner is None):
     top = st.columns(3)
     rounds = top[0].number_input("Rounds per policy", min_value=1, max_value=MAX_ROUNDS, value=300, step=50, key="sim_rounds")
     seed = top[1].number_input("Seed", min_value=0, max_value=2**31 - 1, value=7, step=1, key="sim_seed")
-    policy_options = eng.learning.policy_names()
+    policy_options = faces.learning.policy_names()
     policies = top[2].multiselect("Policies (several = compare mode)", policy_options, default=["linucb"], key="sim_policies")
     st.caption("Traffic mix (relative weights): " + ", ".join(f"**{k}**" for k in INTENT_KINDS))
     mix_cols = st.columns(len(INTENT_KINDS))
@@ -123,7 +122,7 @@ def start() -> None:
     if runner is not None:
         runner.stop()
     st.session_state[RUNNER] = SimulationRunner(  # each run gets its own database, queued behind another session's run
-        lambda config: SimulationRun(eng, config, name=f"app-{config.run_name}"), configs, eng.searching,
+        lambda config: faces.simulation.new_run(config, name=f"app-{config.run_name}"), configs, faces.search,
         name=f"Live learning: {', '.join(configs)}").start()
     st.session_state["sim_timer"] = True
     st.rerun()
@@ -193,14 +192,14 @@ live_panel()
 
 # ------------------------------------------------------------------ finished sweeps
 st.subheader("Finished sweeps")
-saved_sweeps = eng.saved_sweeps()
+saved_sweeps = faces.learning.saved_sweeps()
 if not saved_sweeps:
     st.caption("Compare policies over many seeds with `ltrr sweep --policies linucb,lints,random --seeds 1-8 "
                "--rounds 300` (add `--backend ray` for a Ray cluster); a finished sweep shows here.")
 else:
     chosen_sweep = st.selectbox("Sweep", saved_sweeps, key="sweep_name")
     try:
-        sweep = eng.load_sweep(chosen_sweep)
+        sweep = faces.learning.load_sweep(chosen_sweep)
     except ValueError as exc:
         st.error(str(exc))
     else:
@@ -218,12 +217,12 @@ st.subheader("This engine's learning")
 st.caption("Every search you (or a simulated user on the Search page) made, once its reward window closed: the "
            "strategies that found an engaged, thumbed-up or well-labelled result earn 1, the others 0; a search left "
            "without one is a miss for every picked arm.")
-learned = eng.learning_history()
+learned = faces.learning.learning_history()
 counts = st.columns(4)
 counts[0].metric("settled searches", len(learned))
 counts[1].metric("rewarded", int(learned["rewarded"].sum()) if len(learned) else 0)
 counts[2].metric("misses", int((~learned["rewarded"]).sum()) if len(learned) else 0)
-counts[3].metric("reward windows open", len(eng.open_searches))
+counts[3].metric("reward windows open", len(faces.search.open_searches))
 if len(learned):
     left, right = st.columns(2)
     left.plotly_chart(charts.lines(charts.strategy_rewards(learned), "round", "reward", "strategy",
@@ -231,4 +230,4 @@ if len(learned):
                       key="engine_rewards")
     right.plotly_chart(charts.bar(charts.arm_pulls(learned), "arm", "pulls", "Pulls per arm (this engine)",
                                   "arm (strategy@depth)", "times picked", color_by="arm"), key="engine_pulls")
-st.dataframe(eng.arm_stats(), key="engine_arm_stats", hide_index=True)
+st.dataframe(faces.learning.arm_stats(), key="engine_arm_stats", hide_index=True)

@@ -37,12 +37,6 @@ FACE_IMPORTS = (  # what pages, ui/ and the CLI may import of the core
     "ltrr_core.services.simulation", "ltrr_core.services.jobs",
 )
 INTERFACES = ("pages", "ui", "ltrr_core.cli")  # folders, or a core module that is an interface
-PENDING = {  # interface files still importing past the faces, each with its reason (remove when it moves)
-    "ui/resources.py": "engine() serves pages/live.py and pages/experiments.py, which still drive the whole "
-                       "engine (the job-runner change owns them); every other page gets studio()",
-    "ui/sim_runner.py": "the job-runner change owns it; its runs move to SimulationService.new_run and "
-                        "ltrr_core.vocabulary (DEFAULT_MIX, INTENT_KINDS) with that change",
-}
 STAGES = (  # bottom first: (stage, the module prefixes that belong to it)
     ("base", ("ltrr_core.base",)),
     ("catalog", ("ltrr_core.catalog",)),
@@ -150,7 +144,7 @@ def rule_violations(root: Path) -> list[str]:
             else:
                 if top in STORAGE_AND_MODELS:
                     problems.append(f"{where}:{line}: {folder}/ imports {top}; call a service face instead")
-            if interface and where not in PENDING and top == "ltrr_core" and not (
+            if interface and top == "ltrr_core" and not (
                     _core_targets(imported, names, core) or {imported}) <= set(FACE_IMPORTS):
                 problems.append(f"{where}:{line}: {module} imports {imported}; pages, ui/ and the CLI import "
                                 "only the service faces, ltrr_core.studio and ltrr_core.vocabulary")

@@ -12,7 +12,6 @@ import time
 
 import streamlit as st
 
-from ltrr_core.engine import Engine
 from ltrr_core.services.search import SearchService
 from ltrr_core.studio import Studio
 from ltrr_core.vocabulary import CatalogError, ModelNotFoundError, Settings, StoreError
@@ -32,23 +31,23 @@ def settings() -> Settings:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _open(source: str, settings: Settings) -> Engine:
-    return Engine.open(source=source, settings=settings)
+def _open(source: str, settings: Settings) -> Studio:
+    return Studio.open(source=source, settings=settings)
 
 
 @st.cache_resource(show_spinner=False)
 def _warm_states() -> dict:
-    """Process-wide: engine id -> {"lock", "timings"} so one session warms an engine while others wait."""
+    """Process-wide: studio id -> {"lock", "timings"} so one session warms a studio while others wait."""
     return {"lock": threading.Lock()}
 
 
-def _warm(eng: Engine) -> dict[str, float]:
+def _warm(faces: Studio) -> dict[str, float]:
     states = _warm_states()
     with states["lock"]:
-        state = states.setdefault(id(eng), {"lock": threading.Lock(), "timings": None, "opened_s": None})
+        state = states.setdefault(id(faces), {"lock": threading.Lock(), "timings": None, "opened_s": None})
     with state["lock"]:
         if state["timings"] is None:
-            search = Studio.of(eng).search
+            search = faces.search
             bar = st.progress(0.0, text="Preparing indexes…")
             live = [True]  # the engine keeps the callback: silence it once this page's bar is gone
             owner = threading.current_thread()  # the background embedding reports through warming_banner
@@ -65,9 +64,9 @@ def _warm(eng: Engine) -> dict[str, float]:
     return state["timings"]
 
 
-def engine() -> Engine:
-    """The engine for this session's catalog source; shows a spinner/progress on first load, stops the page on error.
-    Only the pages that still drive the whole engine use it (see ``PENDING`` in tests/test_house_rules.py)."""
+def studio() -> Studio:
+    """The service faces of this session's catalog source; shows a spinner/progress on first load, stops the page
+    on error."""
     source = active_source()
     try:
         started = time.perf_counter()
@@ -76,9 +75,9 @@ def engine() -> Engine:
             " (search works meanwhile); later starts read the cache.",
             show_time=True,
         ):
-            eng = _open(source, settings())
+            faces = _open(source, settings())
         opened_s = time.perf_counter() - started
-        timings = _warm(eng)
+        timings = _warm(faces)
     except (StoreError, ModelNotFoundError) as exc:  # a corrupt/locked database, a missing model
         st.error(str(exc))
         st.stop()
@@ -88,12 +87,7 @@ def engine() -> Engine:
         st.session_state[SOURCE_KEY] = DEFAULT_SOURCE if source != DEFAULT_SOURCE else source
         st.stop()
     st.session_state.setdefault("load_report", {})[source] = {"open_s": opened_s, **timings}
-    return eng
-
-
-def studio() -> Studio:
-    """The service faces of this session's engine (see :func:`engine`)."""
-    return Studio.of(engine())
+    return faces
 
 
 @st.fragment(run_every=2)

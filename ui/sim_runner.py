@@ -18,18 +18,11 @@ import pandas as pd
 
 from ltrr_core.services.jobs import Job, JobContext, job_runner
 from ltrr_core.services.search import SearchService
-from ltrr_core.simulation.intents import DEFAULT_MIX
-from ltrr_core.services.simulation_runs import (
-    COMPARE_POLICIES,
-    SimulationConfig,
-    SimulationRun,
-    simulate_user_turn,
-)
-from ltrr_core.simulation.traffic import INTENT_KINDS
+from ltrr_core.services.simulation import SimulationConfig, SimulationRun
+from ltrr_core.vocabulary import DEFAULT_MIX, INTENT_KINDS
 from ui.jobs import wait_for_semantic
 
-__all__ = ["COMPARE_POLICIES", "DEFAULT_MIX", "INTENT_KINDS", "SimulationConfig", "SimulationRun", "SimulationRunner",
-           "Snapshot", "simulate_user_turn"]
+__all__ = ["DEFAULT_MIX", "INTENT_KINDS", "SimulationConfig", "SimulationRun", "SimulationRunner", "Snapshot"]
 
 PUBLISH_EVERY_S = 0.25  # the page redraws every 0.5 s
 
