@@ -10,7 +10,8 @@ process). First one session runs ``--idle-searches`` searches alone (the idle la
 beside it, in turn, ``ltrr simulate``, ``ltrr logs import`` and ``ltrr search --queries-file`` run
 on the same database. A search is *acknowledged* when its page shows the new ``search #N``; a
 thumbs up when the page says ``sent: thumbs up``. Latency is Enter pressed -> the new search's page
-painted. Prints one JSON object; asserts nothing. Use a warmed cache dir (``make run`` once), or the
+painted. Then the database is opened as a restart would and its
+learning state compared with a fresh fold of the log. Prints one JSON object; asserts nothing. Use a warmed cache dir (``make run`` once), or the
 first minutes measure embedding, not serving.
 """
 
@@ -158,6 +159,25 @@ def stored(db: Path) -> tuple[set[int], set[int]]:
     return searches, thumbs
 
 
+def restart_equals_fold(db: Path, cache: Path) -> dict[str, object]:
+    """Open the database as a restarted process would (snapshot + the rounds after it) and compare its
+    learning state with a fresh fold of the whole log: pulls and hit history exactly, ridge arrays to rounding."""
+    from ltrr_core.base.config import Settings
+    from ltrr_core.engine import Engine
+    from ltrr_core.feedback.learning_state import LearningState
+
+    engine = Engine.open("default", Settings.from_env(cache_dir=cache, db_path=db))
+    fresh = LearningState.fresh(engine.strategy_names, engine.n_features, engine.policy)
+    fresh.fold(engine.store.replayed_rounds())
+    fresh.fold(engine.store.settled_rounds())
+    restored, folded = engine.state.bandit, fresh.bandit
+    arrays = restored.arrays(), folded.arrays()
+    same = (restored.stats.pulls == folded.stats.pulls
+            and engine.state.history.pulls == fresh.history.pulls
+            and all(np.allclose(arrays[0][name], arrays[1][name], rtol=1e-9, atol=1e-12) for name in arrays[1]))
+    return {"settled_rounds": len(engine.store.settled_rounds()), "restart_equals_fold": bool(same)}
+
+
 def percentiles(values: list[float]) -> dict[str, float]:
     if not values:
         return {"n": 0}
@@ -204,6 +224,7 @@ def main() -> None:
             server.kill()
         log.close()
     searches, thumbs = stored(db)
+    state = restart_equals_fold(db, cache)
     acked_searches = {s for r in sessions + [idle_run] for s in r["searches"]}
     acked_thumbs = {s for r in sessions for s in r["thumbs"]}
     server_log = (work / "server.log").read_text(encoding="utf-8", errors="replace")
@@ -214,7 +235,7 @@ def main() -> None:
         "thumbs_acknowledged": len(acked_thumbs), "thumbs_lost": len(acked_thumbs - thumbs),
         "session_errors": [e for r in sessions for e in r["errors"]],
         "cli_runs": {name: len(c) for name, c in codes.items()},
-        "cli_failures": {name: sum(1 for c in cs if c) for name, cs in codes.items()},
+        "cli_failures": {name: sum(1 for c in cs if c) for name, cs in codes.items()}, **state,
         "idle": percentiles(idle_run["latencies"]), "under_load": percentiles([x for r in sessions for x in r["latencies"]]),
         "work_dir": str(work),
     }, indent=1))
