@@ -13,6 +13,8 @@ st.navigation(
         st.Page("pages/interleaving.py", title="Interleaving", icon=":material/compare_arrows:"),
         st.Page("pages/evaluation.py", title="Evaluation", icon=":material/leaderboard:"),
         st.Page("pages/history.py", title="Logs & position bias", icon=":material/history:"),
+        st.Page("pages/analytics.py", title="Query analytics", icon=":material/query_stats:"),
+        st.Page("pages/report.py", title="Report", icon=":material/summarize:"),
         st.Page("pages/catalog.py", title="Catalog & settings", icon=":material/settings:"),
     ]
 ).run()

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ltrr_core.catalog.sources import load_catalog
-from ltrr_core.base.config import BACKENDS, Settings
+from ltrr_core.base.config import ENCODER_BACKENDS, Settings
 from ltrr_core.engine import Engine
 from ltrr_core.services.latency import BENCH_MIX, WARM_UP_QUERIES
 from ltrr_core.retrieval.indexes.embedder import Embedder, entity_text
@@ -57,23 +57,23 @@ def end_to_end(catalog, settings: Settings, intents) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         engine = Engine.open("default", settings.with_(db_path=Path(tmp) / "bench.db"), PolicyConfig(name="all"),
                              catalog=catalog)
-        engine.warm_up()
+        engine.searching.warm_up()
         for intent in intents[:WARM_UP_QUERIES]:
-            engine.search(intent.query, intent.context)
+            engine.searching.search(intent.query, intent.context)
         totals, encode = [], []
         for intent in intents[WARM_UP_QUERIES:]:
             start = time.perf_counter()
-            result = engine.search(intent.query, intent.context)
+            result = engine.searching.search(intent.query, intent.context)
             totals.append((time.perf_counter() - start) * 1000)
             encode.append(result.timings.get("retrieve:semantic", 0.0))
         return {"search_ms": percentiles(totals), "semantic_stage_ms": percentiles(encode),
-                "strategies": len(engine.strategy_names)}
+                "strategies": len(engine.runtime.strategy_names)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cache-dir", default=".ltrr_cache")
-    parser.add_argument("--backends", default=",".join(BACKENDS))
+    parser.add_argument("--backends", default=",".join(ENCODER_BACKENDS))
     parser.add_argument("--texts", type=int, default=512)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--searches", type=int, default=300)

@@ -7,7 +7,7 @@ Traffic: ``--pool`` intents drawn once (1,000 simulated users); each seed stream
 sampled from that pool with its own order and click randomness, so the truth is exact for the
 stream: configuration A's and B's mean nDCG@10 over the pool, graded on each intent's relevant
 items (the simulator's hidden truth, used for the verdict only). Both configurations' ranked
-lists come from :meth:`Engine.run_configuration`; users answer through the simulator's
+lists come from ``engine.runtime.run_configuration``; users answer through the simulator's
 ``ClickModel`` (position-based, rank r examined with probability 1 / sqrt(r)), 10 results a page.
 
 - Interleaving: every search shows the team draft of A and B; the impression is a win for the
@@ -51,7 +51,7 @@ def ranked_lists(engine: Engine, configs, intents) -> list[list[list[str]]]:
     for config in configs:
         lists = []
         for intent in intents:
-            run = engine.run_configuration(config, intent.query, intent.context)
+            run = engine.runtime.run_configuration(config, intent.query, intent.context)
             lists.append([run.pool.ids[i] for i in run.ranked.order[:3 * SHOWN]])
         out.append(lists)
     return out
@@ -128,11 +128,12 @@ def main() -> None:
     started = time.perf_counter()
     engine = Engine.open("default", Settings.from_env(cache_dir=args.cache_dir,
                                                       db_path="/tmp/ltrr_bench_interleaving/feedback.db"))
-    engine.warm_up()
-    configs = parse_configurations(args.configs, engine.strategy_names)
+    engine.searching.warm_up()
+    configs = parse_configurations(args.configs, engine.runtime.strategy_names)
     if len(configs) != 2:
         sys.exit("--configs: give exactly two configurations")
-    traffic = TrafficGenerator(engine.catalog, seed=0, profiles=make_profiles(engine.catalog, n=1000, seed=0))
+    catalog = engine.runtime.catalog
+    traffic = TrafficGenerator(catalog, seed=0, profiles=make_profiles(catalog, n=1000, seed=0))
     intents = traffic.draw(args.pool)
     prefetch_query_vectors(engine, [i.query for i in intents])
     lists = ranked_lists(engine, configs, intents)

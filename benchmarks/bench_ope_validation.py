@@ -75,7 +75,8 @@ def load_log(path: Path) -> list[BanditLogRecord]:
 
 def _simulate(engine: Engine, config: SimulationConfig, label: str, users: int = USERS_SEED) -> SimulationRun:
     """One run with the population of users drawn with seed ``users``: seeds vary the traffic and clicks."""
-    traffic = TrafficGenerator(engine.catalog, seed=config.seed, profiles=make_profiles(engine.catalog, seed=users))
+    catalog = engine.runtime.catalog
+    traffic = TrafficGenerator(catalog, seed=config.seed, profiles=make_profiles(catalog, seed=users))
     run = SimulationRun(engine, config, traffic=traffic, name=f"opeval-{label}")
     start = time.perf_counter()
     for _ in run.iter_batches(500):
@@ -94,7 +95,7 @@ def simulate_logs(engine: Engine, seeds: list[int], rounds: int, params: dict, w
             continue
         config = SimulationConfig(rounds=rounds, seed=seed, policy=LOGGING, policy_params=params)
         run = _simulate(engine, config, f"log seed {seed}")
-        _save_log(path, run.engine.bandit_log())
+        _save_log(path, run.engine.learning.bandit_log())
 
 
 def truth_path(work: Path, target: str, rounds: int, users: int) -> Path:
@@ -134,7 +135,7 @@ def estimate_blocks(work: Path, rounds: int, sizes: list[int], params: dict, n_b
                     start = time.perf_counter()
                     out = evaluate_policies(bandit, log[block * size:(block + 1) * size], list(TARGETS), n_bootstrap,
                                             seed=block)
-                    cached.write_text(json.dumps({t: {"estimates": r["estimates"], "no_support": r["no_support"]}
+                    cached.write_text(json.dumps({t: {key: r.to_json()[key] for key in ("estimates", "no_support")}
                                                   for t, r in out.items()}))
                     print(f"{path.stem} block {block} ({size:,}): {time.perf_counter() - start:.1f} s", file=sys.stderr)
                 blocks.append({"log": path.stem, "n_logged": size, "block": block,
@@ -199,7 +200,7 @@ def main() -> None:
     params = {"max_arms": args.max_arms, "depths": (100,)}
     if not args.no_simulate:
         engine = Engine.open("default", Settings.from_env(db_path=args.work / "live.db"))
-        engine.warm_up()
+        engine.searching.warm_up()
         simulate_logs(engine, _seeds(args.seeds), args.rounds, params, args.work)
         truths = simulate_truths(engine, args.truth_rounds, params, args.work, args.truth_users)
     else:

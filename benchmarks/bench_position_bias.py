@@ -45,7 +45,7 @@ def ndcg_by_query(engine: Engine, rankers: dict, intents) -> dict[str, dict[str,
     runs: dict[str, dict] = {name: {} for name in rankers}
     qrels = {}
     for i, intent in enumerate(intents):
-        replayed = engine.pipeline.replay(intent.query, {s: DEPTH for s in engine.strategy_names})
+        replayed = engine.runtime.pipeline.replay(intent.query, {s: DEPTH for s in engine.runtime.strategy_names})
         if not len(replayed.pool):
             continue
         qid = f"q{i}"
@@ -90,26 +90,27 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env(cache_dir=args.cache_dir, db_path=str(Path(tmp) / "bench.db"))
         engine = Engine.open("default", settings)
-        engine.warm_up()
+        engine.searching.warm_up()
         config = SimulationConfig(rounds=args.rounds, seed=args.seed, policy="random", shown=SHOWN)
         run = SimulationRun(engine, config, name="bench-bias").run()
         eta = config.click_model.eta
         truth = [r ** -eta for r in range(1, SHOWN + 1)]
-        estimate = run.engine.estimate_position_bias(max_rank=SHOWN)  # applied only if trustworthy
-        everything = estimate_from_impressions(run.engine.store.position_impressions(), SHOWN)  # memory pages too
+        estimate = run.engine.logs.estimate_position_bias(max_rank=SHOWN)  # applied only if trustworthy
+        store = run.engine.runtime.store
+        everything = estimate_from_impressions(store.position_impressions(), SHOWN)  # memory pages too
         print(json.dumps({"rounds": args.rounds, "truth_eta": eta, "engine (memory pages left out)": summary(estimate, truth),
                           "every page harvested": summary(everything, truth),
-                          "curve in use": run.engine.store.curve.source}))
+                          "curve in use": store.curve.source}))
         print("rank | truth 1/r^0.5 | estimate | 95% interval | per-rank factor | every page harvested | "
               "prior 1/log2(r+1) | harvested impressions")
         for r in range(SHOWN):
             print(f"{r + 1} | {truth[r]:.3f} | {estimate.theta[r]:.3f} | {estimate.lower[r]:.3f}-{estimate.upper[r]:.3f} | "
                   f"{estimate.raw[r]:.3f} | {everything.theta[r]:.3f} | {examination(r + 1):.3f} | {estimate.impressions[r]}")
         log = Path(tmp) / "log.csv"
-        run.engine.export_log(log)
+        run.engine.logs.export_log(log)
         learner = engine.sandbox("bench-bias-import")
-        learner.import_log(log)
-        naive = click_groups(learner.pipeline, learner.store.logged_pages(), DEPTH, None)
+        learner.logs.import_log(log)
+        naive = click_groups(learner.runtime.pipeline, learner.runtime.store.logged_pages(), DEPTH, None)
         trainings = {
             "naive": (naive, LTRParams()),
             "ips_estimated": (ips(naive, ExaminationCurve(estimate.theta)), LTRParams()),
@@ -123,7 +124,7 @@ def main() -> None:
             report = ranker.train(groups, seed=0)
             rankers[name] = ranker
             print(json.dumps({"ranker": name, "groups": report.groups_used, "best_iteration": report.best_iteration}))
-        intents = TrafficGenerator(engine.catalog, seed=args.seed + 1000).draw(args.test)
+        intents = TrafficGenerator(engine.runtime.catalog, seed=args.seed + 1000).draw(args.test)
         scores = ndcg_by_query(learner, rankers, intents)
         qids = sorted(scores["naive"])
         table = {name: np.array([s[q] for q in qids]) for name, s in scores.items()}

@@ -70,7 +70,7 @@ catalog = load_catalog(sys.argv[1])
 loaded = time.perf_counter() - start
 engine = Engine.open(sys.argv[1], Settings(cache_dir=sys.argv[2], db_path=sys.argv[3]), catalog=catalog)
 opened = time.perf_counter() - start - loaded
-parts = engine.warm_up()
+parts = engine.searching.warm_up()
 print(json.dumps({"total_s": time.perf_counter() - start, "catalog_s": loaded, "engine_open_s": opened,
                   **{k + "_s": v for k, v in parts.items()},
                   "peak_rss_gib": peak_rss_gib()}))
@@ -156,8 +156,8 @@ def run_size(size: str, cache_dir: Path, sample: int, n_queries: int, vectors_fi
         start = time.perf_counter()
         engine = Engine.open(source, settings, PolicyConfig(name="all"), catalog=catalog)  # builds the memory
         out["build_s"] = {"engine_open": round(time.perf_counter() - start, 2)}
-        out["build_s"] |= {k: round(v, 2) for k, v in engine.warm_up().items()}
-        resources = engine.pipeline.resources
+        out["build_s"] |= {k: round(v, 2) for k, v in engine.searching.warm_up().items()}
+        resources = engine.runtime.pipeline.resources
         out["dense_index"] = resources.dense.kind
         intents = TrafficGenerator(catalog, seed=7).draw(n_queries + WARM_UP_QUERIES, BENCH_MIX)
         query_vectors = resources.embedder.encode_queries([i.query for i in intents[:RECALL_QUERIES]])

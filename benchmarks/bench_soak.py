@@ -167,15 +167,15 @@ def restart_equals_fold(db: Path, cache: Path) -> dict[str, object]:
     from ltrr_core.feedback.learning_state import LearningState
 
     engine = Engine.open("default", Settings.from_env(cache_dir=cache, db_path=db))
-    fresh = LearningState.fresh(engine.strategy_names, engine.n_features, engine.policy)
-    fresh.fold(engine.store.replayed_rounds())
-    fresh.fold(engine.store.settled_rounds())
-    restored, folded = engine.state.bandit, fresh.bandit
+    fresh = LearningState.fresh(engine.runtime.strategy_names, engine.runtime.n_features, engine.learning.policy)
+    fresh.fold(engine.runtime.store.replayed_rounds())
+    fresh.fold(engine.runtime.store.settled_rounds())
+    restored, folded = engine.runtime.state.bandit, fresh.bandit
     arrays = restored.arrays(), folded.arrays()
     same = (restored.stats.pulls == folded.stats.pulls
-            and engine.state.history.pulls == fresh.history.pulls
+            and engine.runtime.state.history.pulls == fresh.history.pulls
             and all(np.allclose(arrays[0][name], arrays[1][name], rtol=1e-9, atol=1e-12) for name in arrays[1]))
-    return {"settled_rounds": len(engine.store.settled_rounds()), "restart_equals_fold": bool(same)}
+    return {"settled_rounds": len(engine.runtime.store.settled_rounds()), "restart_equals_fold": bool(same)}
 
 
 def percentiles(values: list[float]) -> dict[str, float]:

@@ -39,24 +39,24 @@ def one_seed(engine: Engine, seed: int, logged: int, live: int, folder: Path, po
     log_run = SimulationRun(engine, SimulationConfig(rounds=logged, seed=1000 + seed, policy="random"),
                             name=f"bench-log-{seed}").run()
     log = folder / f"log-{seed}.csv"
-    log_run.engine.export_log(log)
+    log_run.engine.logs.export_log(log)
     config = SimulationConfig(rounds=live, seed=seed, policy="linucb", policy_params=policy_params)
     cold = SimulationRun(engine, config, name=f"bench-cold-{seed}").run()
     warm = SimulationRun(engine, config, name=f"bench-warm-{seed}")
-    imported = warm.engine.import_log(log)
+    imported = warm.engine.logs.import_log(log)
     replay_start = time.perf_counter()
-    summary = warm.engine.warm_start()
+    summary = warm.engine.logs.warm_start()
     replay_s = time.perf_counter() - replay_start
     warm.run()
-    graded = {split_arm(arm)[0]: n / summary["pages"] for arm, n in summary["arm_rounds"].items()}
-    out = {"seed": seed, "log_events": imported.events, "pages": summary["pages"],
-           "rewarded_pages": summary["rewarded_pages"], "rounds": summary["rounds"],
+    graded = {split_arm(arm)[0]: n / summary.pages for arm, n in summary.arm_rounds.items()}
+    out = {"seed": seed, "log_events": imported.events, "pages": summary.pages,
+           "rewarded_pages": summary.rewarded, "rounds": summary.rounds,
            "graded": {name: round(share, 3) for name, share in graded.items()}, "replay_s": round(replay_s, 1)}
     for name, run in (("cold", cold), ("warm", warm)):
         result = run.summary()
         regret = np.cumsum([r.regret for r in run.records])
-        out |= {f"{name}_regret": result["cumulative_regret"], f"{name}_hit_rate": round(result["hit_rate"], 4),
-                f"{name}_candidates": round(result["candidates_per_search"], 1),
+        out |= {f"{name}_regret": result.cumulative_regret, f"{name}_hit_rate": round(result.hit_rate, 4),
+                f"{name}_candidates": round(result.candidates_per_search, 1),
                 f"{name}_curve": {c: int(regret[c - 1]) for c in CHECKPOINTS if c <= len(regret)}}
     out["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(out), flush=True)
@@ -83,7 +83,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env(cache_dir=args.cache_dir, db_path=str(Path(tmp) / "bench.db"))
         engine = Engine.open("default", settings)
-        engine.warm_up()
+        engine.searching.warm_up()
         params = {} if args.replay_weight is None else {"replay_weight": args.replay_weight}
         results = [one_seed(engine, seed, args.logged, args.live, Path(tmp), params) for seed in args.seeds]
     def column(key: str) -> np.ndarray:

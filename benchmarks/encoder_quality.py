@@ -13,13 +13,13 @@ import json
 import sys
 import time
 
-from ltrr_core.base.config import BACKENDS, Settings
+from ltrr_core.base.config import ENCODER_BACKENDS, Settings
 from ltrr_core.evaluation.beir import evaluate_beir
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--dataset", default="../shared/datasets/scifact")
 parser.add_argument("--cache-dir", default=None)
-parser.add_argument("--backends", default=",".join(BACKENDS))
+parser.add_argument("--backends", default=",".join(ENCODER_BACKENDS))
 args = parser.parse_args()
 
 scores = {}

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from ltrr_core.vocabulary import BACKENDS, Settings
+from ltrr_core.vocabulary import ENCODER_BACKENDS, Settings, pace
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], object]] = {}
 
@@ -109,9 +109,26 @@ def cmd_simulate(args):
     config = SimulationConfig(rounds=args.rounds, seed=args.seed, policy=args.policy, noiseless=args.noiseless)
     progress = _progress_bar(not args.json)
     studio.search.warm_up(progress)  # indexes and model load before the clock starts (searches_per_s)
+    runs = (studio.simulation.compare(config, progress) if args.compare
+            else {config.policy: studio.simulation.simulate(config, progress)})
+    studio.reports.record_runs(runs)  # what `ltrr report --db RUN.db` reads
     if args.compare:
-        return {name: run.summary() for name, run in studio.simulation.compare(config, progress).items()}
-    return studio.simulation.simulate(config, progress).summary()
+        return {name: run.summary().to_json() for name, run in runs.items()}
+    return runs[config.policy].summary().to_json()
+
+
+@command("report")
+def cmd_report(args):
+    from ltrr_core.studio import report_html, simulation_report
+
+    picked = [kind for kind in ("experiment", "sweep", "interleaving") if getattr(args, kind) is not None]
+    if len(picked) > 1 or not (picked or args.db):
+        raise UserError("report on one thing: --db RUN.db (a simulated run), --experiment ID, --sweep NAME "
+                        "or --interleaving NAME")
+    report = (getattr(_studio(args).reports, f"of_{picked[0]}")(getattr(args, picked[0])) if picked
+              else simulation_report(args.db))
+    Path(args.out).write_text(report_html(report), encoding="utf-8")
+    return {"report": report.title, "sentences": report.sentences, "file": args.out}
 
 
 @command("interleave")
@@ -125,7 +142,7 @@ def cmd_interleave(args):
     config = InterleavingConfig(rounds=args.rounds, seed=args.seed, alpha=args.alpha, stop_at_winner=not args.no_stop)
     progress = _progress_bar(not args.json)
     studio.search.warm_up(progress)
-    return studio.simulation.interleave(configs, config, progress)
+    return studio.simulation.interleave(configs, config, progress).to_json()
 
 
 @command("sweep")
@@ -140,11 +157,11 @@ def cmd_sweep(args):
     except SWEEP_ERRORS as exc:
         raise UserError(str(exc)) from exc
     if args.json:
-        return sweep | {"file": str(path)}
-    rows = {policy: " · ".join(f"{figure} {v['mean']:.3f} [{v['low']:.3f}, {v['high']:.3f}]"
-                               for figure, v in figures.items() if figure != "seeds")
-            for policy, figures in sweep["policies"].items()}
-    return rows | {"seconds": sweep["seconds"], "backend": f"{sweep['backend']} x {sweep['workers']}", "file": str(path)}
+        return sweep.to_json() | {"file": str(path)}
+    rows = {policy: " · ".join(f"{figure} {v.mean:.3f} [{v.low:.3f}, {v.high:.3f}]"
+                               for figure, v in figures.intervals().items())
+            for policy, figures in sweep.policies.items()}
+    return rows | {"seconds": sweep.seconds, "backend": f"{sweep.backend} x {sweep.workers}", "file": str(path)}
 
 
 @command("eval")
@@ -166,10 +183,10 @@ def cmd_ope(args):
     if args.obp:
         from ltrr_core.services.learning import estimate_logged_data
 
-        return estimate_logged_data(args.obp, n_bootstrap=args.bootstrap, seed=args.seed)
+        return estimate_logged_data(args.obp, n_bootstrap=args.bootstrap, seed=args.seed).to_json()
     if not args.target:
         raise UserError("give --target POLICY (estimate from this app's log) or --obp FILE.npz (logged bandit data)")
-    return _studio(args).learning.evaluate_policy(args.target, n_bootstrap=args.bootstrap, seed=args.seed)
+    return _studio(args).learning.evaluate_policy(args.target, n_bootstrap=args.bootstrap, seed=args.seed).to_json()
 
 
 @command("labels")
@@ -247,17 +264,15 @@ def cmd_reset(args):
 
 
 class _RateProgress:
-    """Work done, its rate and the time left, on stderr (``--json`` keeps stdout clean)."""
+    """What runs, its share done and the time left, on one line of stderr (``--json`` keeps stdout clean)."""
 
-    def __init__(self, label: str, unit: str) -> None:
+    def __init__(self, label: str) -> None:
         import time
 
-        self.label, self.unit, self.clock, self.start = label, unit, time.perf_counter, time.perf_counter()
+        self.label, self.clock, self.start = label, time.perf_counter, time.perf_counter()
 
-    def __call__(self, done: int, fraction: float) -> None:
-        elapsed = max(self.clock() - self.start, 1e-9)
-        left = f"{elapsed * (1 - fraction) / fraction:,.0f} s left" if fraction > 0 else "time left unknown"
-        print(f"\r{self.label}: {done:,} {self.unit}, {done / elapsed:,.0f}/s, {fraction:.0%} done, {left} ",
+    def __call__(self, message: str, fraction: float) -> None:
+        print(f"\r{self.label}: {message}, {fraction:.0%} done · {pace(self.clock() - self.start, fraction)} ",
               end="" if fraction < 1 else "\n", file=sys.stderr, flush=True)
 
 
@@ -268,15 +283,15 @@ def cmd_logs(args):
     if args.action == "import":
         if not args.file:
             raise UserError("give the log file: ltrr logs import FILE [--format csv|jsonl] [--skip-unknown]")
-        return logs.import_log(args.file, args.format, args.skip_unknown, _RateProgress("import", "rows")).to_json()
+        return logs.import_log(args.file, args.format, args.skip_unknown, _RateProgress("import")).to_json()
     if args.action == "example":
-        return studio.simulation.write_example_log(args.file or "data/example_log.csv", args.rounds, args.seed)
+        written = studio.simulation.write_example_log(args.file or "data/example_log.csv", args.rounds, args.seed)
+        return written.to_json()
     if args.action == "bias":
         estimate = logs.estimate_position_bias(max_rank=args.max_rank)  # applied only when trustworthy
         return {"applied": estimate.usable, "not_applied_because": estimate.refusals} | estimate.to_json()
     if args.action == "warm-start":
-        progress = _RateProgress("replay", "pages")
-        return logs.warm_start(lambda done, total: progress(done, done / total))
+        return logs.warm_start(_RateProgress("replay")).to_json()
     decision = studio.labels.train_from_logs(debias=not args.naive)
     return _decision(decision) | {"debiased": not args.naive}
 
@@ -293,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--db", help="feedback database path (default: LTRR_DB_PATH or .ltrr_cache/feedback.db)")
         p.add_argument("--cache-dir", help="index/model cache folder (default: LTRR_CACHE_DIR or .ltrr_cache)")
         p.add_argument("--model", help="embedding model: bundled:all-MiniLM-L6-v2 or a local folder")
-        p.add_argument("--encoder", choices=BACKENDS,
+        p.add_argument("--encoder", choices=ENCODER_BACKENDS,
                        help="the encoder backend: how the model runs (default: LTRR_BACKEND or the saved setting)")
         return p
 
@@ -362,12 +377,17 @@ def build_parser() -> argparse.ArgumentParser:
     add("reset", "forget learning state and logs (labels are kept)")
     p = add("experiment", "compare configurations offline on a query set with judgments (saved as a snapshot)")
     p.add_argument("--configs", help="comma-joined [name=]<retrieval>[/<ranker>] specs (default: four that run)")
-    p.add_argument("--queries", default="sim:300", help="sim:N[:SEED] | log:top:N | log:sample:N[:SEED] | file:PATH")
-    p.add_argument("--judgments", default="sim", help="sim | labels[:JUDGE] | qrels:PATH")
+    p.add_argument("--queries", default="sim:300", help="sim:N[:SEED] | log:top:N | log:sample:N[:SEED] | log:pps:N[:SEED] | file:PATH")
+    p.add_argument("--judgments", default="sim", help="sim | labels[:JUDGE] | clicks[:MIN_IMPRESSIONS] | qrels:PATH")
     p.add_argument("--baseline", help="the configuration the others are tested against (default: the first)")
     p.add_argument("--against", type=int, help="an earlier snapshot id whose configurations join the comparison")
     p.add_argument("--no-save", action="store_true", help="do not store the run as a snapshot")
     add("experiments", "list saved experiment snapshots")
+    p = add("report", "a report for stakeholders as one HTML file that opens offline (--db RUN.db: a simulated run)")
+    p.add_argument("--out", required=True, help="the HTML file to write")
+    p.add_argument("--experiment", type=int, metavar="ID", help="an experiment snapshot of --db (`ltrr experiments`)")
+    p.add_argument("--sweep", metavar="NAME", help="a saved sweep (sweeps/NAME.json beside --db)")
+    p.add_argument("--interleaving", metavar="NAME", help="an interleaving experiment of --db")
     p = add("experiment-diff", "per-query detail of a snapshot: the queries that changed most, or one query side by side")
     p.add_argument("--snapshot", type=int, required=True)
     p.add_argument("--a", help="configuration name (default: the first)")

@@ -5,10 +5,13 @@ services built over them (:mod:`ltrr_core.services`).
 loop, live ranker) and a face per use case over it: :attr:`Engine.searching` (search, feedback,
 warming), :attr:`Engine.learning` (policy, learnt state, off-policy estimates),
 :attr:`Engine.labelling` (labels, judgments, ranker training), :attr:`Engine.experiments` (offline
-experiments, BEIR, interleaving) and :attr:`Engine.logs` (interaction logs, position bias, warm start).
-Runs that drive the whole engine (simulations, interleaving on simulated users, sweeps, benchmarks)
-hold it as one object and call the faces' methods on it by name (:meth:`Engine.__getattr__`);
-pages, ``ui/`` and the CLI get the faces only (:class:`ltrr_core.studio.Studio`).
+experiments, BEIR, interleaving), :attr:`Engine.logs` (interaction logs, position bias, warm start)
+and :attr:`Engine.analytics` (query analytics from the log).
+It holds those and nothing else: runs that drive the whole engine (simulations, interleaving on
+simulated users, sweeps, benchmarks) call a face's method through the face
+(``engine.searching.search``) and reach the runtime only for what no face offers
+(``engine.runtime.pipeline``); pages, ``ui/`` and the CLI get the faces only
+(:class:`ltrr_core.studio.Studio`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ltrr_core.pipeline import Pipeline
 from ltrr_core.retrieval.resources import Resources
 from ltrr_core.retrieval.shards.sharded import serving_shards
 from ltrr_core.selection.bandit import PolicyConfig
+from ltrr_core.services.analytics import AnalyticsService
 from ltrr_core.services.experiments import ExperimentService
 from ltrr_core.services.labels import LabelService
 from ltrr_core.services.learning import LearningService
@@ -34,11 +38,14 @@ from ltrr_core.services.runtime import Runtime
 from ltrr_core.services.search import SearchService
 
 SIMULATIONS_DIR = "simulations"  # sandboxed runs' databases, beside the live one
-FACES = ("searching", "learning", "labelling", "experiments", "logs")  # in the order names are looked up
+# the engine's faces, beside its runtime
+FACES = ("searching", "learning", "labelling", "experiments", "logs", "analytics")
 
 
 class Engine:
     """One catalog's search engine over one database: the shared runtime and the faces built on it."""
+
+    __slots__ = ("runtime", *FACES)
 
     def __init__(self, pipeline: Pipeline, store: FeedbackStore, policy: PolicyConfig | None = None,
                  retrain_every: int = 50, window: RewardWindow | None = None) -> None:
@@ -48,12 +55,14 @@ class Engine:
         self.learning = LearningService(self.runtime)
         self.experiments = ExperimentService(self.runtime)
         self.logs = LogService(self.runtime)
+        self.analytics = AnalyticsService(self.runtime)
 
     @classmethod
     def open(cls, source: str = "default", settings: Settings | None = None, policy: PolicyConfig | None = None,
              catalog: Catalog | None = None, window: RewardWindow | None = None) -> "Engine":
         """Load a catalog by source string and build an engine over it (indexes load lazily); the
-        learning state is restored from the database (``policy`` None: the saved one)."""
+        learning state is restored from the database. A given ``policy`` becomes the database's choice for
+        every process on it; None follows the choice stored there."""
         settings = settings or Settings.from_env()
         catalog = catalog or load_catalog(source)
         resources = Resources(catalog, settings)
@@ -84,14 +93,3 @@ class Engine:
         resources.settings = replace(rt.settings, db_path=path)
         return Engine(Pipeline(resources, rt.strategy_names), FeedbackStore(path), rt.policy,
                       rt.rankers.policy.every, rt.loop.window)
-
-    def __getattr__(self, name: str):
-        """The runtime's attribute, or the method of the first face (in :data:`FACES` order) that
-        has ``name``: runs that drive the engine as one object (``engine.search``,
-        ``engine.respond``, ``engine.store``) read it here."""
-        if name.startswith("_") or "runtime" not in self.__dict__:
-            raise AttributeError(name)
-        for holder in (self.runtime, *(self.__dict__[face] for face in FACES)):
-            if hasattr(type(holder), name) or name in holder.__dict__:
-                return getattr(holder, name)
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")

@@ -15,17 +15,20 @@ from ltrr_core.catalog.schema import Catalog
 from ltrr_core.catalog.sources import load_catalog
 from ltrr_core.engine import Engine
 from ltrr_core.selection.bandit import PolicyConfig
+from ltrr_core.services.analytics import AnalyticsService
 from ltrr_core.services.experiments import ExperimentService
 from ltrr_core.services.labels import LabelService
 from ltrr_core.services.learning import LearningService
 from ltrr_core.services.logs import LogService
+from ltrr_core.services.reports import Report, ReportService, render_html, run_report
 from ltrr_core.services.search import SearchService
 from ltrr_core.services.simulation import SimulationService
 
 
 @dataclass(frozen=True)
 class Studio:
-    """The faces of one engine: search, learning, labels, experiments, logs and simulation."""
+    """The faces of one engine: search, learning, labels, experiments, logs, simulation, query analytics
+    and reports."""
 
     search: SearchService
     learning: LearningService
@@ -33,6 +36,8 @@ class Studio:
     experiments: ExperimentService
     logs: LogService
     simulation: SimulationService
+    analytics: AnalyticsService
+    reports: ReportService
     catalog: Catalog
     settings: Settings
     strategies: tuple[str, ...]
@@ -41,8 +46,10 @@ class Studio:
     def of(cls, engine: Engine) -> "Studio":
         """The faces ``engine`` built (the same objects: a studio shares the engine's state)."""
         rt = engine.runtime
-        return cls(engine.searching, engine.learning, engine.labelling, engine.experiments, engine.logs,
-                   SimulationService(engine), rt.catalog, rt.settings, tuple(rt.strategy_names))
+        return cls(search=engine.searching, learning=engine.learning, labels=engine.labelling,
+                   experiments=engine.experiments, logs=engine.logs, simulation=SimulationService(engine),
+                   analytics=engine.analytics, reports=ReportService(engine), catalog=rt.catalog,
+                   settings=rt.settings, strategies=tuple(rt.strategy_names))
 
     @classmethod
     def open(cls, source: str = "default", settings: Settings | None = None,
@@ -60,6 +67,17 @@ def save_settings(settings: Settings, **changes) -> Settings:
 def env_settings() -> dict[str, str]:
     """Settings fixed by ``LTRR_*`` environment variables (they override the saved ones)."""
     return env_overrides()
+
+
+def simulation_report(database: str) -> Report:
+    """The report of the recorded simulated run whose sandbox database is ``database``, without
+    opening its catalog (FileNotFoundError naming what is missing)."""
+    return run_report(database)
+
+
+def report_html(report: Report) -> str:
+    """``report`` as one self-contained HTML file (plotly inlined: it opens offline)."""
+    return render_html(report)
 
 
 def catalog_summary(source: str) -> dict:

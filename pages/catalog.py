@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from ltrr_core.studio import env_settings, save_settings
-from ltrr_core.vocabulary import BACKENDS, DENSE_INDEXES, ENTITY_FIELDS, POLICIES, REQUIRED_FIELDS
-from ui import charts
-from ui.resources import DEFAULT_SOURCE, SOURCE_KEY, active_source, settings, studio, try_open
+from ltrr_core.vocabulary import ENCODER_BACKENDS, DENSE_INDEXES, ENTITY_FIELDS, POLICIES, REQUIRED_FIELDS
+from ui import charts, jobs
+from ui.resources import DEFAULT_SOURCE, SOURCE_KEY, active_source, open_catalog, settings, studio
 
 SOURCE_KINDS = {
     "default": "Default demo catalog (music, podcasts, playlists)",
@@ -20,6 +20,7 @@ SOURCE_KINDS = {
     "spotify": "Spotify songs CSV (.csv or .csv.gz)",
 }
 MAPPABLE_FIELDS = tuple(f for f in ENTITY_FIELDS if f != "related")
+OPEN_JOB = "open_catalog_job"
 
 st.title("Catalog & settings")
 faces = studio()
@@ -119,12 +120,12 @@ SOURCE_INPUTS = {
 }
 candidate = SOURCE_INPUTS[kind]()
 if st.button("Use this catalog", key="apply_source", disabled=candidate is None, type="primary"):
-    problem = try_open(candidate)
-    if problem:
-        st.error(f"Catalog `{candidate}`: {problem}")
-    else:
-        st.session_state[SOURCE_KEY] = candidate
-        st.rerun()
+    open_catalog(OPEN_JOB, candidate)  # a job: the pages keep serving the current catalog meanwhile
+jobs.follow(OPEN_JOB, into="opened_catalog")
+opened = st.session_state.pop("opened_catalog", None)
+if opened is not None:
+    st.session_state[SOURCE_KEY] = opened
+    st.rerun()
 
 # ------------------------------------------------------------------ contents
 st.subheader("What the catalog holds")
@@ -161,8 +162,8 @@ with st.form("settings_form"):
     cols = st.columns(3)
     model = cols[0].text_input("Embedding model", current.model, key="setting_model",
                                help="bundled:all-MiniLM-L6-v2, or a local sentence-transformers folder")
-    backend = cols[1].selectbox("Backend", BACKENDS, index=BACKENDS.index(current.backend), key="setting_backend",
-                                help="torch fp32, or the same weights on ONNX Runtime (fp32, or int8 quantized)")
+    backend = cols[1].selectbox("Backend", ENCODER_BACKENDS, index=ENCODER_BACKENDS.index(current.backend),
+                                key="setting_backend", help="torch fp32, or the same weights on ONNX Runtime (fp32, or int8 quantized)")
     dense = cols[2].selectbox("Dense index", DENSE_INDEXES, index=DENSE_INDEXES.index(current.dense_index),
                               key="setting_dense_index", help="auto: exact below the size threshold, IVF above; flat: exact; hnsw, ivf: approximate")
     if st.form_submit_button("Save settings", key="save_settings"):

@@ -1,13 +1,24 @@
 """Evaluation: off-policy "what if" estimates from the logs (offline experiments and BEIR folders: the Experiments page)."""
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
-from ui import charts
+from ltrr_core.services.learning import PolicyEstimate
+from ui import charts, jobs
 from ui.resources import studio
+
+OPE_JOB = "ope_job"
 
 st.title("Evaluation")
 learning = studio().learning
+
+
+def estimate(ctx: jobs.JobContext, targets: list[str], n_bootstrap: int) -> dict[str, PolicyEstimate]:
+    """The job (a worker thread: no Streamlit here): replay the log, refit the reward model in the bootstrap."""
+    return learning.evaluate_policies(targets, n_bootstrap=n_bootstrap)
+
 
 # ------------------------------------------------------------------ off-policy
 st.subheader("What if another policy had chosen? (off-policy estimates)")
@@ -26,29 +37,26 @@ if st.button("Estimate", key="ope_run"):
     if not targets:
         st.error("Policies to estimate: pick at least one.")
     else:
-        with st.spinner("Replaying the log and refitting the reward model…", show_time=True):
-            try:
-                st.session_state["ope_result"] = learning.evaluate_policies(targets, n_bootstrap=int(n_bootstrap))
-            except ValueError as exc:
-                st.session_state.pop("ope_result", None)
-                st.info(f"Nothing to estimate yet: {exc}")
+        jobs.start(OPE_JOB, "evaluation", f"Off-policy estimates of {', '.join(targets)}",
+                   partial(estimate, targets=list(targets), n_bootstrap=int(n_bootstrap)),
+                   key="|".join(["ope", str(id(learning)), *targets, str(n_bootstrap)]))
+jobs.follow(OPE_JOB, into="ope_result")
 
 results = st.session_state.get("ope_result")
 if results:
     first = next(iter(results.values()))
-    logged = first["logged_policy_value"]
-    st.caption(f"{first['n']:,} logged searches by {', '.join(first['logged_policies'])} · "
+    logged = first.logged_policy_value
+    st.caption(f"{first.n:,} logged searches by {', '.join(first.logged_policies)} · "
                f"logged policy's hit rate {logged:.3f}")
-    advice = first["recommendation"]
+    advice = first.recommendation
     if advice:
-        st.success(f"Trust **{advice['estimator']}** for logs of this size: {advice['why']} "
-                   f"(validation on the simulator: {advice['setup']}).")
+        (st.success if advice.estimator else st.info)(f"{advice.advice} (Validation on the simulator: {advice.setup}.)")
     for target, out in results.items():
-        if out["no_support"]:
-            st.warning(f"{target}: {out['no_support']}")
-    rows = [{"policy": target, "estimator": name, **values, "n": out["n"],
-             "effective sample": round(out["support"]["effective_sample_size"], 1)}
-            for target, out in results.items() for name, values in out["estimates"].items()]
+        if out.no_support:
+            st.warning(f"{target}: {out.no_support}")
+    rows = [{"policy": target, "estimator": name, "value": e.value, "ci_low": e.ci_low, "ci_high": e.ci_high,
+             "n": out.n, "effective sample": round(out.support.effective_sample_size, 1)}
+            for target, out in results.items() for name, e in out.estimates.items()]
     if rows:
         frame = pd.DataFrame(rows)
         st.table(frame.pivot_table(index="policy", columns="estimator", values="value", sort=False).round(3))

@@ -1,6 +1,5 @@
 """Experiments: compare configurations offline on a query set with judgments, per query too; BEIR folders below."""
 
-import hashlib
 from functools import partial
 from pathlib import Path
 
@@ -8,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from ltrr_core.services.experiments import BEIR_SYSTEMS
-from ltrr_core.vocabulary import ConfigurationError, Experiment
+from ltrr_core.vocabulary import ConfigurationError, Experiment, p_value_text
 from ui import charts, jobs
 from ui.offline import bundled_scifact
 from ui.resources import studio, warming_banner
@@ -17,6 +16,7 @@ QUERY_SOURCES = {
     "Simulated users (their relevant items are the truth)": "sim",
     "Most searched queries in the log": "log:top",
     "Sample of the log, stratified by query category": "log:sample",
+    "Sample of the log, in proportion to how often each query was searched": "log:pps",
     "File (one query a line, or TREC topics)": "file",
 }
 JUDGMENT_SOURCES = {
@@ -24,10 +24,19 @@ JUDGMENT_SOURCES = {
     "Stored labels (any judge)": "labels",
     "Stored labels of one judge": "labels:",
     "Qrels file (TREC, BEIR TSV or Quepid CSV)": "qrels",
+    "Clicks over expected clicks in the log (COEC, shown 10+ times)": "clicks",
 }
 
 EXPERIMENT_JOB, EVAL_JOB = "exp_job", "eval_job"
-Upload = tuple[str, bytes]  # a file's name and content, written to its job's own folder when the job runs
+
+
+def p_values_in_words(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``frame`` rounded, its p-value ``columns`` as text ("< 0.001", "0.042"; the baseline's blank)."""
+    shown = frame.round(4)
+    for column in columns:
+        shown[column] = [("" if pd.isna(p) else p_value_text(float(p))) for p in frame[column]]
+    return shown
+Upload = jobs.Upload  # written to its job's own folder when the job runs
 
 st.title("Experiments")
 faces = studio()
@@ -38,7 +47,7 @@ warming_banner(faces.search)  # experiments compare semantic configurations: the
 st.subheader("Compare configurations on a query set")
 st.caption(
     "A configuration is `[name=]<retrieval>[/<ranker>]`: retrieval `bandit` (the learned policy, no exploration), "
-    "`all` / `all:K`, or strategies joined by `+` with depths (`lexical:100+semantic:50`); ranker `rrf`, "
+    "`all` / `all@K`, or strategies joined by `+` with depths (`lexical@100+semantic@50`); ranker `rrf`, "
     "`interleave` or `ltr`. The first is the baseline; p-values are paired t-tests (ranx) adjusted by "
     "Holm-Bonferroni. Searches are not logged; each run is saved as a snapshot."
 )
@@ -76,7 +85,7 @@ def judgment_spec() -> str | Upload | None:
 
 def spec_key(spec: str | Upload) -> str:
     """What identifies a spec in a job's key: the spec, or an upload's name and content hash."""
-    return spec if isinstance(spec, str) else f"{spec[0]}#{hashlib.sha256(spec[1]).hexdigest()[:16]}"
+    return spec if isinstance(spec, str) else jobs.upload_key(spec)
 
 
 def run_experiment(ctx: jobs.JobContext, configurations: str, queries: str | Upload, judgments: str | Upload,
@@ -111,12 +120,13 @@ if experiment is not None:
     st.caption(f"Snapshot #{experiment.snapshot_id} · {experiment.query_set} · judgments {experiment.judgments} · "
                f"{len(experiment.qrels)} judged queries · {experiment.seconds:.1f} s ({experiment.cpu_seconds:.1f} s CPU) · baseline {experiment.baseline}")
     table = experiment.table()
-    st.dataframe(table.set_index("configuration").round(4), key="exp_table")
+    p_columns = [f"p {metric}" for metric in experiment.metrics]
+    st.dataframe(p_values_in_words(table, p_columns).set_index("configuration"), key="exp_table")
     tidy = table.melt(id_vars="configuration", value_vars=list(experiment.metrics), var_name="metric", value_name="value")
     st.plotly_chart(charts.grouped_bars(tidy, "metric", "value", "configuration", "Metrics per configuration",
                                         "metric", "score"), key="exp_chart")
     with st.expander("Paired tests against the baseline (wins, ties, losses per query)"):
-        st.dataframe(experiment.significance().round(4), key="exp_tests")
+        st.dataframe(p_values_in_words(experiment.significance(), ["p_value", "p_holm"]), key="exp_tests")
 
     st.markdown("**What changed per query**")
     names = experiment.names

@@ -1,18 +1,39 @@
 """Logs & position bias: import another system's interaction logs, learn the examination curve
 from randomized traffic, warm-start the bandit by replay and train the ranker on the clicks."""
 
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
 
-from ltrr_core.vocabulary import LOG_FORMATS, LogFileError
+from ltrr_core.services.logs import LogImport, ReplaySummary
+from ltrr_core.vocabulary import LOG_FORMATS, RetrainDecision
+from ui import charts, jobs
 from ui.resources import studio
+from ui.widgets import retrain_outcome
 
 EXAMPLE_LOG = Path(__file__).resolve().parents[1] / "data" / "example_log.csv"
+IMPORT_JOB, WARM_JOB, TRAIN_JOB = "log_import_job", "warm_start_job", "train_logs_job"
 
 st.title("Logs & position bias")
 faces = studio()
 logs = faces.logs
+
+
+# The jobs (worker threads: no Streamlit in them); the learning kind runs one at a time, in order.
+def import_log(ctx: jobs.JobContext, source: Path | jobs.Upload, fmt: str | None, skip_unknown: bool) -> LogImport:
+    """All or nothing: a cancel, like a bad row, stores nothing."""
+    return logs.import_log(source, fmt, skip_unknown, progress=ctx.step)
+
+
+def warm_start(ctx: jobs.JobContext) -> ReplaySummary:
+    """The replay, cancellable between pages (nothing is stored until every page is replayed)."""
+    return logs.warm_start(progress=ctx.step)
+
+
+def train_from_logs(ctx: jobs.JobContext, debias: bool) -> RetrainDecision:
+    return faces.labels.train_from_logs(debias=debias)
+
 
 # ------------------------------------------------------------------ import
 st.subheader("Import an interaction log")
@@ -32,13 +53,15 @@ clicked_example = st.button("Import the example log", key="log_import_example", 
                             help="data/example_log.csv: 150 simulated searches under random strategy subsets")
 if clicked_import or clicked_example:
     source = (upload.name, upload.getvalue()) if clicked_import else EXAMPLE_LOG
-    try:
-        report = logs.import_log(source, None if fmt == "detect" else fmt, skip_unknown)
-    except LogFileError as exc:
-        st.error(f"Nothing imported: {exc}")
-    else:
-        (st.warning if report.skipped else st.success)(
-            report.message() + f" ({report.events_per_s:,.0f} events/s)")
+    fmt_or_none = None if fmt == "detect" else fmt
+    name, what = (source[0], jobs.upload_key(source)) if isinstance(source, tuple) else (source.name, str(source))
+    jobs.start(IMPORT_JOB, "learning", f"Import of {name}",
+               partial(import_log, source=source, fmt=fmt_or_none, skip_unknown=skip_unknown),
+               key="|".join(["log-import", str(id(logs)), what, str(fmt_or_none), str(skip_unknown)]))
+jobs.follow(IMPORT_JOB, into="log_import_report")
+imported = st.session_state.get("log_import_report")
+if imported is not None:
+    (st.warning if imported.skipped else st.success)(imported.message() + f" ({imported.events_per_s:,.0f} events/s)")
 
 imports = logs.log_imports()
 if imports.empty:
@@ -69,14 +92,8 @@ if estimate is not None:
         st.warning("Not applied; the curve in use is unchanged:\n\n" + "\n".join(f"- {r}" for r in estimate.refusals)
                    + f"\n\nHarvested: {support}.")
 curve = logs.examination_curve()
-if estimate is not None and estimate.pairs:
-    n = min(len(curve), len(estimate.theta))
-    curve = curve.iloc[:n].assign(estimate=estimate.theta[:n], interval_low=estimate.lower[:n],
-                                  interval_high=estimate.upper[:n])
-    st.line_chart(curve.set_index("rank")[["prior", "in_use", "estimate", "interval_low", "interval_high"]],
-                  x_label="rank", y_label="P(examined)")
-else:
-    st.line_chart(curve.set_index("rank")[["prior", "in_use"]], x_label="rank", y_label="P(examined)")
+shown = (list(estimate.theta), list(estimate.lower), list(estimate.upper)) if estimate is not None and estimate.pairs else None
+st.plotly_chart(charts.examination_curves(curve, shown), key="curve_chart")
 st.caption(f"Curve in use: **{curve['source'].iloc[0]}**.")
 
 # ------------------------------------------------------------------ learning from the log
@@ -87,21 +104,20 @@ with warm_col:
                "replayed round counts the policy's replayed round weight (Catalog & settings) of a live one; "
                "`memory` is replayed against its own past (what the log held before that page).")
     if st.button("Warm-start the bandit by replay", key="warm_start", disabled=imports.empty):
-        with st.spinner("Replaying imported pages…"):
-            try:
-                summary = logs.warm_start()
-            except ValueError as exc:
-                st.error(str(exc))
-            else:
-                st.success(f"Replayed {summary['pages']:,} pages ({summary['rewarded_pages']:,} with a positive event), "
-                           f"each round counting {summary['replay_weight']:g} of a live one.")
-                st.dataframe([{"arm": a, "mean_reward": m} for a, m in summary["arm_means"].items()],
-                             hide_index=True, key="warm_start_arms")
+        jobs.start(WARM_JOB, "learning", "Warm start by replay", warm_start, key=f"warm-start|{id(logs)}")
+    jobs.follow(WARM_JOB, into="warm_start_summary")
+    summary = st.session_state.get("warm_start_summary")
+    if summary is not None:
+        st.success(f"Replayed {summary.pages:,} pages ({summary.rewarded:,} with a positive event), "
+                   f"each round counting {summary.weight:g} of a live one.")
+        st.dataframe([{"arm": a, "mean_reward": round(m, 4)} for a, m in summary.arm_means.items()],
+                     hide_index=True, key="warm_start_arms")
 with train_col:
     debias = st.checkbox("Debias clicks by position (inverse examination weights)", value=True, key="train_debias")
     if st.button("Train the ranker on imported clicks", key="train_from_logs", disabled=imports.empty):
-        with st.spinner("Training LambdaMART on imported clicks…"):
-            decision = faces.labels.train_from_logs(debias=debias)
-        (st.success if decision.accepted else st.warning)(
-            f"{decision.reason} (held-out nDCG@10 {decision.candidate_ndcg10:.3f} vs {decision.previous_ndcg10:.3f}; "
-            f"{decision.train_groups} training pages)")
+        jobs.start(TRAIN_JOB, "learning", "LambdaMART on imported clicks" + (" (debiased)" if debias else ""),
+                   partial(train_from_logs, debias=debias), key=f"train-from-logs|{id(logs)}|{debias}")
+    jobs.follow(TRAIN_JOB, into="train_from_logs_decision")
+    decision = st.session_state.get("train_from_logs_decision")
+    if decision is not None:
+        retrain_outcome(decision, "training pages")

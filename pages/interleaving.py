@@ -1,16 +1,20 @@
 """Interleaving: compare two configurations (team-draft interleaving) or more (multileaving) online, on
 simulated users in a sandbox or on live searches, with an anytime-valid test that says when one wins."""
 
+from functools import partial
+
 import streamlit as st
 
-from ltrr_core.services.simulation import InterleavingConfig
-from ltrr_core.vocabulary import ConfigurationError
+from ltrr_core.services.simulation import InterleavingConfig, InterleavingSummary
+from ltrr_core.vocabulary import Configuration, ConfigurationError, interleaving_verdict
+from ui import jobs
 from ui.identity import judge, judge_field
 from ui.interleaving import pairs_frame
 from ui.resources import studio
 from ui.widgets import strategy_badges
 
 DEFAULT_CONFIGS = "lexical+semantic/rrf,lexical/rrf"
+IL_JOB = "il_job"
 
 st.title("Interleaving")
 faces = studio()
@@ -23,7 +27,7 @@ st.caption(
     "stops as soon as a winner is significant. Interleaved searches never teach the bandit."
 )
 specs = st.text_input("Configurations (comma-separated: retrieval/ranker)", DEFAULT_CONFIGS, key="il_configs",
-                      help="retrieval: bandit, all, all:K or strategies joined by + (lexical:100+semantic:50); "
+                      help="retrieval: bandit, all, all@K or strategies joined by + (lexical@100+semantic@50); "
                            "ranker: interleave, rrf or ltr. Name one with name=spec.")
 try:
     configs = experiments.configurations(specs)
@@ -32,6 +36,15 @@ except ConfigurationError as exc:
     configs, problem = [], str(exc)
 if problem:
     st.error(problem)
+
+
+def interleave(ctx: jobs.JobContext, configs: list[Configuration], config: InterleavingConfig) -> InterleavingSummary:
+    """The job (a worker thread: no Streamlit here): the run on simulated users, cancellable between batches."""
+    jobs.wait_for_semantic(faces.search, ctx)  # the sandbox shares the semantic index: it must exist first
+    return faces.simulation.interleave(
+        configs, config, lambda _, done: ctx.step(f"{round(done * config.rounds):,} / {config.rounds:,} searches", done),
+        batch=10)
+
 
 simulated, live = st.tabs(["Simulated users", "Live searches"])
 
@@ -42,22 +55,20 @@ with simulated:
     alpha = cols[2].number_input("alpha", min_value=0.001, max_value=0.5, value=0.05, step=0.01, format="%.3f",
                                  key="il_alpha")
     if st.button("Run on simulated users", key="il_run", type="primary", disabled=bool(problem)):
-        bar = st.progress(0.0, text="Interleaving…")
-        st.session_state["il_summary"] = faces.simulation.interleave(
-            configs, InterleavingConfig(rounds=int(rounds), seed=int(seed), alpha=float(alpha)),
-            lambda _, done: bar.progress(min(done, 1.0), text=f"{round(done * rounds)} / {rounds} searches"),
-            batch=10)
-        bar.empty()
+        config = InterleavingConfig(rounds=int(rounds), seed=int(seed), alpha=float(alpha))
+        jobs.start(IL_JOB, "simulation", f"Interleaving {', '.join(c.name for c in configs)} ({config.rounds:,} searches)",
+                   partial(interleave, configs=configs, config=config),
+                   key="|".join(["interleave", str(id(faces.simulation)), *(c.spec for c in configs),
+                                 *(c.name for c in configs), str(config)]))
+    jobs.follow(IL_JOB, into="il_summary")
     summary = st.session_state.get("il_summary")
     if summary:
-        if summary["winner"]:
-            st.success(f"**{summary['winner']}** wins: significant against every other configuration after "
-                       f"{summary['searches']} searches (alpha {summary['alpha']:g}); the experiment stopped there.")
-        else:
-            st.info(f"No significant winner after {summary['searches']} searches (alpha {summary['alpha']:g}): the "
-                    "configurations may be equally good, or need more searches.")
-        st.container(key="il_pairs").table(pairs_frame(summary).set_index(["A", "B"]))
-        st.caption(f"{summary['searches_per_s']:.1f} searches/s · sandbox database `{summary['database']}`")
+        verdict = interleaving_verdict(summary.tally)
+        (st.success if verdict.winner else st.info)(verdict.sentence)
+        if verdict.winner:
+            st.caption("The experiment stopped at the verdict: the test is valid at every search.")
+        st.container(key="il_pairs").table(pairs_frame(summary.tally).set_index(["A", "B"]))
+        st.caption(f"{summary.searches_per_s:.1f} searches/s · sandbox database `{summary.database}`")
 
 with live:
     st.caption("Register the configurations as a live experiment, then search through it: every result shows the "
@@ -87,9 +98,10 @@ with live:
                     right.button("Open", key=f"il_open_{item.rank}",
                                  on_click=lambda sid=res.search_id, e=item.id: faces.search.feedback(
                                      sid, e, "click", user_id=judge()))
-        report = experiments.interleaving_report(chosen)
-        st.caption(f"{report['impressions']} interleaved searches logged"
-                   + (f" · winner: **{report['winner']}**" if report["winner"] else " · no significant winner yet"))
-        st.container(key="il_live_pairs").table(pairs_frame(report).set_index(["A", "B"]))
+        tally = experiments.interleaving_report(chosen).tally
+        st.caption(f"{tally.impressions} interleaved searches logged")
+        live_verdict = interleaving_verdict(tally)
+        (st.success if live_verdict.winner else st.info)(live_verdict.sentence)
+        st.container(key="il_live_pairs").table(pairs_frame(tally).set_index(["A", "B"]))
     else:
         st.caption("No live experiment yet.")

@@ -1,15 +1,32 @@
 """Labelling: grade (query, result) pairs, compare judges, import and export label files."""
 
+from functools import partial
+
 import streamlit as st
 
-from ltrr_core.vocabulary import GRADES, LABEL_FORMATS, MAX_GRADE, LabelFileError, grade_label
+from ltrr_core.services.labels import LabelImport
+from ltrr_core.vocabulary import GRADES, LABEL_FORMATS, MAX_GRADE, LabelFileError, RetrainDecision, grade_label
+from ui import jobs
 from ui.identity import judge_field
 from ui.resources import studio
+from ui.widgets import retrain_outcome
+
+IMPORT_JOB, TRAIN_JOB = "labels_import_job", "labels_train_job"
 
 st.title("Labelling")
 faces = studio()
 labels_face, catalog = faces.labels, faces.catalog
 judge = judge_field("labelling")
+
+
+# The jobs (worker threads: no Streamlit in them); the learning kind runs one at a time, in order.
+def import_labels(ctx: jobs.JobContext, source: jobs.Upload, fmt: str | None, judge: str) -> LabelImport:
+    """All or nothing; the ranker retrains after it when enough new searches are labelled."""
+    return labels_face.import_labels(source, fmt, judge=judge)
+
+
+def train(ctx: jobs.JobContext) -> RetrainDecision:
+    return labels_face.retrain()
 
 
 # ------------------------------------------------------------------ queue + grading
@@ -57,6 +74,17 @@ else:
     else:
         st.caption("Inter-judge agreement appears once two judges grade the same pairs.")
 
+# ------------------------------------------------------------------ training
+st.subheader("Ranker")
+st.caption("The ranker retrains by itself once enough new searches are labelled. Train it now on every label and "
+           "the human feedback: LambdaMART, kept only if it is not worse on held-out searches.")
+if st.button("Train the ranker now", key="labels_train"):
+    jobs.start(TRAIN_JOB, "learning", "LambdaMART on labels and feedback", train, key=f"train-labels|{id(labels_face)}")
+jobs.follow(TRAIN_JOB, into="labels_train_decision")
+decision = st.session_state.get("labels_train_decision")
+if decision is not None:
+    retrain_outcome(decision, "training searches")
+
 # ------------------------------------------------------------------ import / export
 st.subheader("Import and export")
 left, right = st.columns(2)
@@ -64,12 +92,15 @@ with left:
     upload = st.file_uploader("Label file (TREC qrels, BEIR tsv, query,docid,rating CSV)", key="labels_upload")
     fmt = st.selectbox("Format", ["detect"] + list(LABEL_FORMATS), key="import_format")
     if st.button("Import labels", key="labels_import", disabled=upload is None):
-        try:  # read from memory: the browser's file name is only shown, never used as a path
-            report = labels_face.import_labels((upload.name, upload.getvalue()), None if fmt == "detect" else fmt, judge=judge)
-        except LabelFileError as exc:
-            st.error(f"Nothing imported: {exc}")
-        else:
-            (st.warning if report.unknown else st.success)(report.message())
+        source = (upload.name, upload.getvalue())  # read from memory: the browser's file name is only shown
+        fmt_or_none = None if fmt == "detect" else fmt
+        jobs.start(IMPORT_JOB, "learning", f"Import of {upload.name} (labels of {judge})",
+                   partial(import_labels, source=source, fmt=fmt_or_none, judge=judge),
+                   key="|".join(["labels", str(id(labels_face)), jobs.upload_key(source), str(fmt_or_none), judge]))
+    jobs.follow(IMPORT_JOB, into="labels_import_report")
+    imported = st.session_state.get("labels_import_report")
+    if imported is not None:
+        (st.warning if imported.unknown else st.success)(imported.message())
 with right:
     export_fmt = st.selectbox("Export format", list(LABEL_FORMATS), key="export_format")
     mine = labels_face.labels(judge=judge)

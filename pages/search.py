@@ -65,7 +65,7 @@ def simulate_user() -> None:
     st.session_state["sim_user_turn"] = turn
     profile = context.user if context.user.id != "anonymous" else None
     res, report = faces.simulation.simulate_user_turn(seed=turn, profile=profile, k=int(st.session_state.get("k", 10)))
-    st.session_state["query"] = report["query"]
+    st.session_state["query"] = report.query
     st.session_state[RESULT] = res
     st.session_state["sim_user_report"] = report
 
@@ -107,12 +107,12 @@ if res.message:
     st.info(res.message)
 report = st.session_state.pop("sim_user_report", None)
 if report:
-    target = catalog.get(report["target"])
+    target = catalog.get(report.target)
     st.success(
-        f"Simulated **{report['user']}** ({report['kind']} intent) wanted **{target.title}** ({target.type}) and typed "
-        f"`{report['query']}`. Events: {', '.join(report['events']) or 'none'} · rewarded on: "
-        f"{report['rewarded_on'] or 'nothing (default reward)'} · arm rewards: "
-        + (", ".join(f"{arm} {r:.0f}" for arm, r in report["rewards"].items()) or "none")
+        f"Simulated **{report.user}** ({report.kind} intent) wanted **{target.title}** ({target.type}) and typed "
+        f"`{report.query}`. Events: {', '.join(report.events) or 'none'} · rewarded on: "
+        f"{report.rewarded_on or 'nothing (default reward)'} · arm rewards: "
+        + (", ".join(f"{arm} {r:.0f}" for arm, r in report.rewards.items()) or "none")
     )
 if res.selection is None:  # an empty query after normalization: nothing was searched
     st.stop()

@@ -76,7 +76,7 @@ def app_cache_dir(tmp_path_factory) -> Path:
     cache = Path(os.environ.get("LTRR_TEST_CACHE_DIR") or tmp_path_factory.mktemp("app_cache"))
     settings = Settings(cache_dir=cache, db_path=tmp_path_factory.mktemp("warm_db") / "warm.db")
     with _time_limit_paused():  # embedding the catalog once is not the first app test's own time
-        Engine.open("default", settings).warm_up()
+        Engine.open("default", settings).searching.warm_up()
     return cache
 
 

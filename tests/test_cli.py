@@ -122,3 +122,57 @@ def test_commands_over_the_faces_on_a_fresh_database(capsys, env):
     assert code == 0 and set(json.loads(out)["deleted"]) >= {"searches"}
     code, _, err = run(capsys, "logs", "warm-start", "--json")
     assert code == 2 and "import a log first" in err
+
+
+# -- ltrr report: one HTML file from a stored run; one-line errors (exit 2) for a missing one --
+@pytest.mark.slow
+def test_report_on_a_simulated_run_writes_one_html_file(capsys, env):
+    code, out, _ = run(capsys, "simulate", "--rounds", "15", "--seed", "2", "--json")
+    summary = json.loads(out)
+    assert code == 0
+    html_file = env / "report.html"
+    code, out, err = run(capsys, "report", "--db", summary["database"], "--out", str(html_file), "--json")
+    printed = json.loads(out)
+    assert code == 0 and printed["file"] == str(html_file), err
+    assert printed["sentences"][0].startswith(f"The bandit (linucb) found the wanted item in "
+                                              f"{100 * summary['hit_rate']:.1f}% of searches; some strategy at full "
+                                              f"depth could have found it in {100 * summary['oracle_hit_rate']:.1f}%")
+    page = html_file.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.count('class="plotly-graph-div"') == 3
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (("--db", "nowhere/run.db"), "no such database"),
+    (("--sweep", "nope"), "sweep 'nope'"),
+    (("--experiment", "41"), "experiment 41"),
+    (("--interleaving", "nope"), "nope"),
+    (("--sweep", "a", "--interleaving", "b"), "report on one thing"),
+])
+def test_a_missing_run_is_one_line_and_exit_2(capsys, env, argv, needle):
+    out_file = env / "r.html"
+    code, out, err = run(capsys, "report", *argv, "--out", str(out_file), "--json")
+    assert code == 2 and out == "" and needle in err and "Traceback" not in err, err
+    assert not out_file.exists()
+
+
+def test_report_without_a_subject_is_one_line(capsys, monkeypatch, tmp_path):
+    monkeypatch.delenv("LTRR_DB_PATH", raising=False)
+    code, _, err = run(capsys, "report", "--out", str(tmp_path / "r.html"))
+    assert code == 2 and "report on one thing" in err
+
+
+@pytest.mark.slow
+def test_report_on_an_experiment_snapshot_quotes_its_table(capsys, env):
+    code, out, _ = run(capsys, "experiment", "--queries", "sim:12", "--json")
+    experiment = json.loads(out)
+    assert code == 0
+    code, out, err = run(capsys, "report", "--experiment", str(experiment["snapshot"]), "--out",
+                         str(env / "e.html"), "--json")
+    assert code == 0, err
+    rows = experiment["configurations"]
+    best = max(rows, key=lambda name: rows[name]["ndcg@10"])
+    lead = json.loads(out)["sentences"][0]
+    assert lead == (f"On {experiment['queries']} judged queries, {best} ranked best by ndcg@10 "
+                    f"({rows[best]['ndcg@10']:.3f}); the baseline {experiment['baseline']} scored "
+                    f"{rows[experiment['baseline']]['ndcg@10']:.3f}.")
+    assert (env / "e.html").read_text(encoding="utf-8").count('class="plotly-graph-div"') == 2

@@ -34,7 +34,8 @@ CONFINED = {  # third-party package -> the only core module that may import it
 FACE_IMPORTS = (  # what pages, ui/ and the CLI may import of the core
     "ltrr_core.studio", "ltrr_core.vocabulary", "ltrr_core.services.search", "ltrr_core.services.learning",
     "ltrr_core.services.labels", "ltrr_core.services.experiments", "ltrr_core.services.logs",
-    "ltrr_core.services.simulation", "ltrr_core.services.jobs",
+    "ltrr_core.services.simulation", "ltrr_core.services.analytics", "ltrr_core.services.reports",
+    "ltrr_core.services.jobs",
 )
 INTERFACES = ("pages", "ui", "ltrr_core.cli")  # folders, or a core module that is an interface
 STAGES = (  # bottom first: (stage, the module prefixes that belong to it)
@@ -48,6 +49,7 @@ STAGES = (  # bottom first: (stage, the module prefixes that belong to it)
     ("feedback", ("ltrr_core.feedback",)),
     ("simulation", ("ltrr_core.simulation",)),
     ("evaluation", ("ltrr_core.evaluation",)),
+    ("reporting", ("ltrr_core.reporting",)),
     ("services", ("ltrr_core.services", "ltrr_core.engine")),
     ("studio", ("ltrr_core.studio", "ltrr_core.vocabulary")),
     ("interfaces", ("ltrr_core.cli",)),

@@ -24,10 +24,11 @@ def engine(default_catalog, app_cache_dir, tmp_path):
 def test_replaying_a_search_rebuilds_the_pool_features_and_ranking_it_served(engine):
     """Training and evaluation replay through the same funnel as serving. Unlogged, so the memory
     index has not moved on since (a logged page counts as shown)."""
-    engine.set_policy(PolicyConfig(name="all"))
-    result = engine.search("late night jazz", Context(), log=False)
+    engine.learning.set_policy(PolicyConfig(name="all"))
+    result = engine.searching.search("late night jazz", Context(), log=False)
     assert set(result.candidates) == set(STRATEGY_ORDER)
-    replayed = engine.pipeline.replay(result.query, arm_depths(result.selection.chosen), engine.rankers.current)
+    rt = engine.runtime
+    replayed = rt.pipeline.replay(result.query, arm_depths(result.selection.chosen), rt.rankers.current)
     assert replayed.pool.ids == result.pool.ids
     assert replayed.pool.found_by == result.pool.found_by
     np.testing.assert_array_equal(replayed.features, result.features)
@@ -35,7 +36,7 @@ def test_replaying_a_search_rebuilds_the_pool_features_and_ranking_it_served(eng
 
 
 def test_run_cuts_deeper_lists_to_the_picked_depths(engine):
-    pipeline = engine.pipeline
+    pipeline = engine.runtime.pipeline
     u = pipeline.understand("love")
     deep = {name: pipeline.retrieve(name, u, Context(), 100) for name in ("lexical", "semantic")}
     shallow = pipeline.run(u, Context(), {"lexical": 25, "semantic": 25}, InterleaveRanker(), retrieved=deep)
@@ -59,7 +60,7 @@ def test_a_pipeline_runs_only_its_strategies_in_registry_order(default_catalog, 
 
 
 def test_an_empty_pool_featurizes_to_no_rows_without_encoding(engine):
-    pipeline = engine.pipeline
+    pipeline = engine.runtime.pipeline
     funnel = pipeline.run(pipeline.understand("!!!"), Context(), {"lexical": 25}, InterleaveRanker())
     assert len(funnel.pool) == 0 and funnel.features.shape == (0, len(FEATURE_NAMES))
 

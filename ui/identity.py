@@ -1,4 +1,5 @@
-"""Who grades in this browser session: one judge per session, set once and kept across pages.
+"""Who this browser session is: its judge (who grades), set once and kept across pages, and the
+session id that follows jobs (:func:`session_id`).
 
 The name lives under :data:`JUDGE_KEY` in ``st.session_state`` (never in a widget's own key, which
 Streamlit drops when its page is left); every page that grades shows the field through
@@ -7,15 +8,23 @@ Streamlit drops when its page is left); every page that grades shows the field t
 
 from __future__ import annotations
 
+import uuid
+
 import streamlit as st
 
 JUDGE_KEY = "judge"
+SESSION_KEY = "session_id"
 DEFAULT_JUDGE = "analyst"  # a new session's judge until its analyst types a name
 
 
 def judge() -> str:
     """This session's judge."""
     return st.session_state.setdefault(JUDGE_KEY, DEFAULT_JUDGE)
+
+
+def session_id() -> str:
+    """This session's id: what follows its jobs (another session's Cancel never stops this one's run)."""
+    return st.session_state.setdefault(SESSION_KEY, uuid.uuid4().hex)
 
 
 def _adopt(field: str) -> None:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ltrr_core.services.jobs import Job, JobContext, job_runner
 from ltrr_core.services.search import SearchService
-from ltrr_core.services.simulation import SimulationConfig, SimulationRun
+from ltrr_core.services.simulation import SimulationConfig, SimulationRun, SimulationSummary
 from ltrr_core.vocabulary import DEFAULT_MIX, INTENT_KINDS
 from ui.jobs import wait_for_semantic
 
@@ -29,9 +29,10 @@ PUBLISH_EVERY_S = 0.25  # the page redraws every 0.5 s
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What the page draws: the history so far and the runner's status."""
+    """What the page draws: the history so far, each run's summary (by label) and the runner's status."""
 
     history: pd.DataFrame
+    summaries: dict[str, SimulationSummary]
     status: str  # "queued" | "running" | "paused" | "done" | "stopped" | "error"
     done_rounds: int
     total_rounds: int
@@ -47,7 +48,8 @@ class Snapshot:
 
 class SimulationRunner:
     """Runs ``configs`` (label -> SimulationConfig) one after the other as one job, each built by
-    ``make_run(config)`` once ``search``'s semantic index is ready (the sandboxes share it).
+    ``make_run(config)`` once ``search``'s semantic index is ready (the sandboxes share it); once
+    every run has ended, ``record(runs)`` keeps what reports read of them.
 
     Runs are built lazily in the job because a run takes over the sandbox's policy when it is
     created; compared policies therefore run in sequence on the same seeded traffic, and the
@@ -55,12 +57,13 @@ class SimulationRunner:
     """
 
     def __init__(self, make_run: Callable[[SimulationConfig], SimulationRun], configs: Mapping[str, SimulationConfig],
-                 search: SearchService, name: str = "simulation", batch_size: int = 10) -> None:
+                 search: SearchService, name: str = "simulation", batch_size: int = 10,
+                 record: Callable[[dict[str, SimulationRun]], object] | None = None) -> None:
         if not configs:
             raise ValueError("configs: give at least one simulation config")
         if batch_size < 1:
             raise ValueError(f"batch_size: {batch_size} must be >= 1")
-        self.make_run, self.search, self.name = make_run, search, name
+        self.make_run, self.search, self.name, self.record = make_run, search, name, record
         self.configs = dict(configs)
         self.batch_size = batch_size
         self.finished: dict[str, SimulationRun] = {}
@@ -68,6 +71,7 @@ class SimulationRunner:
         self._lock = threading.Lock()
         self._go = threading.Event()
         self._history = pd.DataFrame()
+        self._summaries: dict[str, SimulationSummary] = {}
         self._done = 0
         self._state = "running"
         self._current = ""
@@ -121,14 +125,17 @@ class SimulationRunner:
         elif job is not None and job.status == "failed":
             status, error = "error", job.error
         with self._lock:
-            return Snapshot(self._history, status, self._done, self.total_rounds, self._elapsed, self._current,
-                            error, job.waiting_for if job is not None and not job.finished else "")
+            return Snapshot(self._history, self._summaries, status, self._done, self.total_rounds, self._elapsed,
+                            self._current, error, job.waiting_for if job is not None and not job.finished else "")
 
     def _publish(self, runs: Mapping[str, SimulationRun], done: int, state: str | None = None, error: str = "") -> None:
-        frames = [run.history.assign(run=label) for label, run in runs.items() if run.records]
+        started = {label: run for label, run in runs.items() if run.records}
+        frames = [run.history.assign(run=label) for label, run in started.items()]
         history = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        summaries = {label: run.summary() for label, run in started.items()}
         with self._lock:
             self._history = history
+            self._summaries = summaries
             self._done = done
             self._elapsed = time.perf_counter() - self._started
             self._state = state or self._state
@@ -155,6 +162,8 @@ class SimulationRunner:
                         self._publish(runs, done, "stopped")
                         return self.finished
                 self.finished[label] = run
+            if self.record is not None:
+                self.record(self.finished)  # e.g. the runs' report record, once every run has ended
             self._publish(runs, done, "done")
         except Exception as exc:  # shown in the page as a message, not a traceback
             self._publish(runs, done, "error", f"{type(exc).__name__}: {exc}")

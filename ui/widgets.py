@@ -9,8 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from ltrr_core.services.simulation import SimulationService
-from ltrr_core.vocabulary import Context, UserProfile
-from ui.palette import badge
+from ltrr_core.vocabulary import Context, RetrainDecision, UserProfile, badge
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 ANONYMOUS = "anonymous (no profile)"
@@ -38,6 +37,13 @@ def context_picker(simulation: SimulationService, catalog_hash: str, key: str = 
     weekday = cols[2].selectbox("Weekday", range(7), index=4, format_func=WEEKDAYS.__getitem__, key=f"{key}_weekday")
     holiday = cols[3].toggle("Holiday", value=False, key=f"{key}_holiday")
     return Context(user=by_label[label], weekday=int(weekday), hour=int(hour), holiday=bool(holiday))
+
+
+def retrain_outcome(decision: RetrainDecision, groups: str) -> None:
+    """Whether a trained ranker went live, with its held-out nDCG@10 against the previous one's."""
+    (st.success if decision.accepted else st.warning)(
+        f"{decision.reason} (held-out nDCG@10 {decision.candidate_ndcg10:.3f} vs {decision.previous_ndcg10:.3f}; "
+        f"{decision.train_groups} {groups})")
 
 
 def strategy_badges(found_by) -> str:

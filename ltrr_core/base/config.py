@@ -19,7 +19,7 @@ BUNDLED_MODEL = "bundled:all-MiniLM-L6-v2"
 DENSE_INDEXES = ("auto", "flat", "hnsw", "ivf")
 # How the embedding model runs: sentence-transformers on torch (fp32), or the same weights
 # exported to ONNX Runtime, fp32 or dynamically quantized to int8.
-BACKENDS = ("torch", "onnx", "onnx-int8")
+ENCODER_BACKENDS = ("torch", "onnx", "onnx-int8")
 SHARD_BACKENDS = ("threads", "ray")  # where the shards of a sharded catalog live (retrieval/shards/backends.py)
 
 
@@ -39,8 +39,8 @@ class Settings:
     shard_backend: str = "threads"  # threads in this process, or one Ray actor per shard (RAY_ADDRESS: a cluster)
 
     def __post_init__(self) -> None:
-        if self.backend not in BACKENDS:
-            raise ValueError(f"backend: {self.backend!r} is not one of {BACKENDS}")
+        if self.backend not in ENCODER_BACKENDS:
+            raise ValueError(f"backend: {self.backend!r} is not one of {ENCODER_BACKENDS}")
         if self.dense_index not in DENSE_INDEXES:
             raise ValueError(f"dense_index: {self.dense_index!r} is not one of {DENSE_INDEXES}")
         if self.shard_backend not in SHARD_BACKENDS:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ import pandas as pd
 from ltrr_core.catalog.beir import load_beir
 from ltrr_core.base.config import Settings
 from ltrr_core.base.metrics import DEFAULT_METRICS, compare, rrf
+from ltrr_core.base.progress import Progress
 from ltrr_core.base.grades import MAX_GRADE
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.ranking.ltr import LTRParams, LTRRanker, TrainingGroup, TrainReport
@@ -29,7 +30,6 @@ from ltrr_core.retrieval.resources import Resources
 from ltrr_core.retrieval.strategies.semantic import query_text
 from ltrr_core.selection.context import Context
 
-Progress = Callable[[str, float], None]
 RunDict = dict[str, dict[str, float]]
 
 BEIR_STRATEGIES: tuple[str, ...] = ("lexical", "semantic")

@@ -3,12 +3,15 @@
 A spec string names one configuration: ``[name=]<retrieval>[/<ranker>]``
 
 - retrieval: ``bandit`` (the engine's learned bandit picks per query, without exploring),
-  ``all`` or ``all:K`` (every strategy at depth K), or strategies joined by ``+``, each with an
-  optional depth: ``lexical:100+semantic:25``;
+  ``all`` or ``all@K`` (every strategy at depth K), or strategies joined by ``+``, each with an
+  optional depth (:mod:`ltrr_core.base.strategy_depths`): ``lexical@100+semantic@25``; a depth
+  left out is 100;
 - ranker: ``interleave``, ``rrf`` or ``ltr`` (the engine's live LightGBM model); default ``ltr``.
 
-Several specs are joined by commas: ``bandit/ltr,lexical+semantic/rrf``. Offline experiments and
-online interleaving both run configurations through :meth:`Engine.run_configuration`.
+Several specs are joined by commas: ``bandit/ltr,lexical+semantic/rrf``. Specs written with the
+old ``:`` before a depth (``lexical:100``, ``all:50``) still parse; :attr:`Configuration.spec`
+writes ``@``. Offline experiments and online interleaving both run configurations through
+:meth:`ltrr_core.services.runtime.Runtime.run_configuration`.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from ltrr_core.base.strategy_depths import StrategyDepthError, format_strategy_depths, parse_strategy_depths
 from ltrr_core.retrieval.registry import STRATEGY_ORDER
 
 RANKERS = ("interleave", "rrf", "ltr")
 BANDIT = "bandit"
+ALL = "all"
 DEFAULT_DEPTH = 100
 
 
@@ -39,7 +44,7 @@ class Configuration:
     def retrieval(self) -> str:
         if self.depths is None:
             return BANDIT
-        return "+".join(f"{s}:{d}" for s, d in self.depths.items())
+        return format_strategy_depths(self.depths)
 
     @property
     def spec(self) -> str:
@@ -51,7 +56,7 @@ def parse_configuration(spec: str, strategies: Sequence[str] = STRATEGY_ORDER) -
     """One spec string (see the module docstring) as a :class:`Configuration`."""
     text = spec.strip()
     if not text:
-        raise ConfigurationError("configuration: empty spec; write e.g. bandit/ltr or lexical:100+semantic:100/rrf")
+        raise ConfigurationError("configuration: empty spec; write e.g. bandit/ltr or lexical@100+semantic@100/rrf")
     name, _, body = text.rpartition("=") if "=" in text else ("", "", text)
     retrieval, _, ranker = body.partition("/")
     ranker = ranker.strip() or "ltr"
@@ -78,22 +83,14 @@ def parse_configurations(specs: str | Sequence[str], strategies: Sequence[str] =
 def _parse_retrieval(text: str, spec: str, strategies: Sequence[str]) -> dict[str, int] | None:
     if text == BANDIT:
         return None
-    if text == "all" or text.startswith("all:"):
-        depth = _depth(text.partition(":")[2] or str(DEFAULT_DEPTH), spec)
-        return {s: depth for s in strategies}
-    depths: dict[str, int] = {}
-    for part in text.split("+"):
-        strategy, _, depth = part.strip().partition(":")
-        if strategy not in strategies:
-            raise ConfigurationError(f"configuration {spec!r}: unknown strategy {strategy!r}; "
-                                     f"choose from {list(strategies)}, 'all' or 'bandit'")
-        if strategy in depths:
-            raise ConfigurationError(f"configuration {spec!r}: strategy {strategy!r} is named twice")
-        depths[strategy] = _depth(depth or str(DEFAULT_DEPTH), spec)
-    return depths
-
-
-def _depth(text: str, spec: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise ConfigurationError(f"configuration {spec!r}: depth {text!r} must be a positive whole number")
-    return int(text)
+    try:
+        depths = parse_strategy_depths(text, [*strategies, ALL, BANDIT])
+    except StrategyDepthError as err:
+        raise ConfigurationError(f"configuration {spec!r}: {err.problem}") from err
+    if BANDIT in depths:
+        raise ConfigurationError(f"configuration {spec!r}: write 'bandit' alone; it picks the strategies and depths")
+    if ALL in depths:
+        if len(depths) > 1:
+            raise ConfigurationError(f"configuration {spec!r}: write 'all' alone; it names every strategy")
+        return dict.fromkeys(strategies, depths[ALL] or DEFAULT_DEPTH)
+    return {s: d or DEFAULT_DEPTH for s, d in depths.items()}

@@ -24,12 +24,12 @@ import pandas as pd
 
 from ltrr_core.evaluation.configurations import Configuration, ConfigurationError, parse_configuration
 from ltrr_core.base.metrics import DEFAULT_METRICS, paired_tests, per_query_scores
+from ltrr_core.base.progress import Progress, pace
 from ltrr_core.evaluation.overlap import jaccard, rbo
 from ltrr_core.evaluation.query_sets import Judgments, Query, QuerySet, QuerySetError
 from ltrr_core.pipeline import FunnelRun
 
 KEEP = 100  # ranked ids kept per configuration and query (recall@100 needs them all)
-Progress = Callable[[str, float], None]
 RunConfiguration = Callable[[Configuration, str], FunnelRun]
 UNJUDGED = "unjudged"
 
@@ -237,7 +237,5 @@ def run_experiment(run: RunConfiguration, configurations: Sequence[Configuration
 
 
 def progress_label(what: str, done: int, total: int, elapsed: float) -> str:
-    """``"<what> · 250/1,200 searches · 85/s · 11 s left"``."""
-    rate = done / elapsed if elapsed > 0 else 0.0
-    left = (total - done) / rate if rate > 0 else 0.0
-    return f"{what} · {done:,}/{total:,} searches · {rate:,.0f}/s · {left:,.0f} s left"
+    """``"<what> · 250/1,200 searches · 85.0 searches/s · 00:11 left"``."""
+    return f"{what} · {done:,}/{total:,} searches · {pace(elapsed, done / total, done, 'searches')}"

@@ -16,7 +16,7 @@ one configuration is decided better than every other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import Iterable, Sequence
 
@@ -63,6 +63,44 @@ def team_draft(lists: Sequence[Sequence[str]], k: int, rng: np.random.Generator)
         if not added:
             break
     return Interleaved(tuple(ids), tuple(teams))
+
+
+@dataclass(frozen=True)
+class PairTest:
+    """One pair's tally: ``a``'s wins, losses and ties against ``b``, ``a``'s win rate and its
+    anytime-valid confidence sequence, the test's log likelihood ratio against its threshold, and the
+    impression at which it was decided (``decided_at``) for the ``better`` one (None: not yet)."""
+
+    a: str
+    b: str
+    wins: int
+    losses: int
+    ties: int
+    win_rate: float
+    interval: tuple[float, float]
+    log_ratio: float
+    threshold: float
+    decided_at: int | None
+    better: str | None
+
+
+@dataclass(frozen=True)
+class TallyReport:
+    """An interleaving tally: the method and test, the family level ``alpha`` and each pair's share,
+    the test's prior, the impressions counted, the ``winner`` (None: none yet) and every pair's test."""
+
+    method: str
+    test: str
+    alpha: float
+    alpha_per_pair: float
+    prior: float
+    impressions: int
+    winner: str | None
+    pairs: tuple[PairTest, ...]
+
+    def to_json(self) -> dict:
+        """As JSON."""
+        return asdict(self)
 
 
 def credit(teams: Sequence[int], clicked_ranks: Iterable[int], n_teams: int) -> np.ndarray:
@@ -120,22 +158,17 @@ class InterleavingTally:
                 return name
         return None
 
-    def report(self) -> dict:
-        """Per pair: wins, losses, ties, the win rate of the first with its confidence sequence, the
-        test's log likelihood ratio against its threshold, and when (and for whom) it was decided."""
+    def report(self) -> TallyReport:
+        """Every pair's :class:`PairTest` so far, and the winner."""
         test = self.test
         pairs = []
         for i, j in self.pairs:
             wins, losses = int(self.wins[i, j]), int(self.wins[j, i])
-            low, high = test.interval(wins, losses)
             at, winner = self.decided.get((i, j), (None, None))
-            pairs.append({
-                "a": self.names[i], "b": self.names[j], "wins": wins, "losses": losses,
-                "ties": self.impressions - wins - losses,
-                "win_rate": wins / (wins + losses) if wins + losses else 0.5, "interval": [low, high],
-                "log_ratio": float(test.log_ratio(wins, losses)), "threshold": test.threshold,
-                "decided_at": at, "better": self.names[winner] if winner is not None else None,
-            })
-        return {"method": METHOD, "test": "beta-mixture SPRT (anytime-valid)", "alpha": self.alpha,
-                "alpha_per_pair": test.alpha, "prior": self.prior, "impressions": self.impressions,
-                "winner": self.winner, "pairs": pairs}
+            pairs.append(PairTest(
+                self.names[i], self.names[j], wins, losses, self.impressions - wins - losses,
+                wins / (wins + losses) if wins + losses else 0.5, test.interval(wins, losses),
+                float(test.log_ratio(wins, losses)), test.threshold, at,
+                self.names[winner] if winner is not None else None))
+        return TallyReport(METHOD, "beta-mixture SPRT (anytime-valid)", self.alpha, test.alpha, self.prior,
+                           self.impressions, self.winner, tuple(pairs))

@@ -12,17 +12,48 @@ estimators and their refitting bootstrap are :mod:`ltrr_core.evaluation.ope`'s.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from ltrr_core.evaluation.ope import estimate_targets
+from ltrr_core.evaluation.ope import Estimate, estimate_targets
 from ltrr_core.evaluation.reward_model import Predictor, ridge_means
-from ltrr_core.evaluation.validation import recommend
+from ltrr_core.evaluation.validation import Recommendation, recommend
 from ltrr_core.base.records import BanditLogRecord
 from ltrr_core.selection.bandit import Bandit
 
 LEARNING_KINDS = ("linucb", "lints", "egreedy")
+
+
+@dataclass(frozen=True)
+class Support:
+    """How much of a target the logs can speak for: ``share`` of its probability on actions the
+    logging policy could pick, ``matched`` logged searches whose action the target might take, and
+    the importance weights' effective sample size."""
+
+    share: float
+    matched: int
+    effective_sample_size: float
+
+
+@dataclass(frozen=True)
+class PolicyEstimate:
+    """A target policy's off-policy estimates from ``n`` logged searches: the logged policies and their
+    value, the target's support, why it has none (``no_support``, then no ``estimates``), the
+    estimates per estimator and the validation table's recommendation for a log of this size."""
+
+    target: str
+    n: int
+    logged_policy_value: float
+    logged_policies: tuple[str, ...]
+    support: Support
+    no_support: str | None = None
+    estimates: dict[str, Estimate] = field(default_factory=dict)
+    recommendation: Recommendation | None = None
+
+    def to_json(self) -> dict:
+        """As JSON (``ltrr ope --json``)."""
+        return asdict(self)
 
 
 @dataclass
@@ -123,28 +154,30 @@ def _target_distribution(target: Bandit, log: SubsetLog) -> np.ndarray:
     return dist
 
 
-def support(log: SubsetLog, dist: np.ndarray) -> dict:
-    """How much of the target the logs can speak for: ``share`` of its probability on actions the
-    logging policy could pick, and ``matched`` logged searches whose action the target might take."""
+def support(log: SubsetLog, dist: np.ndarray) -> Support:
+    """The target's :class:`Support` in ``log``."""
     share = float(dist[:, :log.n_logging].sum(axis=1).mean())
     matched = int((dist[np.arange(log.n), log.action] > 0).sum())
     weights = dist[np.arange(log.n), log.action] / log.pscore
     ess = float(weights.sum() ** 2 / (weights ** 2).sum()) if weights.any() else 0.0
-    return {"share": share, "matched": matched, "effective_sample_size": ess}
+    return Support(share, matched, ess)
 
 
-def _no_support_message(target: str, log: SubsetLog, dist: np.ndarray, cover: dict, max_arms: int) -> str:
-    if cover["share"] < 1.0 - 1e-9:
+def _no_support_message(target: str, log: SubsetLog, dist: np.ndarray, cover: Support, max_arms: int) -> str | None:
+    """Why ``target`` has no support in ``log``, or None when it has."""
+    if cover.share < 1.0 - 1e-9:
         outside = {len(log.actions[a]) for a in np.flatnonzero(dist[:, log.n_logging:].sum(axis=0)) + log.n_logging}
-        return (f"no support: {target} picks {max(outside)} strategies in {1 - cover['share']:.0%} of these searches, "
+        return (f"no support: {target} picks {max(outside)} strategies in {1 - cover.share:.0%} of these searches, "
                 f"and the logging policy picks at most {max_arms} (max_arms); log with max_arms >= {max(outside)} "
                 "to estimate it")
-    return (f"no support: {target} never picks what the logging policy picked in these {log.n} searches; "
-            "log with more exploration (a larger epsilon, or the random policy)")
+    if cover.matched == 0:
+        return (f"no support: {target} never picks what the logging policy picked in these {log.n} searches; "
+                "log with more exploration (a larger epsilon, or the random policy)")
+    return None
 
 
 def evaluate_policies(current: Bandit, logged: list[BanditLogRecord], targets: list[str], n_bootstrap: int = 200,
-                      seed: int = 7) -> dict[str, dict]:
+                      seed: int = 7) -> dict[str, PolicyEstimate]:
     """IPS, SNIPS, DM, DR, SNDR and Switch-DR estimates of every target from ``logged`` searches of
     the ``current`` bandit, sharing one cross-fitted reward model and its bootstrap refits, with
     the validation table's recommendation for a log of this size.
@@ -152,36 +185,32 @@ def evaluate_policies(current: Bandit, logged: list[BanditLogRecord], targets: l
     A target shares the logging configuration (depths, max arms). A learning target (linucb,
     ...) is evaluated as the policy it becomes after replaying the log: a greedy snapshot, an
     optimistic reading for policies that still learn. A target the logs cannot support gets
-    ``estimates = {}`` and ``no_support`` saying why."""
+    no ``estimates`` and ``no_support`` saying why."""
     log = SubsetLog.of(current, logged)
-    dists, results = {}, {}
+    dists = {}
     for target in targets:
         target_bandit = current.with_config(replace(current.config, name=target))
         if target_bandit.config.kind in LEARNING_KINDS:
             for x, rewards in zip(log.context, log.arm_rewards):
                 target_bandit.update(x, {a: float(v) for a, v in zip(log.arms, rewards) if not np.isnan(v)})
         dists[target] = _target_distribution(target_bandit, log)
-    advice = recommend(log.n)
+    covers, refusals = {}, {}
     for target in targets:
-        dist = np.pad(dists[target], ((0, 0), (0, len(log.actions) - dists[target].shape[1])))
-        dists[target] = dist
-        cover = support(log, dist)
-        results[target] = {"target": target, "n": log.n, "logged_policy_value": float(log.reward.mean()),
-                           "logged_policies": log.policies, "support": cover, "no_support": None, "estimates": {},
-                           "recommendation": advice}
-        if cover["share"] < 1.0 - 1e-9 or cover["matched"] == 0:
-            results[target]["no_support"] = _no_support_message(target, log, dist, cover, current.config.max_arms)
-    supported = {t: dists[t] for t in targets if results[t]["no_support"] is None}
+        dists[target] = np.pad(dists[target], ((0, 0), (0, len(log.actions) - dists[target].shape[1])))
+        covers[target] = support(log, dists[target])
+        refusals[target] = _no_support_message(target, log, dists[target], covers[target], current.config.max_arms)
+    supported = {t: dists[t] for t in targets if refusals[t] is None}
+    estimates = {}
     if supported:
         model = ArmRidgeSubsets(log) if log.n >= 2 else None  # cross-fitting needs two rounds: IPS and SNIPS only
         estimates = estimate_targets(log.feedback(), supported, model, n_bootstrap_samples=n_bootstrap,
                                      random_state=seed)
-        for target, rows in estimates.items():
-            results[target]["estimates"] = rows
-    return results
+    advice = recommend(log.n)
+    return {target: PolicyEstimate(target, log.n, float(log.reward.mean()), tuple(log.policies), covers[target],
+                                   refusals[target], estimates.get(target, {}), advice) for target in targets}
 
 
 def evaluate_policy(current: Bandit, logged: list[BanditLogRecord], target: str, n_bootstrap: int = 200,
-                    seed: int = 7) -> dict:
+                    seed: int = 7) -> PolicyEstimate:
     """:func:`evaluate_policies` for one target."""
     return evaluate_policies(current, logged, [target], n_bootstrap, seed)[target]

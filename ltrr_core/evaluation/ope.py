@@ -15,7 +15,7 @@ variance (OBP's intervals hold the model fixed).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,15 @@ from ltrr_core.evaluation.reward_model import (
 )
 
 FEEDBACK_KEYS = ("n_rounds", "n_actions", "action", "reward", "pscore")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One estimator's estimated policy value and its bootstrap interval (NaN without a bootstrap)."""
+
+    value: float
+    ci_low: float
+    ci_high: float
 
 
 def check_feedback(bandit_feedback: dict) -> dict:
@@ -65,8 +74,8 @@ def estimate_targets(
     alpha: float = 0.05,
     n_bootstrap_samples: int = 200,
     random_state: int | None = 0,
-) -> dict[str, dict[str, dict[str, float]]]:
-    """``{target: {estimator: {"value", "ci_low", "ci_high"}}}`` for several targets on one log.
+) -> dict[str, dict[str, Estimate]]:
+    """``{target: {estimator: Estimate}}`` for several targets on one log.
 
     The targets share the cross-fitted reward model and every bootstrap replicate (resampled rows
     and refitted models). Without ``reward_model`` only IPS and SNIPS are computed; with
@@ -101,8 +110,7 @@ def estimate_targets(
         out[t] = {}
         for name in built:
             interval = percentile_interval(samples[t][name], alpha) if n_bootstrap_samples else {}
-            out[t][name] = {"value": point[t][name], "ci_low": interval.get(lower, np.nan),
-                            "ci_high": interval.get(upper, np.nan)}
+            out[t][name] = Estimate(point[t][name], interval.get(lower, np.nan), interval.get(upper, np.nan))
     return out
 
 
@@ -135,23 +143,23 @@ class OffPolicyEvaluation:
 
     def estimate_policy_values(self, action_dist: np.ndarray, random_state: int | None = 0) -> dict[str, float]:
         """``{estimator: estimated policy value}`` (model-based ones from the cross-fitted model)."""
-        return {name: row["value"] for name, row in self._estimate(action_dist, 0, random_state).items()}
+        return {name: row.value for name, row in self._estimate(action_dist, 0, random_state).items()}
 
     def estimate_intervals(self, action_dist: np.ndarray, alpha: float = 0.05, n_bootstrap_samples: int = 200,
                            random_state: int | None = 0) -> dict[str, dict[str, float]]:
         """``{estimator: {"mean", "95.0% CI (lower)", "95.0% CI (upper)"}}``, the model refitted per replicate."""
         level = 100 * (1 - alpha)
         rows = self._estimate(action_dist, n_bootstrap_samples, random_state, alpha)
-        return {name: {"mean": row["value"], f"{level}% CI (lower)": row["ci_low"],
-                       f"{level}% CI (upper)": row["ci_high"]} for name, row in rows.items()}
+        return {name: {"mean": row.value, f"{level}% CI (lower)": row.ci_low, f"{level}% CI (upper)": row.ci_high}
+                for name, row in rows.items()}
 
     def summarize_off_policy_estimates(self, action_dist: np.ndarray, alpha: float = 0.05,
                                        n_bootstrap_samples: int = 200, random_state: int | None = 0) -> pd.DataFrame:
         """One row per estimator: ``value``, ``ci_low``, ``ci_high``."""
         rows = self._estimate(action_dist, n_bootstrap_samples, random_state, alpha)
-        return pd.DataFrame.from_dict(rows, orient="index")
+        return pd.DataFrame.from_dict({name: asdict(row) for name, row in rows.items()}, orient="index")
 
-    def _estimate(self, action_dist, n_bootstrap_samples, random_state, alpha=0.05) -> dict[str, dict[str, float]]:
+    def _estimate(self, action_dist, n_bootstrap_samples, random_state, alpha=0.05) -> dict[str, Estimate]:
         return estimate_targets(self.bandit_feedback, {"target": action_dist}, self._model, self.ope_estimators,
                                 self.n_folds, alpha, n_bootstrap_samples, random_state)["target"]
 

@@ -6,7 +6,9 @@ Query sets (``--queries``):
   catalog (:mod:`ltrr_core.simulation.traffic`); their known relevant items are the truth;
 - ``log:top:N``: the N most searched logged queries; ``log:sample:N[:SEED]``: N logged queries
   sampled across query categories in proportion to their share of distinct queries (each
-  category that has queries keeps at least one);
+  category that has queries keeps at least one); ``log:pps:N[:SEED]``: N distinct logged queries drawn
+  with probability proportional to how often each was searched (systematic PPS sampling: a query's
+  chance to be in the set is N x its share of searches, queries above 1 taken for certain);
 - ``file:PATH``: one query a line, or TREC topics (``<top> <num> Number: 301 <title> ...``); UTF-8,
   plain or gzip; a query may hold 2,048 characters and a topic number 1,024
   (:mod:`ltrr_core.base.text_files`).
@@ -15,6 +17,9 @@ Judgments (``--judgments``):
 
 - ``sim``: the simulator's truth of a ``sim:`` query set (every relevant item graded 1);
 - ``labels`` or ``labels:JUDGE``: the stored graded labels (any judge: the highest grade);
+- ``clicks`` or ``clicks:MIN_IMPRESSIONS``: graded from logged clicks over expected clicks (COEC under
+  the examination curve in use), pairs shown at least MIN_IMPRESSIONS times (default 10); grades
+  by COEC: >= 2 -> 3, >= 1 -> 2, >= 0.5 -> 1, else 0 (:mod:`ltrr_core.evaluation.click_judgments`);
 - ``qrels:PATH``: a label file (TREC qrels, BEIR TSV or Quepid CSV, see :mod:`ltrr_core.base.labels`),
   matched to queries by query id, else by normalized text (``_`` read as a space).
 
@@ -31,6 +36,7 @@ from typing import Container, Mapping, Sequence
 import numpy as np
 
 from ltrr_core.catalog.schema import Catalog
+from ltrr_core.evaluation.click_judgments import DEFAULT_MIN_IMPRESSIONS, click_qrels
 from ltrr_core.base.labels import read_labels, to_qrels
 from ltrr_core.base.records import Label
 from ltrr_core.base.text_files import MAX_ID_CHARS, MAX_STORED_QUERY_CHARS, numbered_lines, too_long
@@ -116,10 +122,13 @@ def simulated_queries(catalog: Catalog, n: int, seed: int = DEFAULT_SEED, spec: 
 
 def logged_queries(counts: Sequence[tuple[str, str, str, int]], n: int, how: str, seed: int = DEFAULT_SEED,
                    spec: str = "log") -> QuerySet:
-    """From the store's ``query_counts`` rows: the ``n`` most searched (``top``) or a stratified
-    ``sample`` across categories."""
+    """From the store's ``query_counts`` rows: the ``n`` most searched (``top``), a stratified
+    ``sample`` across categories, or a sample proportional to searches (``pps``)."""
     rows = list(counts)
-    if how == "sample" and len(rows) > n:
+    if how == "pps" and len(rows) > n:
+        picked = set(pps_sample([row[3] for row in rows], n, seed))
+        rows = [row for i, row in enumerate(rows) if i in picked]
+    elif how == "sample" and len(rows) > n:
         rng = np.random.default_rng(seed)
         strata: dict[str, list[tuple]] = {}
         for row in rows:
@@ -130,6 +139,32 @@ def logged_queries(counts: Sequence[tuple[str, str, str, int]], n: int, how: str
         rows = [row for c, members in sorted(strata.items())
                 for row in (members[i] for i in sorted(rng.choice(len(members), quota[c], replace=False)))]
     return QuerySet(spec, tuple(Query(norm, text, category) for norm, text, category, _ in rows[:n]))
+
+
+def pps_sample(sizes: Sequence[int], n: int, seed: int = DEFAULT_SEED) -> list[int]:
+    """Indices of ``n`` of ``sizes`` drawn without replacement, each with inclusion probability
+    ``n * size / total`` (systematic PPS over a seeded random order); sizes whose probability would
+    reach 1 are taken for certain and the rest drawn from the remainder."""
+    sizes_arr = np.asarray(sizes, dtype=float)
+    certain: list[int] = []
+    rest = [i for i in range(len(sizes_arr)) if sizes_arr[i] > 0]
+    while True:
+        m = n - len(certain)
+        total = sizes_arr[rest].sum()
+        big = [i for i in rest if m * sizes_arr[i] >= total]
+        if not big or m <= 0:
+            break
+        certain += big
+        rest = [i for i in rest if i not in big]
+    m = n - len(certain)
+    if m <= 0 or not rest:
+        return sorted(certain[:n])
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(rest)
+    cumulative = np.cumsum(m * sizes_arr[order] / sizes_arr[order].sum())
+    points = rng.uniform(0.0, 1.0) + np.arange(m)
+    chosen = order[np.minimum(np.searchsorted(cumulative, points, side="right"), len(order) - 1)]
+    return sorted(certain + [int(i) for i in chosen])
 
 
 def file_queries(path: str | Path, spec: str | None = None) -> QuerySet:
@@ -177,8 +212,8 @@ def parse_query_set(spec: str, catalog: Catalog, query_counts=None) -> QuerySet:
         return simulated_queries(catalog, _count(n, text), _seed(seed, text), text)
     if kind == "log":
         how, _, tail = rest.partition(":")
-        if how not in ("top", "sample"):
-            raise QuerySetError(f"query set {text!r}: write log:top:N or log:sample:N[:SEED]")
+        if how not in ("top", "sample", "pps"):
+            raise QuerySetError(f"query set {text!r}: write log:top:N, log:sample:N[:SEED] or log:pps:N[:SEED]")
         n, *seed = tail.split(":") if tail else ["200"]
         counts = query_counts() if query_counts else []
         if not counts:
@@ -186,7 +221,7 @@ def parse_query_set(spec: str, catalog: Catalog, query_counts=None) -> QuerySet:
         return logged_queries(counts, _count(n, text), how, _seed(seed, text), text)
     if kind == "file" and rest:
         return file_queries(rest, text)
-    raise QuerySetError(f"query set {text!r}: write sim:N, log:top:N, log:sample:N or file:PATH")
+    raise QuerySetError(f"query set {text!r}: write sim:N, log:top:N, log:sample:N, log:pps:N or file:PATH")
 
 
 def label_qrels(labels: Sequence[Label]) -> Qrels:
@@ -198,9 +233,10 @@ def label_qrels(labels: Sequence[Label]) -> Qrels:
     return qrels
 
 
-def judgments_for(query_set: QuerySet, spec: str, catalog: Container[str], labels=None) -> Judgments:
+def judgments_for(query_set: QuerySet, spec: str, catalog: Container[str], labels=None, clicks=None) -> Judgments:
     """The judgments a spec names, keyed by the query set's ids and restricted to its queries;
-    ``labels(judge)`` gives the stored labels. Every judged document must be in the catalog."""
+    ``labels(judge)`` gives the stored labels, ``clicks()`` the log's click statistics (the store's
+    ``click_stats``). Every judged document must be in the catalog."""
     text = spec.strip()
     kind, _, rest = text.partition(":")
     if kind == "sim" and not rest:
@@ -214,10 +250,13 @@ def judgments_for(query_set: QuerySet, spec: str, catalog: Container[str], label
             who = f"judge {rest!r}" if rest else "any judge"
             raise QuerySetError(f"judgments {text!r}: no stored labels by {who}; label results first or import a file")
         found = label_qrels(stored)
+    elif kind == "clicks":
+        found = _click_found(text, rest, clicks)
     elif kind == "qrels" and rest:
         found = to_qrels(read_labels(rest))
     else:
-        raise QuerySetError(f"judgments {text!r}: write sim, labels, labels:JUDGE or qrels:PATH")
+        raise QuerySetError(f"judgments {text!r}: write sim, labels, labels:JUDGE, clicks[:MIN_IMPRESSIONS] "
+                            "or qrels:PATH")
     qrels = _matched(query_set, found)
     if not any(qrels.values()):
         raise QuerySetError(f"judgments {text!r}: none of the {len(query_set)} queries of {query_set.spec!r} "
@@ -229,6 +268,23 @@ def judgments_for(query_set: QuerySet, spec: str, catalog: Container[str], label
                                 f"catalog ({sum(d not in catalog for g in qrels.values() for d in g)} such); "
                                 "use judgments made for this catalog")
     return Judgments(text, qrels)
+
+
+def _click_found(text: str, rest: str, clicks) -> Qrels:
+    """The COEC qrels of ``clicks()`` for a ``clicks[:MIN]`` spec, or QuerySetError saying what is missing."""
+    if rest and not (rest.isdigit() and int(rest) >= 1):
+        raise QuerySetError(f"judgments {text!r}: the minimum impressions {rest!r} must be a whole number >= 1")
+    min_impressions = int(rest) if rest else DEFAULT_MIN_IMPRESSIONS
+    if clicks is None:
+        raise QuerySetError(f"judgments {text!r}: no click log was given to resolve them (clicks=store.click_stats)")
+    stats = clicks()
+    if not any(s.clicks for s in stats):
+        raise QuerySetError(f"judgments {text!r}: the log holds no clicks on shown results; search and click first")
+    found = click_qrels(stats, min_impressions)
+    if not found:
+        raise QuerySetError(f"judgments {text!r}: no result was shown {min_impressions} times; lower the minimum "
+                            "(clicks:1) or log more searches")
+    return found
 
 
 def _matched(query_set: QuerySet, found: Mapping[str, Mapping[str, int]]) -> Qrels:

@@ -5,10 +5,13 @@ function of the settled rounds in the store, in the order they settled. On start
 loads the snapshot (``state.npz`` arrays + ``state.json`` parameters), checks it against the
 database, the arms and the log, and folds only the rounds settled after the snapshot's last one;
 with no usable snapshot it folds the whole log. A snapshot names the exact prefix of the log it
-holds (``seq``) and its database (:meth:`FeedbackStore.database_id`): one of another database is
-ignored. A snapshot that does not load or check, or whose parameters have the wrong shape, is
-moved aside as ``*.unreadable`` (the reason is kept in :attr:`StateFiles.problem`) and the state
-is rebuilt. Files are written atomically (temporary file, then rename; the parameters carry the
+holds (``seq``), its database (:meth:`FeedbackStore.database_id`) and the generation of its log
+(:meth:`FeedbackStore.log_position`): one of another database, or of a log rewritten since (a
+reset, a warm start), is ignored. A snapshot that does not load or check, or whose parameters have
+the wrong shape, is moved aside as ``*.unreadable`` (the reason is kept in
+:attr:`StateFiles.problem`) and the state is rebuilt. The policy it was folded under is recorded
+to check it against the database's choice; the choice itself is the database's (a settings row).
+Files are written atomically (temporary file, then rename; the parameters carry the
 arrays' checksum, so a pair from two different saves is caught), and processes sharing the
 database take turns on the pair (an advisory lock on its directory); nothing is pickled.
 """
@@ -34,13 +37,14 @@ from ltrr_core.selection.bandit import Bandit, PolicyConfig, split_arm
 from ltrr_core.selection.context import HitHistory
 
 # 2: the arms' shared / alone counts; 3: replayed rounds weighted; 4: the database's identity, and
-# ``seq`` a prefix of the log (a format-3 snapshot may miss other processes' rounds). Older: rebuilt.
-SNAPSHOT_FORMAT = 4
+# ``seq`` a prefix of the log (a format-3 snapshot may miss other processes' rounds); 5: the log's
+# generation. Older: rebuilt.
+SNAPSHOT_FORMAT = 5
 _ARM_COUNTS = ("pulls", "reward", "shared", "alone")
 _META_TYPES: dict[str, type] = {
-    "format": int, "database": str, "seq": int, "updates": int, "arrays_sha256": str, "policy": dict,
-    "strategies": list, "n_features": int, "arms": list, **{name: dict for name in _ARM_COUNTS}, "rng": dict,
-    "history": list, "labelled_since_train": list,
+    "format": int, "database": str, "generation": int, "seq": int, "updates": int, "arrays_sha256": str,
+    "policy": dict, "strategies": list, "n_features": int, "arms": list, **{name: dict for name in _ARM_COUNTS},
+    "rng": dict, "history": list, "labelled_since_train": list,
 }
 
 
@@ -112,27 +116,27 @@ class StateFiles:
             os.close(fd)  # releases the lock
 
     def saved_policy(self, database: str) -> PolicyConfig | None:
-        """The policy of this database's last snapshot (the one chosen on the settings page), if readable;
-        an older format's, which names no database, counts (its layout is refolded, the choice is kept)."""
+        """The policy of this database's last snapshot, if readable: the choice of a database from
+        before the choice was stored in it (an older format's, which names no database, counts)."""
         try:
             meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
             if not isinstance(meta, dict) or meta.get("database", database) != database:
                 return None
-            return _policy(meta["policy"])
+            return policy_from_record(meta["policy"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def save(self, state: LearningState, database: str) -> None:
+    def save(self, state: LearningState, database: str, generation: int) -> None:
         """Write the snapshot of ``database``'s log atomically: the arrays, then the parameters that
-        name the arrays' digest, the database and the prefix of its log folded (``seq``)."""
+        name the arrays' digest, the database, its log's ``generation`` and the prefix folded (``seq``)."""
         bandit = state.bandit
         buffer = io.BytesIO()
         np.savez(buffer, **bandit.arrays())
         data = buffer.getvalue()
         digest = hashlib.sha256(data).hexdigest()
         meta = {
-            "format": SNAPSHOT_FORMAT, "database": database, "seq": state.seq, "updates": state.updates,
-            "arrays_sha256": digest, "policy": {**asdict(bandit.config), "depths": list(bandit.config.depths)},
+            "format": SNAPSHOT_FORMAT, "database": database, "generation": generation, "seq": state.seq,
+            "updates": state.updates, "arrays_sha256": digest, "policy": policy_record(bandit.config),
             "strategies": bandit.strategies, "n_features": bandit.n_features, "arms": bandit.arms,
             "pulls": bandit.stats.pulls, "reward": bandit.stats.reward,
             "shared": bandit.stats.shared, "alone": bandit.stats.alone,
@@ -145,14 +149,15 @@ class StateFiles:
             write_atomic(self.meta_path, lambda tmp: tmp.write_text(json.dumps(meta), encoding="utf-8"))
 
     def load(self, strategies: list[str], n_features: int, policy: PolicyConfig, last_seq: int,
-             database: str) -> LearningState | None:
-        """The snapshot if it exists and checks out for ``database``, these arms, this policy and a
-        log that reaches ``last_seq``; otherwise None (a bad file is set aside, see :attr:`problem`)."""
+             database: str, generation: int) -> LearningState | None:
+        """The snapshot if it exists and checks out for ``database``, its log's ``generation``, these
+        arms, this policy and a log that reaches ``last_seq``; otherwise None (a bad file is set
+        aside, see :attr:`problem`)."""
         if not self.meta_path.exists():
             return None
         with self._turn():
             try:
-                return self._read(strategies, n_features, policy, last_seq, database)
+                return self._read(strategies, n_features, policy, last_seq, database, generation)
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 self.problem = (f"learning state snapshot in {self.directory} could not be used ({exc}); "
                                 "set aside as *.unreadable and rebuilt from the feedback log")
@@ -162,7 +167,7 @@ class StateFiles:
                 return None
 
     def _read(self, strategies: list[str], n_features: int, policy: PolicyConfig, last_seq: int,
-              database: str) -> LearningState | None:
+              database: str, generation: int) -> LearningState | None:
         meta = json.loads(self.meta_path.read_text(encoding="utf-8"))
         if isinstance(meta, dict) and isinstance(meta.get("format"), int) and meta["format"] < SNAPSHOT_FORMAT:
             return None  # an older layout: a fresh fold of the log, the next save replaces it
@@ -172,10 +177,13 @@ class StateFiles:
             raise ValueError("format or checksum does not match its arrays")
         if meta["database"] != database:
             return None  # another database's (a copied or replaced file): a fresh fold of this one's log
-        if _policy(meta["policy"]) != policy or meta["strategies"] != strategies or meta["n_features"] != n_features:
+        if meta["generation"] != generation:
+            return None  # the log was reset or rewritten (a warm start) since: a fresh fold of it
+        if (policy_from_record(meta["policy"]) != policy or meta["strategies"] != strategies
+                or meta["n_features"] != n_features):
             return None  # another policy or feature layout: a fresh fold, the files stay valid for theirs
         if meta["seq"] > last_seq:
-            return None  # the log was reset or replaced under the snapshot
+            return None  # a log that does not reach the snapshot: not the one it folded
         state = LearningState.fresh(strategies, n_features, policy)
         if meta["arms"] != state.bandit.arms:
             raise ValueError(f"field 'arms' is {meta['arms']!r}, expected {state.bandit.arms!r}")
@@ -226,5 +234,11 @@ def _is_count(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
 
 
-def _policy(record: dict) -> PolicyConfig:
+def policy_record(policy: PolicyConfig) -> dict:
+    """A policy's fields as JSON values."""
+    return {**asdict(policy), "depths": list(policy.depths)}
+
+
+def policy_from_record(record: dict) -> PolicyConfig:
+    """The policy :func:`policy_record` wrote (TypeError, ValueError or KeyError when it is not one)."""
     return PolicyConfig(**{**record, "depths": tuple(record["depths"])})

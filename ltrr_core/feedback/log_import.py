@@ -15,6 +15,9 @@ propensity    optional: the logging policy's probability of what it showed, in (
 policy        optional: the logging policy's name
 ============  ===========================================================================
 
+A CSV cell written spreadsheet-safe (a leading ``'`` before ``=``, ``+``, ``-``, ``@`` ..., as
+:func:`write_log` writes it) is read without that quote.
+
 Memory grows with the number of sessions (each keeps its current page), never with the events.
 Impressions group into *pages*: a session's impression starts a new page when the session's
 current page is of another query or already holds that position; other events attach to the
@@ -42,12 +45,13 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Callable, Iterable, Iterator
+from typing import IO, Iterable, Iterator
 
 from ltrr_core.catalog.schema import Catalog
 from ltrr_core.base.records import FEEDBACK_KINDS
+from ltrr_core.base.progress import Progress
 from ltrr_core.feedback.store.feedback_store import FeedbackStore
-from ltrr_core.base.text_files import MAX_ID_CHARS, MAX_STORED_QUERY_CHARS
+from ltrr_core.base.text_files import MAX_ID_CHARS, MAX_STORED_QUERY_CHARS, from_spreadsheet_cell, spreadsheet_cell
 from ltrr_core.understanding.text import normalize
 
 LOG_EVENTS = ("impression", *FEEDBACK_KINDS)
@@ -63,8 +67,6 @@ MAX_LINE_BYTES = 1 << 20  # one JSON line
 _QUOTED_FIELD = re.compile(r'"[^"]*(?:""[^"]*)*"')  # fields of the default CSV dialect
 _PLAIN_FIELD = re.compile(r"[^,\r\n]*")
 UNKNOWN_EXAMPLES = 5
-
-Progress = Callable[[int, float], None]  # (rows read, fraction of the file read)
 
 
 class LogFileError(ValueError):
@@ -280,7 +282,7 @@ def _csv_rows(file: str, binary: IO[bytes]) -> Iterator[tuple[int, dict]]:
         if len(values) != len(names):
             raise LogFileError(f"{file}: line {reader.line_num}: {len(values)} fields, the header has {len(names)}; "
                                "quote values that contain commas")
-        yield reader.line_num, dict(zip(names, values))
+        yield reader.line_num, dict(zip(names, map(from_spreadsheet_cell, values)))  # as write_log wrote them
 
 
 def _jsonl_rows(file: str, binary: IO[bytes]) -> Iterator[tuple[int, dict]]:
@@ -329,9 +331,9 @@ def read_events(file: str, binary: IO[bytes], fmt: str, size: int | None = None,
         yield parse_row(file, line, row)
         count += 1
         if progress and count % PROGRESS_EVERY == 0:
-            progress(count, min(binary.tell() / size, 1.0) if size else 0.0)
+            progress(f"{count:,} rows read", min(binary.tell() / size, 1.0) if size else 0.0)
     if progress:
-        progress(count, 1.0)
+        progress(f"{count:,} rows read", 1.0)
 
 
 class _Pager:
@@ -406,12 +408,15 @@ def import_log(store: FeedbackStore, catalog: Catalog, file: str, binary: IO[byt
 
 def write_log(rows: Iterable[tuple], fh: IO[str]) -> int:
     """Write ``(timestamp, session, query, entity_id, event, position, propensity, policy)`` rows as a
-    CSV log with its header; returns how many rows."""
+    CSV log with its header; returns how many rows. Text cells are spreadsheet-safe
+    (:func:`~ltrr_core.base.text_files.spreadsheet_cell`: a formula gets a leading ``'``, NUL is
+    dropped); importing the file gives the values back."""
     writer = csv.writer(fh, lineterminator="\n")
     writer.writerow(LOG_COLUMNS)
     count = 0
     for timestamp, session, query, entity_id, event, position, propensity, policy in rows:
-        writer.writerow([f"{timestamp:.3f}", session, query, entity_id, event, "" if position is None else position,
-                         "" if propensity is None else f"{propensity:.6g}", policy or ""])
+        texts = [spreadsheet_cell(value or "") for value in (session, query, entity_id, event)]
+        writer.writerow([f"{timestamp:.3f}", *texts, "" if position is None else position,
+                         "" if propensity is None else f"{propensity:.6g}", spreadsheet_cell(policy or "")])
         count += 1
     return count

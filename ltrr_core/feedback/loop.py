@@ -6,15 +6,20 @@ until its reward window closes (:mod:`ltrr_core.feedback.settlement`); open wind
 restart because they are the store's unsettled searches. The bandit and hit history are a fold
 over the settled rounds, restored from a snapshot plus the rounds after it
 (:mod:`ltrr_core.feedback.learning_state`); the memory index's observed statistics are the
-store's aggregate of impressions (weighted by examination) and feedback.
+store's aggregate of impressions (weighted by examination) and feedback, then the rows logged
+after it, added in log order.
 
 Any number of processes (the app, CLI runs) may share one database. Each one's state is the fold
-of a *prefix* of the reward log: before it learns a round, and before every logged search
-(:meth:`FeedbackLoop.close_expired`), it folds every round settled since, its own and the other
-processes', in the log's order. So ``state.seq`` always means "every round up to seq is folded",
-and so does a snapshot. The memory index's statistics count only this process's searches and
-events until it restarts (they are not an ordered fold, and re-reading their aggregate per
-search would cost a scan of every impression).
+of a *prefix* of the log: before it learns a round, and before every logged search
+(:meth:`FeedbackLoop.close_expired`), it catches up (:meth:`FeedbackLoop.catch_up`): it folds every
+round settled since, its own and the other processes', in the log's order, and counts every
+impression and event logged since into the memory, as a restart would. So ``state.seq`` always
+means "every round up to seq is folded", and so does a snapshot. What a catch-up by position
+cannot follow is told by the store (:meth:`FeedbackStore.log_position`): a log rewritten under the
+state (a reset, a warm start) advances the log generation and the state is rebuilt; a change to
+the memory's aggregate (an import, a new examination curve, a reset) advances the stats
+generation and the memory is re-read; the policy chosen for the database (one for every process)
+changed and the state is refolded under it.
 """
 
 from __future__ import annotations
@@ -25,10 +30,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ltrr_core.feedback.learning_state import LearningState, StateFiles
+from ltrr_core.feedback.learning_state import LearningState, StateFiles, policy_from_record, policy_record
 from ltrr_core.base.records import FeedbackEvent, ImpressionRow, SearchRecord
 from ltrr_core.feedback.settlement import RewardWindow, Settlement
 from ltrr_core.feedback.store.feedback_store import FeedbackStore
+from ltrr_core.feedback.store.shared import LogPosition
 from ltrr_core.retrieval.indexes.memory import MemoryIndex
 from ltrr_core.selection.bandit import PolicyConfig
 
@@ -50,7 +56,10 @@ class _Window:
 
 
 class FeedbackLoop:
-    """Open reward windows, the learning state and the memory statistics of one store."""
+    """Open reward windows, the learning state and the memory statistics of one store.
+
+    ``policy``, when given, is chosen for the database (as :meth:`set_policy` does); otherwise the
+    loop follows the database's choice (:meth:`chosen_policy`)."""
 
     def __init__(self, store: FeedbackStore, memory: MemoryIndex, files: StateFiles, strategies: list[str],
                  n_features: int, policy: PolicyConfig | None = None, window: RewardWindow | None = None) -> None:
@@ -59,21 +68,30 @@ class FeedbackLoop:
         self.lock = threading.RLock()
         self._log_end = 0  # the last reward-log row folded: every round with a row up to it is in the state
         self._saved_at = 0  # ``state.updates`` at the last snapshot
-        self._restore(policy or files.saved_policy(store.database_id()) or PolicyConfig())
+        self._generations = (-1, -1)  # the (log, stats) generations the state and the memory hold: none yet
+        self._marks = (0, 0)  # the last impression and feedback ids the memory counts
+        at = store.log_position()
+        # A database from before the choice was stored in it: its last snapshot's policy is the choice.
+        choice = policy or (files.saved_policy(store.database_id()) if at.policy is None else None)
+        if choice is not None and choice != _policy(at):
+            store.choose_policy(policy_record(choice))
+        self.catch_up()  # everything from the store, as on a start
 
-    def _restore(self, policy: PolicyConfig) -> None:
-        """Everything from the store, as on a start: the snapshot (if it checks) and the rounds after
-        it, the open windows and the memory's observed statistics."""
-        self._log_end = 0
-        state = self.files.load(self.strategies, self.n_features, policy, self.store.last_settled_seq(),
-                                self.store.database_id())
-        self.state = state or self._warm(policy)
-        self._saved_at = self.state.updates
-        self.catch_up()
+    def _restore(self, at: LogPosition) -> None:
+        """The learning state (the snapshot if it checks for this log, else the log's start) and the
+        open windows, re-read from the store."""
+        self.state = self._load(_policy(at), at)
         self._open: dict[int, _Window] = {p.search_id: _Window(p.user_id, p.created_at, p.chosen_arms)
                                           for p in self.store.pending()}
-        self.memory.reset_observed()
-        self.memory.load_stats(self.store.q2e_stats())
+
+    def _load(self, policy: PolicyConfig, at: LogPosition) -> LearningState:
+        """The state under ``policy`` as of the snapshot that checks for the log ``at`` (its generation,
+        its length), else as of the log's start; the rounds after it are folded next (:meth:`_fold_rounds`)."""
+        self._log_end, self._generations = 0, (at.log_generation, self._generations[1])
+        state = self.files.load(self.strategies, self.n_features, policy, at.last_seq, self.store.database_id(),
+                                at.log_generation) or self._warm(policy)
+        self._saved_at = state.updates
+        return state
 
     def _warm(self, policy: PolicyConfig) -> LearningState:
         """A state before any live round: fresh, warm-started by the rounds replayed from imported
@@ -84,21 +102,50 @@ class FeedbackLoop:
         return state
 
     def catch_up(self) -> int:
-        """Fold every round settled since the state, by any process, in the log's order; returns how
-        many. One ``MAX`` query when nothing is new. A log shorter than what was folded was reset by
-        another process: the state, open windows and memory statistics are re-read from the store."""
+        """Fold every round settled since the state, by any process, in the log's order, and count
+        every impression and event logged since into the memory; returns the rounds folded. One
+        read when nothing is new. A rewritten log (its generation advanced) is re-read whole; a
+        changed policy choice refolds the state under it; a changed aggregate re-reads the memory."""
         with self.lock:
-            end = self.store.last_settled_seq()
-            if end == self._log_end:
-                return 0
-            if end < self._log_end:
-                self._restore(self.state.bandit.config)
-                return 0
-            rounds = self.store.settled_rounds(after_seq=self.state.seq)
-            self.state.fold(rounds)
-            self._log_end = max(end, _last_row(rounds[-1].seq, rounds[-1].rewards) if rounds else 0)
-            self._maybe_save()
-            return len(rounds)
+            at = self.store.log_position()
+            if at.log_generation != self._generations[0]:
+                self._restore(at)
+            elif (policy := _policy(at)) != self.state.bandit.config:
+                labelled = self.state.labelled_since_train  # labels are no part of the log
+                self.state = self._load(policy, at)
+                self.state.labelled_since_train = labelled
+            if at.stats_generation != self._generations[1]:
+                self._reload_memory(at)
+            elif (at.impressions, at.feedback) != self._marks:
+                self._fold_memory()
+            return self._fold_rounds(at)
+
+    def _fold_rounds(self, at: LogPosition) -> int:
+        if at.last_seq <= self._log_end:
+            return 0
+        rounds = self.store.settled_rounds(after_seq=self.state.seq)
+        self.state.fold(rounds)
+        self._log_end = max(at.last_seq, _last_row(rounds[-1].seq, rounds[-1].rewards) if rounds else 0)
+        self._maybe_save()
+        return len(rounds)
+
+    def _reload_memory(self, at: LogPosition) -> None:
+        """The memory's observed statistics: the store's aggregate up to ``at``, under its curve in use."""
+        self.store.reload_curve()
+        self.memory.reset_observed()
+        self.memory.load_stats(self.store.q2e_stats(through=(at.impressions, at.feedback)))
+        self._generations, self._marks = (self._generations[0], at.stats_generation), (at.impressions, at.feedback)
+
+    def _fold_memory(self) -> None:
+        """Count the impressions and events logged after the memory's marks (by any process), in log
+        order, each as the aggregate counts it: a restart and a running process hold the same."""
+        shown, events = self.store.memory_rows(after=self._marks)
+        for row in shown:
+            self.memory.record_shown(row.query, [row.entity_id], self.store.curve, [row.rank])
+        for event in events:
+            if event.kind in MEMORY_COUNTS:
+                self.memory.record(event.query, event.entity_id, **{MEMORY_COUNTS[event.kind]: 1})
+        self._marks = (shown[-1].id if shown else self._marks[0], events[-1].id if events else self._marks[1])
 
     @property
     def open_searches(self) -> list[int]:
@@ -108,14 +155,15 @@ class FeedbackLoop:
     # -- searches and events -----------------------------------------------------------
     def log(self, record: SearchRecord, impressions: list[ImpressionRow], x: np.ndarray) -> int:
         """Store a search and its page (the session's previous open window closes first); the
-        memory index counts the page as examined by rank. One lock spans closing and opening, so two
-        searches of a session at once cannot leave the first one's window open for good."""
+        memory index then counts the page as examined by rank (:meth:`catch_up`). One lock spans
+        closing and opening, so two searches of a session at once cannot leave the first one's
+        window open for good."""
         with self.lock:
             self.close_session(record.user_id)
             search_id = self.store.log_search_bundle(record, impressions)
             self._open[search_id] = _Window(record.user_id, time.time(), record.chosen_arms, record.normalized_query,
                                             x, record.category, {i.entity_id: i.found_by for i in impressions})
-        self.memory.record_shown(record.normalized_query, [i.entity_id for i in impressions], self.store.curve)
+            self.catch_up()
         return search_id
 
     def log_interleaved(self, record: SearchRecord, impressions: list[ImpressionRow], teams: list[str],
@@ -124,14 +172,15 @@ class FeedbackLoop:
         opens, so its events are stored and counted by the memory index but never settle a bandit round."""
         self.close_session(record.user_id)
         search_id = self.store.log_interleaved_search(record, impressions, teams, experiment_id)
-        self.memory.record_shown(record.normalized_query, [i.entity_id for i in impressions], self.store.curve)
+        self.catch_up()
         return search_id
 
     def respond(self, search_id: int, events: list[tuple[str, str]], source: str, user_id: str,
                 then_close: str | None = None) -> Settlement | None:
         """Store ``(entity_id, kind)`` events on a search in one transaction; the first positive
         event on a shown result closes its window (and the events go in with the settlement).
-        ``then_close`` (a reason) closes a window the events left open, in the same transaction."""
+        ``then_close`` (a reason) closes a window the events left open, in the same transaction.
+        The memory index then counts the events (:meth:`catch_up`)."""
         with self.lock:
             window = self._open.get(search_id)
             query = window.query if window and window.query else self.store.search(search_id).normalized_query
@@ -143,9 +192,7 @@ class FeedbackLoop:
             settlement = self._settle(search_id, window, closing, feedback) if closing else None
             if settlement is None and feedback:
                 self.store.log_response(search_id, feedback)
-        for event in feedback:
-            if event.kind in MEMORY_COUNTS:
-                self.memory.record(query, event.entity_id, **{MEMORY_COUNTS[event.kind]: 1})
+            self.catch_up()
         return settlement
 
     def close(self, search_id: int, reason: str) -> Settlement | None:
@@ -216,20 +263,23 @@ class FeedbackLoop:
     # -- state -------------------------------------------------------------------------
     def save(self) -> None:
         with self.lock:
-            self.files.save(self.state, self.store.database_id())
+            self.files.save(self.state, self.store.database_id(), self._generations[0])
             self._saved_at = self.state.updates
 
     def _maybe_save(self) -> None:
         if self.state.updates - self._saved_at >= SAVE_EVERY:
             self.save()
 
+    def chosen_policy(self) -> PolicyConfig:
+        """The policy chosen for the database, which every process sharing it follows (the default
+        when none was chosen)."""
+        return _policy(self.store.log_position())
+
     def set_policy(self, policy: PolicyConfig) -> None:
-        """Switch policy: the new policy's state is the fold of the whole log (replayed imported
-        rounds first), and it is saved."""
+        """Choose ``policy`` for the database (every process refolds under it at its next catch-up),
+        refold under it now (:meth:`catch_up`: replayed imported rounds first, then the log) and save."""
         with self.lock:
-            labelled = self.state.labelled_since_train
-            self.state, self._log_end = self._warm(policy), 0
-            self.state.labelled_since_train = labelled
+            self.store.choose_policy(policy_record(policy))
             self.catch_up()
             self.save()
 
@@ -237,12 +287,18 @@ class FeedbackLoop:
         """Forget the log (labels are kept), the learning state, its snapshot and the memory's observations."""
         with self.lock:
             deleted = self.store.reset_learning()
-            self.state = LearningState.fresh(self.strategies, self.n_features, self.state.bandit.config)
-            self._log_end = self._saved_at = 0
-            self._open.clear()
-            self.memory.reset_observed()
             self.files.remove()
+            self.catch_up()  # the reset advanced the generations: everything is re-read (empty)
+            self.state.labelled_since_train = set()
         return deleted
+
+
+def _policy(at: LogPosition) -> PolicyConfig:
+    """The policy chosen in the database (the default when none was chosen, or its record is not one)."""
+    try:
+        return PolicyConfig() if at.policy is None else policy_from_record(at.policy)
+    except (TypeError, ValueError, KeyError):
+        return PolicyConfig()
 
 
 def _last_row(seq: int, rewards: dict[str, float]) -> int:

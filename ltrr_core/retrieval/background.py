@@ -20,11 +20,11 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Iterator
 
+from ltrr_core.base.progress import Progress
 from ltrr_core.retrieval.indexes.corpus_encoding import resume_encodings, stop_encodings
 
-Progress = Callable[[str, float], None]
 SEMANTIC_PARTS = ("embedder", "embeddings", "dense")
 THREAD_NAME = "ltrr-semantic-build"
 STOP_GRACE_SECONDS = 60.0  # how long a signalled process waits for the running chunks to be saved

@@ -38,6 +38,7 @@ import numpy as np
 
 from ltrr_core.catalog.schema import Catalog
 from ltrr_core.base.config import Settings
+from ltrr_core.base.progress import Progress
 from ltrr_core.retrieval.background import SEMANTIC_PARTS, BackgroundBuild
 from ltrr_core.retrieval.indexes.bm25 import BM25Index
 from ltrr_core.base.cache import read_or_set_aside, slug, write_atomic
@@ -52,8 +53,6 @@ from ltrr_core.retrieval.indexes.memory import MemoryIndex
 from ltrr_core.retrieval.indexes.metadata import MetadataIndex
 from ltrr_core.base.snapshot import paused_gc
 from ltrr_core.understanding.understander import Understander
-
-Progress = Callable[[str, float], None]
 
 
 class _built_once:

@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 
+from ltrr_core.base.strategy_depths import FIXED_PREFIX, StrategyDepthError, arm_name, parse_strategy_depths, split_arm
 from ltrr_core.selection.ridge import RidgeArms
 
 POLICIES: dict[str, str] = {
@@ -39,13 +41,14 @@ POLICIES: dict[str, str] = {
     "egreedy": "Epsilon-greedy: ridge-regression means, exploration only through random subsets",
     "random": "Random: a uniformly random subset every search",
     "all": "All strategies at full depth (the costly upper bound)",
-    "fixed": "Fixed strategies at full depth, e.g. fixed:semantic or fixed:lexical+semantic",
+    "fixed": "Fixed strategies, at full depth unless given, e.g. fixed:semantic or fixed:lexical@25+semantic",
 }
 
 
 @dataclass(frozen=True)
 class PolicyConfig:
-    """How the bandit chooses. ``name`` is a key of POLICIES, or ``fixed:<strategy>[+<strategy>...]``."""
+    """How the bandit chooses. ``name`` is a key of POLICIES, or ``fixed:`` and a strategy list
+    (:mod:`ltrr_core.base.strategy_depths`), each strategy at one of ``depths`` or at full depth."""
 
     name: str = "linucb"
     alpha: float = 0.5
@@ -59,10 +62,8 @@ class PolicyConfig:
     replay_weight: float = 0.5  # what a round replayed from an imported log counts, a live round counting 1
 
     def __post_init__(self) -> None:
-        if self.kind not in POLICIES:
+        if self.name not in POLICIES and not self.name.startswith(FIXED_PREFIX):
             raise ValueError(f"policy name: {self.name!r} is not one of {sorted(POLICIES)} (or fixed:<strategy>)")
-        if self.kind == "fixed" and not (self.fixed_strategies and all(self.fixed_strategies)):
-            raise ValueError("policy name: write fixed:<strategy>[+<strategy>...], e.g. fixed:semantic")
         if not 0.0 <= self.epsilon <= 1.0:
             raise ValueError(f"epsilon: {self.epsilon} is outside [0, 1]")
         if self.alpha < 0:
@@ -75,28 +76,34 @@ class PolicyConfig:
             raise ValueError(f"max_arms: {self.max_arms} must be >= 1")
         if not self.depths or any(d < 1 for d in self.depths) or list(self.depths) != sorted(set(self.depths)):
             raise ValueError(f"depths: {self.depths} must be distinct positive depths in increasing order")
+        for strategy, depth in self.fixed_depths().items():
+            if depth is not None and depth not in self.depths:
+                raise ValueError(f"policy name: depth {depth} of {strategy!r} is not one of depths {self.depths}")
 
     @property
     def kind(self) -> str:
-        return self.name.split(":", 1)[0]
+        return self.name.partition(":")[0]
+
+    def fixed_depths(self, strategies: Sequence[str] | None = None) -> dict[str, int | None]:
+        """``fixed:lexical@25+semantic`` -> ``{"lexical": 25, "semantic": None}`` (None: full depth);
+        ``{}`` for other policies. ValueError naming the field for a bad list, or a strategy not in
+        ``strategies``."""
+        if self.kind != "fixed":
+            return {}
+        try:
+            return parse_strategy_depths(self.name.partition(":")[2], strategies)
+        except StrategyDepthError as err:
+            raise ValueError(f"policy name: {err.problem}; write fixed:<strategy>[@depth][+<strategy>...], "
+                             "e.g. fixed:semantic") from err
 
     @property
     def fixed_strategies(self) -> tuple[str, ...]:
         """``fixed:lexical+semantic`` -> ``("lexical", "semantic")``; ``()`` for other policies."""
-        return tuple(self.name.split(":", 1)[1].split("+")) if ":" in self.name else ()
+        return tuple(self.fixed_depths())
 
     @property
     def effective_epsilon(self) -> float:
         return {"random": 1.0, "all": 0.0, "fixed": 0.0}.get(self.kind, self.epsilon)
-
-
-def arm_name(strategy: str, depth: int) -> str:
-    return f"{strategy}@{depth}"
-
-
-def split_arm(arm: str) -> tuple[str, int]:
-    strategy, depth = arm.rsplit("@", 1)
-    return strategy, int(depth)
 
 
 def arm_depths(arms: tuple[str, ...] | list[str]) -> dict[str, int]:
@@ -188,9 +195,7 @@ class Bandit:
     """Scores every arm once per search and picks a subset; learns from per-arm rewards."""
 
     def __init__(self, strategies: list[str], n_features: int, config: PolicyConfig = PolicyConfig()) -> None:
-        unknown = [s for s in config.fixed_strategies if s not in strategies]
-        if config.kind == "fixed" and unknown:
-            raise ValueError(f"policy name: unknown strategy {unknown[0]!r}; choose from {strategies}")
+        config.fixed_depths(strategies)  # a fixed policy names only these strategies
         self.strategies = list(strategies)
         self.n_features = n_features
         self.config = config
@@ -212,11 +217,6 @@ class Bandit:
                 for depths in itertools.product(self.config.depths, repeat=size):
                     subsets.append(tuple(arm_name(s, d) for s, d in zip(combo, depths)))
         return subsets
-
-    def subset_index(self, chosen: tuple[str, ...]) -> int:
-        """Position of a chosen subset in :attr:`subsets` (the action id for off-policy estimators)."""
-        key = tuple(sorted(chosen))
-        return next(i for i, s in enumerate(self.subsets) if tuple(sorted(s)) == key)
 
     # -- scoring -----------------------------------------------------------------------
     def score(self, x: np.ndarray) -> dict[str, tuple[float, float]]:
@@ -258,7 +258,8 @@ class Bandit:
             return (tuple(arm_name(s, top) for s in self.strategies if s not in warming),
                     why | {a: "policy 'all' uses full depth" for a in self.arms if split_arm(a)[1] != top and a not in why})
         if cfg.kind == "fixed":
-            picks = tuple(arm_name(s, max(cfg.depths)) for s in self.strategies if s in cfg.fixed_strategies)
+            fixed = cfg.fixed_depths()
+            picks = tuple(arm_name(s, fixed[s] or max(cfg.depths)) for s in self.strategies if s in fixed)
             return picks, {a: "fixed policy" for a in self.arms if a not in picks}
         net = np.array([[-np.inf if a in why else sum(scores[a]) - cfg.depth_cost * split_arm(a)[1]
                          for a in self.arms]])

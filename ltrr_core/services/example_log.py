@@ -9,6 +9,7 @@ policy). The live engine is never touched.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ltrr_core.engine import Engine
@@ -19,10 +20,27 @@ EXAMPLE_SHOWN = 10
 EXAMPLE_POLICY = "random"
 
 
+@dataclass(frozen=True)
+class ExampleLog:
+    """A written example log: its ``file``, the ``rows`` written, and the simulated searches, policy,
+    seed and results shown per page that made it."""
+
+    file: str
+    rows: int
+    searches: int
+    policy: str
+    seed: int
+    shown: int
+
+    def to_json(self) -> dict:
+        """As JSON (``ltrr logs example --json``)."""
+        return asdict(self)
+
+
 def write_example_log(engine: Engine, path: str | Path, rounds: int = EXAMPLE_ROUNDS, seed: int = 7,
-                      policy: str = EXAMPLE_POLICY, shown: int = EXAMPLE_SHOWN) -> dict:
+                      policy: str = EXAMPLE_POLICY, shown: int = EXAMPLE_SHOWN) -> ExampleLog:
     """Simulate ``rounds`` searches under ``policy`` and write their log to ``path`` (CSV)."""
     config = SimulationConfig(rounds=rounds, seed=seed, policy=policy, shown=shown)
     run = SimulationRun(engine, config, name=f"example-log-{config.run_name}").run()
-    written = run.engine.export_log(path)
-    return {"file": str(path), "rows": written, "searches": rounds, "policy": policy, "seed": seed, "shown": shown}
+    written = run.engine.logs.export_log(path)
+    return ExampleLog(str(path), written, rounds, policy, seed, shown)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,9 +19,10 @@ from ltrr_core.evaluation.configurations import (
     parse_configuration,
     parse_configurations,
 )
-from ltrr_core.evaluation.experiments import Experiment, Progress, SnapshotError, run_experiment
+from ltrr_core.base.progress import Progress
+from ltrr_core.evaluation.experiments import Experiment, SnapshotError, run_experiment
 from ltrr_core.evaluation.interleaving import METHOD as INTERLEAVING_METHOD
-from ltrr_core.evaluation.interleaving import InterleavingTally, team_draft
+from ltrr_core.evaluation.interleaving import InterleavingTally, TallyReport, team_draft
 from ltrr_core.evaluation.query_sets import Judgments, QuerySet, judgments_for, parse_query_set
 from ltrr_core.evaluation.sequential import DEFAULT_ALPHA
 from ltrr_core.pipeline import timed
@@ -49,8 +50,22 @@ class InterleavingExperiment:
     searches: int
 
 
+@dataclass(frozen=True)
+class InterleavingReport:
+    """An interleaving experiment's standing from its logged clicks: its name, the configuration specs
+    it compares (team order) and the tally of every pair (with its anytime-valid test)."""
+
+    experiment: str
+    configurations: tuple[str, ...]
+    tally: TallyReport
+
+    def to_json(self) -> dict:
+        """As JSON: the experiment and its configurations, then the tally's figures."""
+        return {"experiment": self.experiment, "configurations": list(self.configurations)} | self.tally.to_json()
+
+
 def evaluate_folder(folder: str | Path, split: str, settings: Settings, systems: Sequence[str] | None = None,
-                    progress: Callable[[str, float], None] | None = None) -> EvalReport:
+                    progress: Progress | None = None) -> EvalReport:
     """Every chosen system (default: all of :data:`BEIR_SYSTEMS`) on ``split`` of a BEIR folder,
     with ``settings``' cache and model; needs no open catalog."""
     return evaluate_beir(folder, split=split, systems=systems or BEIR_SYSTEMS, settings=settings, progress=progress)
@@ -73,12 +88,14 @@ class ExperimentService:
                 "all-interleaved=all/interleave")
 
     def query_set(self, spec: str) -> QuerySet:
-        """The query set a spec names: ``sim:N``, ``log:top:N``, ``log:sample:N`` or ``file:PATH``."""
+        """The query set a spec names: ``sim:N``, ``log:top:N``, ``log:sample:N``, ``log:pps:N`` or ``file:PATH``."""
         return parse_query_set(spec, self._rt.catalog, self._rt.store.query_counts)
 
     def judgments(self, query_set: QuerySet, spec: str) -> Judgments:
-        """Judgments for ``query_set``: ``sim``, ``labels``, ``labels:JUDGE`` or ``qrels:PATH``."""
-        return judgments_for(query_set, spec, self._rt.catalog, lambda judge: self._rt.store.labels(judge=judge))
+        """Judgments for ``query_set``: ``sim``, ``labels``, ``labels:JUDGE``, ``clicks[:MIN_IMPRESSIONS]``
+        (clicks over expected clicks in the log) or ``qrels:PATH``."""
+        return judgments_for(query_set, spec, self._rt.catalog, lambda judge: self._rt.store.labels(judge=judge),
+                             clicks=self._rt.store.click_stats)
 
     def run_experiment(self, configurations: str | list[str], queries: str | QuerySet, judgments: str | Judgments,
                        baseline: str | None = None, against: int | None = None, save: bool = True,
@@ -121,7 +138,7 @@ class ExperimentService:
         return Experiment.from_snapshot(snapshot_id, header, rows)
 
     def evaluate_beir(self, folder: str | Path, split: str, systems: Sequence[str] | None = None,
-                      progress: Callable[[str, float], None] | None = None) -> EvalReport:
+                      progress: Progress | None = None) -> EvalReport:
         """:func:`evaluate_folder` with this studio's settings."""
         return evaluate_folder(folder, split, self._rt.settings, systems, progress)
 
@@ -188,14 +205,14 @@ class ExperimentService:
         search_id = rt.loop.log_interleaved(record, rt.impressions(result), [i.team for i in items], experiment)
         return replace(result, search_id=search_id)
 
-    def interleaving_report(self, experiment: str, alpha: float = DEFAULT_ALPHA) -> dict:
+    def interleaving_report(self, experiment: str, alpha: float = DEFAULT_ALPHA) -> InterleavingReport:
         """Wins, losses and ties per pair of ``experiment``'s configurations from the logged clicks, with
         each pair's anytime-valid test (:class:`~ltrr_core.evaluation.interleaving.InterleavingTally`)."""
         configs = self.interleaving_configurations(experiment)
         tally = InterleavingTally(tuple(c.name for c in configs), alpha)
         for _, clicked in self._rt.store.interleaving_credits(experiment):
             tally.add([clicked.get(c.name, 0) for c in configs])
-        return {"experiment": experiment, "configurations": [c.spec for c in configs]} | tally.report()
+        return InterleavingReport(experiment, tuple(c.spec for c in configs), tally.report())
 
     def interleaving_experiments(self) -> list[InterleavingExperiment]:
         """Every interleaving experiment of this database, newest first, with its number of searches."""

@@ -2,7 +2,8 @@
 
 The run happens in a sandbox (:meth:`Engine.sandbox`) that borrows a copy of the live engine's
 learned bandit and its ranker, so ``bandit`` and ``ltr`` configurations are the live ones. Each
-simulated user's query is served by :meth:`Engine.search_interleaved`; the click model answers
+simulated user's query is served by :meth:`ExperimentService.search_interleaved
+<ltrr_core.services.experiments.ExperimentService.search_interleaved>`; the click model answers
 from the hidden intent, the events go to the log like any user's, and each click is credited to
 the team that placed the result. The run stops at ``rounds`` or, with ``stop_at_winner``, as soon
 as the sequential test names a winner (the test is anytime-valid, so stopping there is sound).
@@ -19,7 +20,7 @@ import numpy as np
 
 from ltrr_core.engine import Engine
 from ltrr_core.evaluation.configurations import Configuration
-from ltrr_core.evaluation.interleaving import InterleavingTally, credit
+from ltrr_core.evaluation.interleaving import InterleavingTally, TallyReport, credit
 from ltrr_core.evaluation.sequential import DEFAULT_ALPHA
 from ltrr_core.retrieval.strategies.semantic import query_text
 from ltrr_core.simulation.clicks import ClickModel
@@ -46,10 +47,31 @@ class InterleavingConfig:
             raise ValueError(f"alpha: {self.alpha!r} is not in (0, 1)")
 
 
+@dataclass(frozen=True)
+class InterleavingSummary:
+    """A simulated interleaving run: its experiment and configuration specs, the searches it served of
+    the most ``rounds``, its seed, the tally, its speed and its sandbox database."""
+
+    experiment: str
+    configurations: tuple[str, ...]
+    searches: int
+    rounds: int
+    seed: int
+    tally: TallyReport
+    searches_per_s: float
+    database: str
+
+    def to_json(self) -> dict:
+        """What ``ltrr interleave --json`` prints: the run, the tally's figures, its speed and database."""
+        return {"experiment": self.experiment, "configurations": list(self.configurations),
+                "searches": self.searches, "rounds": self.rounds, "seed": self.seed, **self.tally.to_json(),
+                "searches_per_s": self.searches_per_s, "database": self.database}
+
+
 def prefetch_query_vectors(engine: Engine, queries: list[str]) -> None:
     """Encode every distinct query in one batched model call: each configuration's semantic retrieval
     and features then read the encoder's cache instead of encoding one query at a time."""
-    pipeline = engine.pipeline
+    pipeline = engine.runtime.pipeline
     texts = {query_text(pipeline.understand(q)) for q in queries}
     pipeline.resources.embedder.encode_queries(sorted(t for t in texts if t))
 
@@ -61,12 +83,13 @@ class InterleavingRun:
         self.config = config or InterleavingConfig()
         self.configs = list(configs)
         self.engine = engine.sandbox(f"interleave-seed{self.config.seed}")
-        self.engine.loop.state = copy.deepcopy(engine.loop.state)  # the live bandit, read-only here
-        self.engine.rankers.current = engine.rankers.current
-        self.experiment = self.engine.start_interleaving(self.configs)
+        sandbox, live = self.engine.runtime, engine.runtime
+        sandbox.loop.state = copy.deepcopy(live.loop.state)  # the live bandit, read-only here
+        sandbox.rankers.current = live.rankers.current
+        self.experiment = self.engine.experiments.start_interleaving(self.configs)
         self.tally = InterleavingTally(tuple(c.name for c in self.configs), self.config.alpha)
         self.rng = np.random.default_rng(self.config.seed + 1)
-        self.intents = TrafficGenerator(self.engine.catalog, seed=self.config.seed).draw(self.config.rounds)
+        self.intents = TrafficGenerator(sandbox.catalog, seed=self.config.seed).draw(self.config.rounds)
         prefetch_query_vectors(self.engine, [intent.query for intent in self.intents])
         self.searches = 0
         self.elapsed = 0.0
@@ -84,12 +107,13 @@ class InterleavingRun:
             self.searches += 1
             ran += 1
             user = intent.context.user.id
-            result = self.engine.search_interleaved(intent.query, self.experiment, intent.context, k=self.config.shown,
-                                                    source="simulated", user_id=user, rng=self.rng)
+            result = self.engine.experiments.search_interleaved(intent.query, self.experiment, intent.context,
+                                                                k=self.config.shown, source="simulated", user_id=user,
+                                                                rng=self.rng)
             if result.search_id is None:
                 continue
             response = self.config.click_model.respond([i.id for i in result.items], intent, self.rng)
-            self.engine.respond(result.search_id, list(response.events), "simulated", user)
+            self.engine.searching.respond(result.search_id, list(response.events), "simulated", user)
             teams = [self.tally.names.index(i.team) for i in result.items]
             self.tally.add(credit(teams, [rank for _, rank in response.clicks], len(self.configs)))
         self.elapsed += time.perf_counter() - start
@@ -104,10 +128,9 @@ class InterleavingRun:
             pass
         return self
 
-    def summary(self) -> dict:
-        """What ``ltrr interleave --json`` prints: the tally's report, the run's size and speed, its database."""
-        return {"experiment": self.experiment, "configurations": [c.spec for c in self.configs],
-                "searches": self.searches, "rounds": self.config.rounds, "seed": self.config.seed,
-                **self.tally.report(),
-                "searches_per_s": self.searches / self.elapsed if self.elapsed else 0.0,
-                "database": str(self.engine.settings.db_path)}
+    def summary(self) -> InterleavingSummary:
+        """The run so far: the tally's report, the run's size and speed, its database."""
+        return InterleavingSummary(self.experiment, tuple(c.spec for c in self.configs), self.searches,
+                                   self.config.rounds, self.config.seed, self.tally.report(),
+                                   self.searches / self.elapsed if self.elapsed else 0.0,
+                                   str(self.engine.runtime.settings.db_path))

@@ -11,6 +11,10 @@ the same job (two sessions asking for one heavy run share it); at most :data:`WO
 at once (two cores), and a kind with a limit in :data:`KIND_LIMITS` runs that many at a time; a
 queued job's snapshot says what it waits for.
 
+Followers: a session that submits (or shares) a job with a ``follower`` id follows it; its
+:meth:`JobRunner.cancel` with that id only detaches it, and the job itself is cancelled once no
+follower is left (two sessions on one shared job: one's Cancel never stops the other's run).
+
 Libraries that are not safe on two threads at once: ranx pins numba to its ``workqueue``
 threading layer, which aborts the whole process when two threads enter a parallel kernel.
 :mod:`ltrr_core.base.metrics` holds the one process-wide lock around those kernels, at their only
@@ -37,7 +41,10 @@ from tqdm import tqdm
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 FINISHED: tuple[JobStatus, ...] = ("done", "failed", "cancelled")
 WORKERS = 2  # the machine's cores: a third heavy job would only slow the other two
-KIND_LIMITS = {"simulation": 1}  # a simulation takes a core for minutes: one at a time keeps searches responsive
+# A simulation takes a core for minutes: one at a time keeps searches responsive. Learning jobs (log
+# imports, the replay warm start, ranker training) change the shared learning state: one at a time, in
+# the order asked (a warm start asked after an import replays the imported pages).
+KIND_LIMITS = {"simulation": 1, "learning": 1}
 KEEP_FINISHED = 64  # finished jobs kept for late pollers; older ones are forgotten
 WAIT_POLL_S = 0.5
 log = logging.getLogger(__name__)
@@ -64,6 +71,7 @@ class Job:
     waiting_for: str = ""
     result: Any = None
     error: str = ""
+    followers: frozenset[str] = frozenset()  # the sessions following it (see :meth:`JobRunner.cancel`)
     submitted: float = 0.0  # time.monotonic() of each step
     started: float | None = None
     ended: float | None = None
@@ -160,14 +168,19 @@ class JobRunner:
         self._ids = itertools.count(1)
         self._threads: list[threading.Thread] = []
 
-    def submit(self, kind: str, label: str, fn: Callable[[JobContext], Any], key: str | None = None) -> Job:
-        """Queue ``fn(context)``; with ``key``, a queued or running job of that key is returned instead."""
+    def submit(self, kind: str, label: str, fn: Callable[[JobContext], Any], key: str | None = None,
+               follower: str | None = None) -> Job:
+        """Queue ``fn(context)``; with ``key``, a queued or running job of that key (not being cancelled)
+        is returned instead. ``follower`` (a session id) follows the job, new or shared."""
+        following = frozenset() if follower is None else frozenset({follower})
         with self._lock:
             if key is not None:
-                same = next((j for j in self._jobs.values() if j.key == key and not j.finished), None)
+                same = next((j for j in self._jobs.values()
+                             if j.key == key and not j.finished and j.id not in self._cancel), None)
                 if same is not None:
+                    self._jobs[same.id] = same = replace(same, followers=same.followers | following)
                     return self._snapshot(same)
-            job = Job(f"{kind}-{next(self._ids)}", kind, label, key, submitted=time.monotonic())
+            job = Job(f"{kind}-{next(self._ids)}", kind, label, key, followers=following, submitted=time.monotonic())
             self._jobs[job.id], self._fns[job.id] = job, fn
             self._queue.append(job.id)
             while len(self._threads) < self.workers:
@@ -188,12 +201,17 @@ class JobRunner:
         with self._lock:
             return [self._snapshot(j) for j in self._jobs.values()]
 
-    def cancel(self, job_id: str) -> Job | None:
-        """Ask the job to stop: a queued one ends now, a running one at its next :meth:`JobContext.check`."""
+    def cancel(self, job_id: str, follower: str | None = None) -> Job | None:
+        """Ask the job to stop: a queued one ends now, a running one at its next :meth:`JobContext.check`.
+        With ``follower``: that follower stops following, and the job stops only if nobody follows it."""
         with self._lock:
             job = self._jobs.get(job_id)
             if job is None or job.finished:
                 return None if job is None else self._snapshot(job)
+            if follower is not None:
+                self._jobs[job_id] = job = replace(job, followers=job.followers - {follower})
+                if job.followers:
+                    return self._snapshot(job)
             self._cancel.add(job_id)
             if job_id in self._queue:
                 self._queue.remove(job_id)

@@ -26,7 +26,7 @@ def _start_seconds(source: str, settings: Settings) -> float:
         "import time; t = time.perf_counter();"
         "from ltrr_core.engine import Engine; from ltrr_core.base.config import Settings;"
         f"Engine.open({source!r}, Settings(cache_dir={str(settings.cache_dir)!r}, db_path={str(settings.db_path)!r},"
-        f" model={settings.model!r}, backend={settings.backend!r})).warm_up();"
+        f" model={settings.model!r}, backend={settings.backend!r})).searching.warm_up();"
         "print(time.perf_counter() - t)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -41,12 +41,12 @@ def time_searches(engine: Engine, intents: list) -> tuple[list[float], dict[str,
     """Search every intent after the first ``WARM_UP_QUERIES`` (which warm caches up): each
     search's wall milliseconds, and every trace stage's milliseconds per search."""
     for intent in intents[:WARM_UP_QUERIES]:
-        engine.search(intent.query, intent.context)
+        engine.searching.search(intent.query, intent.context)
     totals: list[float] = []
     stages: dict[str, list[float]] = {}
     for intent in intents[WARM_UP_QUERIES:]:
         t = time.perf_counter()
-        result = engine.search(intent.query, intent.context)
+        result = engine.searching.search(intent.query, intent.context)
         totals.append((time.perf_counter() - t) * 1000)
         for stage, ms in result.timings.items():
             stages.setdefault(stage, []).append(ms)
@@ -61,16 +61,16 @@ def bench_search(source: str, n_queries: int, settings: Settings, seed: int = 7)
         start = time.perf_counter()
         catalog = load_catalog(source)
         engine = Engine.open(source, settings, PolicyConfig(name="all"), catalog=catalog)
-        built = engine.warm_up()
+        built = engine.searching.warm_up()
         first_start = time.perf_counter() - start
-        cold = engine.embeddings_source == "computed"
+        cold = engine.searching.embeddings_source == "computed"
         intents = TrafficGenerator(catalog, seed=seed).draw(n_queries + WARM_UP_QUERIES, BENCH_MIX)
         totals, stages = time_searches(engine, intents)
         warm = _start_seconds(source, settings)
     return {
         "source": source,
         "queries": n_queries,
-        "strategies": engine.strategy_names,
+        "strategies": engine.runtime.strategy_names,
         "end_to_end_ms": percentiles(totals),
         "stages_ms": {stage: percentiles(v) for stage, v in sorted(stages.items())},
         "cold_start_s": round(first_start, 2) if cold else None,

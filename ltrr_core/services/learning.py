@@ -5,17 +5,17 @@ and what saved sweeps of seeded simulations say of each policy."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from typing import Sequence
 
 import pandas as pd
 
 from ltrr_core.base.records import BanditLogRecord
-from ltrr_core.evaluation.offpolicy import evaluate_policies, evaluate_policy
-from ltrr_core.evaluation.ope import OffPolicyEvaluation, load_feedback
+from ltrr_core.evaluation.offpolicy import PolicyEstimate, evaluate_policies, evaluate_policy
+from ltrr_core.evaluation.ope import Estimate, OffPolicyEvaluation, load_feedback
 from ltrr_core.selection.bandit import POLICIES, PolicyConfig
 from ltrr_core.services.runtime import Runtime
-from ltrr_core.simulation.sweep_reports import load_report, saved_reports, sweeps_dir
+from ltrr_core.simulation.sweep_reports import SweepReport, load_report, saved_reports, sweeps_dir
 
 
 def policy_names(strategies: Sequence[str], fixed: bool = True) -> list[str]:
@@ -25,13 +25,27 @@ def policy_names(strategies: Sequence[str], fixed: bool = True) -> list[str]:
     return named + ([f"fixed:{s}" for s in strategies] if fixed else [])
 
 
-def estimate_logged_data(path: str, n_bootstrap: int = 200, seed: int = 7) -> dict:
+@dataclass(frozen=True)
+class LoggedDataEstimate:
+    """Off-policy estimates from another system's logged bandit data: its ``n`` rounds and the
+    estimate per estimator."""
+
+    n: int
+    estimates: dict[str, Estimate]
+
+    def to_json(self) -> dict:
+        """As JSON (``ltrr ope --obp --json``)."""
+        return asdict(self)
+
+
+def estimate_logged_data(path: str, n_bootstrap: int = 200, seed: int = 7) -> LoggedDataEstimate:
     """Off-policy estimates from another system's logged bandit data (an ``.npz`` of ``action``,
-    ``reward``, ``pscore``, ``action_dist`` ...): rounds ``n`` and the ``estimates`` per estimator."""
+    ``reward``, ``pscore``, ``action_dist`` ...)."""
     feedback = load_feedback(path)
     table = OffPolicyEvaluation(feedback).summarize_off_policy_estimates(
         feedback["action_dist"], n_bootstrap_samples=n_bootstrap, random_state=seed)
-    return {"n": feedback["n_rounds"], "estimates": table.to_dict(orient="index")}
+    rows = table.to_dict(orient="index")
+    return LoggedDataEstimate(feedback["n_rounds"], {name: Estimate(**row) for name, row in rows.items()})
 
 
 class LearningService:
@@ -42,18 +56,20 @@ class LearningService:
 
     @property
     def policy(self) -> PolicyConfig:
-        return self._rt.policy
+        """The policy chosen for this database: the one every process sharing it follows."""
+        return self._rt.loop.chosen_policy()
 
     def policy_names(self) -> list[str]:
         """:func:`policy_names` over this catalog's strategies."""
         return policy_names(self._rt.strategy_names)
 
     def set_policy(self, policy: PolicyConfig) -> None:
-        """Switch policy: its state is the fold of the whole log, and the choice is saved."""
+        """Choose the policy for this database (stored in it: every process sharing it refolds under
+        it at its next catch-up); this process's state becomes its fold of the log, saved."""
         self._rt.loop.set_policy(policy)
 
     def tune_policy(self, **changes) -> PolicyConfig:
-        """Switch to the current policy with ``changes`` (e.g. ``name``, ``alpha``); every field not
+        """Switch to the chosen policy with ``changes`` (e.g. ``name``, ``alpha``); every field not
         named keeps its value. The new policy, or ValueError naming the field."""
         policy = replace(self.policy, **changes)
         self.set_policy(policy)
@@ -89,22 +105,22 @@ class LearningService:
         """Every settled search as a typed bandit-log record (context, chosen subset, propensity, rewards)."""
         return self._rt.store.bandit_log(source=source)
 
-    def evaluate_policy(self, target: str, n_bootstrap: int = 200, seed: int = 7, source: str | None = None) -> dict:
+    def evaluate_policy(self, target: str, n_bootstrap: int = 200, seed: int = 7,
+                        source: str | None = None) -> PolicyEstimate:
         """Off-policy estimates (IPS, SNIPS, DM, DR, SNDR, Switch-DR) of ``target`` from the logged
         searches, its support, and which estimator the validation table says to trust."""
         return evaluate_policy(self._rt.state.bandit, self.bandit_log(source), target, n_bootstrap, seed)
 
     def evaluate_policies(self, targets: list[str], n_bootstrap: int = 200, seed: int = 7,
-                          source: str | None = None) -> dict[str, dict]:
-        """:meth:`evaluate_policy` for several targets sharing one reward model and its bootstrap refits;
-        each result carries ``support``, ``no_support`` and the validation table's ``recommendation``."""
+                          source: str | None = None) -> dict[str, PolicyEstimate]:
+        """:meth:`evaluate_policy` for several targets sharing one reward model and its bootstrap refits."""
         return evaluate_policies(self._rt.state.bandit, self.bandit_log(source), targets, n_bootstrap, seed)
 
     def saved_sweeps(self) -> list[str]:
         """Names of the finished sweeps (``ltrr sweep``) saved beside this database, newest first."""
         return [path.stem for path in saved_reports(self._rt.settings)]
 
-    def load_sweep(self, name: str) -> dict:
+    def load_sweep(self, name: str) -> SweepReport:
         """A saved sweep report: per policy the mean and 95% interval of regret, hit rate and
         candidates, and the per-round regret band (:mod:`ltrr_core.services.sweeps`)."""
         if name not in self.saved_sweeps():

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Callable
-
 import pandas as pd
 
 from ltrr_core.base.examination import examination
+from ltrr_core.base.progress import Progress
 from ltrr_core.feedback.log_import import LogFileError, LogImport, import_log, write_log
-from ltrr_core.feedback.log_import import Progress as LogProgress
 from ltrr_core.feedback.position_bias import DEFAULT_MAX_RANK, CurveEstimate, estimate_from_impressions
-from ltrr_core.feedback.replay import Replayer
+from ltrr_core.feedback.replay import Replayer, ReplaySummary
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.retrieval.registry import REGISTRY
 from ltrr_core.services.runtime import Runtime
@@ -26,11 +24,11 @@ class LogService:
         self._rt = runtime
 
     def import_log(self, file: str | Path | tuple[str, bytes], fmt: str | None = None, skip_unknown: bool = False,
-                   progress: LogProgress | None = None) -> LogImport:
+                   progress: Progress | None = None) -> LogImport:
         """Import an interaction log (a path, or ``(name, bytes)`` of an upload) in one transaction,
         streaming: a bad row raises ``LogFileError`` naming its line and field and nothing is stored;
         ids the catalog lacks refuse the file unless ``skip_unknown``. The memory index then counts
-        the imported impressions and events. ``progress(rows read, fraction of the file)``."""
+        the imported impressions and events. ``progress(f"{rows:,} rows read", fraction of the file)``."""
         if isinstance(file, tuple):
             name, binary, size = file[0], io.BytesIO(file[1]), len(file[1])
         else:
@@ -76,18 +74,19 @@ class LogService:
         return pd.DataFrame({"rank": ranks, "prior": [examination(r) for r in ranks],
                              "in_use": [curve(r) for r in ranks], "source": curve.source})
 
-    def warm_start(self, progress: Callable[[int, int], None] | None = None) -> dict:
+    def warm_start(self, progress: Progress | None = None) -> ReplaySummary:
         """Warm-start the bandit by replaying every imported page (every strategy recomputed, each page
         grading the arms it exposed; memory against its own past, see :mod:`ltrr_core.feedback.replay`);
         the rounds are stored, and the learning state becomes the replayed rounds followed by the live
-        ones (saved). The :class:`~ltrr_core.feedback.replay.ReplaySummary` as JSON."""
+        ones (saved). What was replayed (:class:`~ltrr_core.feedback.replay.ReplaySummary`)."""
         rt = self._rt
         pages = rt.store.logged_pages()
         if not pages:
             raise ValueError("no imported result pages to replay; import a log first (ltrr logs import FILE)")
         replayer = Replayer(Pipeline(rt.pipeline.resources.sandboxed(), rt.strategy_names), rt.policy,
                             rt.n_features, rt.loop.window, rt.store.curve)
-        rounds = list(replayer.replay(pages, progress))
+        replayed = (lambda done, total: progress(f"{done:,} of {total:,} pages replayed", done / total)) if progress else None
+        rounds = list(replayer.replay(pages, replayed))
         rt.store.replace_replayed_rounds(rounds)
         rt.loop.set_policy(rt.policy)
-        return replayer.summary(rounds).to_json()
+        return replayer.summary(rounds)

@@ -7,20 +7,21 @@ from __future__ import annotations
 import ray
 from ray.exceptions import RayError
 
+from ltrr_core.base.progress import Progress
 from ltrr_core.base.cluster import connect
 from ltrr_core.base.config import Settings
 from ltrr_core.services import sweep_runs
-from ltrr_core.services.sweep_runs import Progress, SweepConfig, SweepError, run_seed
+from ltrr_core.services.sweep_runs import SeedRun, SweepConfig, SweepError, run_seed
 
 
 def run_on_ray(config: SweepConfig, settings: Settings, workers: int, address: str | None,
-               progress: Progress | None) -> list[dict]:
+               progress: Progress | None) -> list[SeedRun]:
     """Every run of ``config`` as a task; at most ``workers`` at once on a local cluster."""
     connect(address, num_cpus=workers)
     retries = sweep_runs.RETRIES
     task = ray.remote(num_cpus=1, max_retries=retries)(run_seed)
     pending = {task.remote(config.source, settings, p, s, config.rounds): (p, s) for p, s in config.runs}
-    results: list[dict] = []
+    results: list[SeedRun] = []
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1)
         for ref in ready:

@@ -170,11 +170,10 @@ class Runtime:
         return decision
 
     def reload_memory(self) -> None:
-        """The memory's observed statistics, re-read from the log (imported events and the curve in use)."""
-        memory = self.pipeline.resources.memory
-        with self.lock:
-            memory.reset_observed()
-            memory.load_stats(self.store.q2e_stats())
+        """The memory's observed statistics, re-read from the log now: an import or a new examination
+        curve advanced the store's stats generation, which the loop's catch-up follows (as every
+        other process sharing the database does at its next one)."""
+        self.loop.catch_up()
 
     # -- the semantic index's background build ---------------------------------------------
     @property

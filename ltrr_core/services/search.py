@@ -13,10 +13,10 @@ import gc
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pandas as pd
 
+from ltrr_core.base.progress import Progress
 from ltrr_core.feedback.settlement import NONE_OF_THESE, RewardWindow, Settlement
 from ltrr_core.pipeline import timed
 from ltrr_core.results import ResultItem, SearchResult
@@ -52,7 +52,7 @@ class SearchService:
         self._rt = runtime
         self._labels = labels
 
-    def warm_up(self, progress: Callable[[str, float], None] | None = None,
+    def warm_up(self, progress: Progress | None = None,
                 background: bool = False) -> dict[str, float]:
         """Build every index and model now (seconds per part); ``progress(label, fraction)``.
         ``background``: when the catalog's embeddings are not cached yet, build the semantic parts

@@ -9,8 +9,8 @@ touched. ``progress(label, fraction)`` hears of each batch.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
+from ltrr_core.base.progress import Progress
 from ltrr_core.base.cluster import ClusterError
 from ltrr_core.base.config import Settings
 from ltrr_core.catalog.schema import Catalog
@@ -19,16 +19,22 @@ from ltrr_core.evaluation.configurations import Configuration
 from ltrr_core.results import SearchResult
 from ltrr_core.selection.context import UserProfile
 from ltrr_core.services import latency
-from ltrr_core.services.example_log import write_example_log
-from ltrr_core.services.interleaving_runs import InterleavingConfig, InterleavingRun
+from ltrr_core.services.example_log import ExampleLog, write_example_log
+from ltrr_core.services.interleaving_runs import InterleavingConfig, InterleavingRun, InterleavingSummary
 from ltrr_core.services.learning import policy_names
-from ltrr_core.services.simulation_runs import SimulationConfig, SimulationRun, compare, simulate_user_turn
+from ltrr_core.services.simulation_runs import (
+    SimulationConfig,
+    SimulationRun,
+    SimulationSummary,
+    UserTurn,
+    compare,
+    simulate_user_turn,
+)
 from ltrr_core.services import sweeps
 from ltrr_core.services.sweep_runs import SweepConfig, SweepError, parse_seeds
 from ltrr_core.simulation.profiles import make_profiles
-from ltrr_core.simulation.sweep_reports import save_report, sweeps_dir
+from ltrr_core.simulation.sweep_reports import SweepReport, save_report, sweeps_dir
 
-Progress = Callable[[str, float], None]
 SWEEP_ERRORS = (SweepError, ClusterError)  # a sweep that cannot run (bad seeds, a worker lost, no cluster)
 
 
@@ -39,7 +45,7 @@ def user_profiles(catalog: Catalog, n: int = 12, seed: int = 0) -> list[UserProf
 
 def run_sweep(config: SweepConfig, settings: Settings, backend: str = "local", workers: int | None = None,
           address: str | None = None, out: str | Path | None = None,
-          progress: Progress | None = None) -> tuple[dict, Path]:
+          progress: Progress | None = None) -> tuple[SweepReport, Path]:
     """Every run of ``config`` in parallel (``local`` processes or ``ray``); the report, saved at
     ``out`` (default: ``sweeps/<name>.json`` beside ``settings``' database), and its path."""
     report = sweeps.run_sweep(config, settings, backend, workers, address, progress)
@@ -75,7 +81,7 @@ class SimulationService:
         return compare(self._engine, config, tuple(policy_names(self._engine.runtime.strategy_names)), progress)
 
     def interleave(self, configs: list[Configuration], config: InterleavingConfig,
-                   progress: Progress | None = None, batch: int = 25) -> dict:
+                   progress: Progress | None = None, batch: int = 25) -> InterleavingSummary:
         """Interleave ``configs`` on simulated users until a winner is significant (or ``config.rounds``);
         the run's summary (:meth:`~ltrr_core.services.interleaving_runs.InterleavingRun.summary`)."""
         run = InterleavingRun(self._engine, configs, config)
@@ -85,7 +91,7 @@ class SimulationService:
         return run.summary()
 
     def simulate_user_turn(self, seed: int, profile: UserProfile | None = None,
-                           k: int = 10) -> tuple[SearchResult, dict]:
+                           k: int = 10) -> tuple[SearchResult, UserTurn]:
         """One simulated user searches the live engine and answers through the click model."""
         return simulate_user_turn(self._engine, seed, profile, k)
 
@@ -93,10 +99,11 @@ class SimulationService:
         """:func:`user_profiles` of this catalog."""
         return user_profiles(self._engine.runtime.catalog, n, seed)
 
-    def write_example_log(self, path: str | Path, rounds: int, seed: int) -> dict:
+    def write_example_log(self, path: str | Path, rounds: int, seed: int) -> ExampleLog:
         """Simulate ``rounds`` searches under random strategy subsets and write their log to ``path`` (CSV)."""
         return write_example_log(self._engine, path, rounds=rounds, seed=seed)
 
 
-__all__ = ["SWEEP_ERRORS", "InterleavingConfig", "SimulationConfig", "SimulationRun", "SimulationService",
-           "SweepConfig", "bench_search", "parse_seeds", "run_sweep", "user_profiles"]
+__all__ = ["SWEEP_ERRORS", "ExampleLog", "InterleavingConfig", "InterleavingSummary", "SimulationConfig",
+           "SimulationRun", "SimulationService", "SimulationSummary", "SweepConfig", "SweepReport", "UserTurn",
+           "bench_search", "parse_seeds", "run_sweep", "user_profiles"]

@@ -15,7 +15,7 @@ it), used only to report hit rate, regret and how faithful the reward signal was
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Iterator
 
 import numpy as np
@@ -99,6 +99,63 @@ class RoundRecord:
         return int(self.oracle_hit) - int(self.hit)
 
 
+@dataclass(frozen=True)
+class RewardSignal:
+    """How faithful the observed reward is to the truth. ``precision``: rounds rewarded on a relevant
+    result / rounds rewarded on any; ``recall``: rounds rewarded on a relevant result / rounds whose
+    page showed one; ``rate``: rounds with a positive event."""
+
+    precision: float
+    recall: float
+    rate: float
+
+
+@dataclass(frozen=True)
+class ArmFigures:
+    """One arm in one run: how often it was picked, and its mean reward (4 decimals)."""
+
+    pulls: int
+    mean_reward: float
+
+
+@dataclass(frozen=True)
+class SimulationSummary:
+    """The figures of one simulated run (see :meth:`SimulationRun.summary`)."""
+
+    rounds: int
+    policy: str
+    seed: int
+    hit_rate: float
+    oracle_hit_rate: float
+    cumulative_regret: int
+    candidates_per_search: float
+    reward_signal: RewardSignal
+    per_arm: dict[str, ArmFigures]
+    searches_per_s: float
+    prepare_s: float
+    noiseless: bool
+    database: str
+
+    def to_json(self) -> dict:
+        """What ``ltrr simulate --json`` prints."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class UserTurn:
+    """What one simulated user did (:func:`simulate_user_turn`): who, their intent's kind, query and
+    target, their events (``"<kind> <entity id>"``), the result that closed the reward window (None:
+    the default reward) and the arms' rewards."""
+
+    user: str
+    kind: str
+    query: str
+    target: str
+    events: tuple[str, ...] = ()
+    rewarded_on: str | None = None
+    rewards: dict[str, float] = field(default_factory=dict)
+
+
 class SimulationRun:
     """Runs a :class:`SimulationConfig` in a sandbox of ``engine``, a batch at a time (the UI polls
     ``history``); ``name`` names the sandbox's new database (default: policy and seed; a suffix
@@ -108,11 +165,11 @@ class SimulationRun:
                  name: str | None = None) -> None:
         policy = PolicyConfig(name=config.policy, seed=config.seed, **config.policy_params)
         self.engine = engine.sandbox(name or config.run_name)
-        self.engine.set_policy(policy)
+        self.engine.learning.set_policy(policy)
         self.config = config
         self.click_model = config.click_model.noiseless() if config.noiseless else config.click_model
         self.rng = np.random.default_rng(config.seed + 1)
-        traffic = traffic or TrafficGenerator(self.engine.catalog, seed=config.seed)
+        traffic = traffic or TrafficGenerator(self.engine.runtime.catalog, seed=config.seed)
         self.started = time.perf_counter()
         self.intents = _draw_traffic(traffic, config)
         self.records: list[RoundRecord] = []
@@ -139,12 +196,12 @@ class SimulationRun:
         out = [self._round(self.intents[len(self.records)]) for _ in range(min(n, len(self.intents) - len(self.records)))]
         self.elapsed += time.perf_counter() - start
         if self.done:
-            self.engine.save_state()
+            self.engine.learning.save_state()
         return out
 
     def _cache_key(self, name: str, understanding: QueryUnderstanding, context: Context) -> tuple | None:
         """Where a strategy's full-depth list is cached; None for one that learns (retrieved every round)."""
-        strategy = self.engine.pipeline.strategy(name)
+        strategy = self.engine.runtime.pipeline.strategy(name)
         if strategy.learns:
             return None
         return name, understanding.normalized, context if strategy.uses_context else None
@@ -152,14 +209,15 @@ class SimulationRun:
     def _prefetch(self) -> None:
         """Batch what batches: context-free strategies with ``retrieve_many`` (semantic: one
         encoder call and one faiss call) run once over every distinct query, up front."""
-        pipeline = self.engine.pipeline
+        rt = self.engine.runtime
+        pipeline = rt.pipeline
         understood = {}
         for intent in self.intents:
             u = pipeline.understand(intent.query)
             understood.setdefault(u.normalized, u)
         queries = list(understood.values())
-        depth = max(self.engine.policy.depths)
-        for name in self.engine.strategy_names:
+        depth = max(rt.policy.depths)
+        for name in rt.strategy_names:
             strategy = pipeline.strategy(name)
             if hasattr(strategy, "retrieve_many") and not (strategy.learns or strategy.uses_context):
                 found = pipeline.retrieve_many(name, queries, depth)
@@ -167,22 +225,23 @@ class SimulationRun:
 
     def _full_depth(self, understanding: QueryUnderstanding, context: Context) -> dict[str, Candidates]:
         """Every strategy at full depth (the oracle's view): static ones from the cache."""
-        depth = max(self.engine.policy.depths)
-        keys = {name: self._cache_key(name, understanding, context) for name in self.engine.strategy_names}
+        rt = self.engine.runtime
+        depth = max(rt.policy.depths)
+        keys = {name: self._cache_key(name, understanding, context) for name in rt.strategy_names}
         full = {name: self._static[key] for name, key in keys.items() if key in self._static}
-        missing = {name: depth for name in self.engine.strategy_names if name not in full}
-        for name, found in self.engine.pipeline.retrieve_all(missing, understanding, context).items():
+        missing = {name: depth for name in rt.strategy_names if name not in full}
+        for name, found in rt.pipeline.retrieve_all(missing, understanding, context).items():
             if keys[name]:
                 self._static[keys[name]] = found
             full[name] = found
-        return {name: full[name] for name in self.engine.strategy_names}
+        return {name: full[name] for name in rt.strategy_names}
 
     def _round(self, intent: Intent) -> RoundRecord:
         engine, t0 = self.engine, time.perf_counter()
-        u = engine.pipeline.understand(intent.query)
+        u = engine.runtime.pipeline.understand(intent.query)
         full = self._full_depth(u, intent.context)
-        res = engine.search(intent.query, intent.context, k=self.config.shown, source="simulated",
-                            user_id=intent.context.user.id, retrieved=full)
+        res = engine.searching.search(intent.query, intent.context, k=self.config.shown, source="simulated",
+                                      user_id=intent.context.user.id, retrieved=full)
         if res.search_id is None:  # an empty query: nothing to learn from
             return self._record(intent, res, False, False, (), None, False, {}, t0)
         found_by = tuple(s for s, c in full.items() if intent.relevant & set(c.ids))
@@ -216,7 +275,7 @@ class SimulationRun:
         frame["oracle_hit_rate"] = frame["oracle_hit"].expanding().mean()
         return frame
 
-    def summary(self) -> dict:
+    def summary(self) -> SimulationSummary:
         """The figures ``ltrr simulate --json`` prints. ``searches_per_s`` counts the whole run:
         the preparation (``prepare_s``: drawing the traffic, then understanding, encoding and
         dense search of every distinct query in batches) and the rounds. Loading the engine
@@ -227,33 +286,30 @@ class SimulationRun:
         for record in self.records:
             for arm, reward in record.rewards.items():
                 stats.add(arm, reward)
-        return {
-            "rounds": n,
-            "policy": self.config.policy,
-            "seed": self.config.seed,
-            "hit_rate": hits / n if n else 0.0,
-            "oracle_hit_rate": sum(r.oracle_hit for r in self.records) / n if n else 0.0,
-            "cumulative_regret": sum(r.regret for r in self.records),
-            "candidates_per_search": float(np.mean([r.candidates for r in self.records])) if n else 0.0,
-            "reward_signal": self.reward_signal(),
-            "per_arm": {a: {"pulls": stats.pulls[a], "mean_reward": round(stats.mean(a), 4)}
-                        for a in sorted(stats.pulls)},
-            "searches_per_s": n / (self.prepare_s + self.elapsed) if self.elapsed else 0.0,
-            "prepare_s": round(self.prepare_s, 3),
-            "noiseless": self.config.noiseless,
-            "database": str(self.engine.settings.db_path),
-        }
+        return SimulationSummary(
+            rounds=n,
+            policy=self.config.policy,
+            seed=self.config.seed,
+            hit_rate=hits / n if n else 0.0,
+            oracle_hit_rate=sum(r.oracle_hit for r in self.records) / n if n else 0.0,
+            cumulative_regret=sum(r.regret for r in self.records),
+            candidates_per_search=float(np.mean([r.candidates for r in self.records])) if n else 0.0,
+            reward_signal=self.reward_signal(),
+            per_arm={a: ArmFigures(stats.pulls[a], round(stats.mean(a), 4)) for a in sorted(stats.pulls)},
+            searches_per_s=n / (self.prepare_s + self.elapsed) if self.elapsed else 0.0,
+            prepare_s=round(self.prepare_s, 3),
+            noiseless=self.config.noiseless,
+            database=str(self.engine.runtime.settings.db_path),
+        )
 
-    def reward_signal(self) -> dict[str, float]:
-        """How faithful the observed reward is to the truth. ``precision``: rounds rewarded on a
-        relevant result / rounds rewarded on any; ``recall``: rounds rewarded on a relevant result /
-        rounds whose page showed one; ``rate``: rounds with a positive event."""
+    def reward_signal(self) -> RewardSignal:
+        """How faithful the observed reward is to the truth (see :class:`RewardSignal`)."""
         rewarded = [r for r in self.records if r.rewarded_on is not None]
         true_positive = sum(r.rewarded_relevant for r in rewarded)
         shown = sum(r.relevant_shown for r in self.records)
-        return {"precision": true_positive / len(rewarded) if rewarded else 0.0,
-                "recall": true_positive / shown if shown else 0.0,
-                "rate": len(rewarded) / len(self.records) if self.records else 0.0}
+        return RewardSignal(true_positive / len(rewarded) if rewarded else 0.0,
+                            true_positive / shown if shown else 0.0,
+                            len(rewarded) / len(self.records) if self.records else 0.0)
 
 
 def answer(engine: Engine, result: SearchResult, intent: Intent, click_model: ClickModel,
@@ -263,24 +319,25 @@ def answer(engine: Engine, result: SearchResult, intent: Intent, click_model: Cl
     moves on, so a window their events did not close closes with the default reward."""
     response = click_model.respond([i.id for i in result.items], intent, rng)
     user = intent.context.user.id
-    return response, engine.respond(result.search_id, list(response.events), "simulated", user, then_close="next_search")
+    return response, engine.searching.respond(result.search_id, list(response.events), "simulated", user,
+                                              then_close="next_search")
 
 
 def simulate_user_turn(engine: Engine, seed: int, profile: UserProfile | None = None,
-                       k: int = 10) -> tuple[SearchResult, dict]:
+                       k: int = 10) -> tuple[SearchResult, UserTurn]:
     """One simulated user (``profile``, or one drawn) searches the live engine with their own intent
     and answers through the default click model. Returns the result and what the user did."""
-    traffic = TrafficGenerator(engine.catalog, seed=seed, profiles=[profile] if profile else None)
+    traffic = TrafficGenerator(engine.runtime.catalog, seed=seed, profiles=[profile] if profile else None)
     intent = traffic.draw(1)[0]
-    result = engine.search(intent.query, intent.context, k=k, source="simulated", user_id=intent.context.user.id)
-    report = {"user": intent.context.user.id, "kind": intent.kind, "query": intent.query, "target": intent.target_id,
-              "events": [], "rewarded_on": None, "rewards": {}}
+    user = intent.context.user.id
+    result = engine.searching.search(intent.query, intent.context, k=k, source="simulated", user_id=user)
+    turn = UserTurn(user, intent.kind, intent.query, intent.target_id)
     if result.search_id is not None:
         response, settlement = answer(engine, result, intent, ClickModel(eta=0.5), np.random.default_rng(seed))
-        report.update(events=[f"{kind} {entity_id}" for entity_id, kind in response.events],
-                      rewarded_on=settlement.entity_id if settlement else None,
-                      rewards=settlement.rewards if settlement else {})
-    return result, report
+        turn = replace(turn, events=tuple(f"{kind} {entity_id}" for entity_id, kind in response.events))
+        if settlement:
+            turn = replace(turn, rewarded_on=settlement.entity_id, rewards=settlement.rewards)
+    return result, turn
 
 
 def _draw_traffic(traffic: TrafficGenerator, config: SimulationConfig) -> list[Intent]:

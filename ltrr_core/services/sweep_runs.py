@@ -12,17 +12,16 @@ import os
 import re
 import shutil
 from dataclasses import dataclass, replace
-from typing import Callable
 
+from ltrr_core.base.progress import Progress
 from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine
 from ltrr_core.feedback.store.feedback_store import FeedbackStore
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.services.simulation_runs import SimulationConfig, SimulationRun
+from ltrr_core.simulation.sweep_reports import SweepFigures
 
-FIGURES = ("cumulative_regret", "hit_rate", "candidates_per_search")
 RETRIES = 2  # a run whose worker dies reruns this many times (it is deterministic), then the sweep fails naming it
-Progress = Callable[[str, float], None]
 
 
 class SweepError(RuntimeError):
@@ -70,6 +69,20 @@ class SweepConfig:
         return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{self.source}-{'+'.join(self.policies)}-s{seeds}-r{self.rounds}")
 
 
+@dataclass(frozen=True)
+class SeedRun:
+    """One (policy, seed) run of a sweep: its figures, per round its regret, hit and candidates, and
+    the worker process that ran it."""
+
+    policy: str
+    seed: int
+    figures: SweepFigures
+    regret: tuple[int, ...]
+    hit: tuple[int, ...]
+    candidates: tuple[int, ...]
+    pid: int
+
+
 # -- one run ---------------------------------------------------------------------------
 _BASES: dict[tuple[str, Settings], Engine] = {}  # per process: the loaded catalog, indexes and model
 
@@ -78,12 +91,12 @@ def _base(source: str, settings: Settings) -> Engine:
     key = (source, settings)
     if key not in _BASES:
         base = Engine.open(source, settings)
-        base.pipeline.warm_up()
+        base.runtime.pipeline.warm_up()
         _BASES[key] = base
     return _BASES[key]
 
 
-def run_seed(source: str, settings: Settings, policy: str, seed: int, rounds: int) -> dict:
+def run_seed(source: str, settings: Settings, policy: str, seed: int, rounds: int) -> SeedRun:
     """One sequential simulation (``ltrr simulate``'s) in this process: its summary figures and
     per-round regret, hit and candidates. ``settings.db_path``'s folder holds its databases; a
     retried run first removes what a killed attempt left there, so it starts as fresh as the first."""
@@ -92,11 +105,11 @@ def run_seed(source: str, settings: Settings, policy: str, seed: int, rounds: in
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     db = folder / "feedback.db"
-    resources = base.pipeline.resources.with_parts()  # shared indexes and model, a memory index of its own
+    resources = base.runtime.pipeline.resources.with_parts()  # shared indexes and model, a memory index of its own
     resources.settings = replace(settings, db_path=db)
-    engine = Engine(Pipeline(resources, base.strategy_names), FeedbackStore(db))
+    engine = Engine(Pipeline(resources, base.runtime.strategy_names), FeedbackStore(db))
     run = SimulationRun(engine, SimulationConfig(rounds=rounds, seed=seed, policy=policy)).run()
     summary = run.summary()
-    return {"policy": policy, "seed": seed, "figures": {k: summary[k] for k in FIGURES},
-            "regret": [r.regret for r in run.records], "hit": [int(r.hit) for r in run.records],
-            "candidates": [r.candidates for r in run.records], "pid": os.getpid()}
+    figures = SweepFigures(summary.cumulative_regret, summary.hit_rate, summary.candidates_per_search)
+    return SeedRun(policy, seed, figures, tuple(r.regret for r in run.records), tuple(int(r.hit) for r in run.records),
+                   tuple(r.candidates for r in run.records), os.getpid())

@@ -1,8 +1,10 @@
 """The Catalog & settings page saves the model, backend and dense index (a JSON file beside the
-database) and the bandit policy; a restart (fresh caches, new engine) shows and uses them."""
+database) and the bandit policy; a restart (fresh caches, new engine) shows and uses them. Another
+catalog opens in a job, then the session switches to it."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from ltrr_core.catalog.demo import to_jsonl_gz
+from ltrr_core.services.jobs import job_runner
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 300
@@ -100,3 +103,21 @@ def test_applying_a_policy_keeps_every_field_the_page_does_not_show(app_env, app
     policy = Studio.open(source, Settings.from_env()).learning.policy  # what a restart reads back
     assert (policy.name, policy.alpha) == ("lints", 0.9)
     assert {name: getattr(policy, name) for name in hidden} == hidden
+
+
+def test_use_this_catalog_opens_it_in_a_job_then_switches_the_session(app_env, default_catalog, tmp_path):
+    source, _ = app_env
+    small = tmp_path / "small.csv"
+    with small.open("w", newline="", encoding="utf-8") as fh:  # its columns map to the entity fields by name
+        csv.writer(fh).writerows([("id", "type", "title"), *((e.id, e.type, e.title) for e in list(default_catalog)[:40])])
+    at = catalog_page(source)
+    at.radio(key="source_kind").set_value("csv").run()
+    at.text_input(key="csv_path").set_value(str(small)).run()
+    at.button(key="apply_source").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state["active_source"] == source  # the page serves the current catalog while the job runs
+    assert job_runner().wait(at.session_state["open_catalog_job"], TIMEOUT).status == "done"
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.session_state["active_source"].startswith(f"csv:{small}#")
+    assert at.metric[0].value == "40"

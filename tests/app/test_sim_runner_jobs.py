@@ -55,6 +55,9 @@ class CountingRun:
     def records(self) -> list:
         return [None] * self.done_rounds
 
+    def summary(self) -> str:
+        return f"{self.done_rounds} rounds"
+
 
 def eventually(check, seconds: float = WAIT_S) -> bool:
     stop = threading.Event()
@@ -104,3 +107,21 @@ def test_a_second_sessions_simulation_is_queued_naming_the_one_it_waits_for_and_
         first.stop()
         second.stop()
     assert first.snapshot().status == "stopped" and second.snapshot().status in ("stopped", "done")
+
+
+def test_finished_runs_are_recorded_once_every_run_has_ended_and_a_stopped_one_is_not():
+    search, gate, recorded = WarmingSearch(), threading.Event(), []
+    search.ready.set()
+    gate.set()
+    configs = {"linucb": SimulationConfig(rounds=20), "random": SimulationConfig(policy="random", rounds=20)}
+    runner = SimulationRunner(lambda c: CountingRun(c.rounds, gate), configs, search, name="recorded",
+                              record=lambda runs: recorded.append(sorted(runs))).start()
+    assert runner.wait(WAIT_S) and runner.snapshot().status == "done"
+    assert recorded == [["linucb", "random"]]
+
+    stopped_gate, recorded = threading.Event(), []
+    stopped = SimulationRunner(lambda c: CountingRun(c.rounds, stopped_gate), {"linucb": SimulationConfig(rounds=1000)},
+                               search, name="stopped", record=recorded.append).start()
+    stopped.stop()
+    stopped_gate.set()
+    assert stopped.wait(WAIT_S) and stopped.snapshot().status == "stopped" and recorded == []

@@ -5,13 +5,16 @@ import pytest
 
 from ltrr_core.evaluation.estimators import ESTIMATORS
 from ltrr_core.retrieval.registry import REGISTRY
-from ui import charts, palette
+from ltrr_core.services.simulation_runs import ArmFigures, RewardSignal, SimulationSummary
+from ltrr_core.simulation.sweep_reports import RegretBand, SweepReport
+from ltrr_core.base import palette
+from ui import charts
 
 
 def test_one_colour_per_strategy_across_arm_and_policy_names():
-    assert charts.color_for("semantic@100") == charts.color_for("semantic@25") == charts.color_for("fixed:semantic")
-    assert len({charts.color_for(s) for s in palette.STRATEGY_COLORS}) == len(palette.STRATEGY_COLORS)
-    assert charts.color_for("some-new-strategy") == charts.color_for("some-new-strategy@10")
+    assert palette.color_for("semantic@100") == palette.color_for("semantic@25") == palette.color_for("fixed:semantic")
+    assert len({palette.color_for(s) for s in palette.STRATEGY_COLORS}) == len(palette.STRATEGY_COLORS)
+    assert palette.color_for("some-new-strategy") == palette.color_for("some-new-strategy@10")
 
 
 def test_the_one_palette_covers_every_strategy_and_estimator_with_distinct_colours():
@@ -51,22 +54,79 @@ def test_arm_pulls_count_each_depth_separately():
     assert pulls.loc["semantic@25", "mean reward"] == 0.5
 
 
+def summary() -> SimulationSummary:
+    """The summary of :func:`history`'s run."""
+    per_arm = {"lexical@100": ArmFigures(1, 0.0), "lexical@25": ArmFigures(2, 1.0), "semantic@25": ArmFigures(2, 0.5)}
+    return SimulationSummary(3, "linucb", 7, 2 / 3, 1.0, 1, 200 / 3, RewardSignal(1.0, 1.0, 1.0), per_arm, 10.0, 0.1,
+                             False, "sim.db")
+
+
 def test_simulation_figures_title_axes_and_colour_lines_by_run():
-    figures = charts.simulation_figures(history(), "linucb", log_x=True)
+    figures = charts.simulation_figures(history(), "linucb", summary(), log_x=True)
     assert set(figures) == {"rewards", "pulls", "regret", "hit_rate", "candidates"}
+    assert list(figures["pulls"].data[0].x) == ["lexical@25", "semantic@25", "lexical@100"]  # the summary's pulls
+    assert list(figures["pulls"].data[0].y) == [2, 2, 1]
     regret = figures["regret"]
     assert regret.layout.xaxis.type == "log" and regret.layout.yaxis.title.text == "cumulative regret"
-    assert regret.data[0].line.color == charts.color_for("linucb")
+    assert regret.data[0].line.color == palette.color_for("linucb")
     assert list(figures["candidates"].data[0].y) == [25, 75, pytest.approx(200 / 3)]
 
 
+def test_the_summary_table_has_a_row_per_run():
+    table = charts.summary_table({"linucb": summary()})
+    assert table.loc["linucb"].to_dict() == {"rounds": 3, "hit_rate": 0.667, "oracle_hit_rate": 1.0, "regret": 1,
+                                             "candidates": 66.667}
+
+
 def test_sweep_bands_draw_one_line_and_one_band_per_policy():
-    sweep = {"curves": {p: {"round": [1, 2], "mean": [0.5, 1.0], "low": [0.0, 0.2], "high": [1.0, 1.8]}
-                        for p in ("linucb", "random")}}
+    sweep = SweepReport("s", (1, 2), 2, "default", "local", 2, 1.0, 0.95, {},
+                        {p: RegretBand((1, 2), (0.5, 1.0), (0.0, 0.2), (1.0, 1.8)) for p in ("linucb", "random")})
     curves = charts.sweep_curves(sweep)
     assert list(curves.columns) == ["round", "mean", "low", "high", "policy"] and len(curves) == 4
     fig = charts.bands(curves, "round", "mean", "low", "high", "policy", "t", "x", "y")
     lines = [t for t in fig.data if t.showlegend is not False]
     assert [t.name for t in lines] == ["linucb", "random"]
     assert [t.fill for t in fig.data].count("tonexty") == 2
-    assert lines[0].line.color == charts.color_for("linucb")
+    assert lines[0].line.color == palette.color_for("linucb")
+
+
+def test_configurations_outside_the_palette_get_distinct_colours_in_one_chart():
+    names = ["lexical+semantic", "all-interleaved", "lexical", "bandit", "all@100", "semantic+memory"]
+    colours = palette.colors_for(names)
+    assert len(set(colours.values())) == len(names)
+    assert colours["lexical"] == palette.color_for("lexical")  # palette names keep their colour
+    assert palette.colors_for(reversed(names)) == colours  # the drawing order does not matter
+    tidy = pd.DataFrame({"metric": ["ndcg@10"] * 2, "value": [0.5, 0.6],
+                         "configuration": ["lexical+semantic", "all-interleaved"]})
+    fig = charts.grouped_bars(tidy, "metric", "value", "configuration", "t", "x", "y")
+    assert fig.data[0].marker.color != fig.data[1].marker.color
+
+
+def test_the_traffic_shift_is_marked_on_the_round_charts():
+    figures = charts.simulation_figures(history(), "linucb", summary(), shift_at=2)
+    for name in ("rewards", "regret", "hit_rate", "candidates"):
+        (line,) = figures[name].layout.shapes
+        assert line.x0 == line.x1 == 2 and line.line.dash == "dash"
+        assert figures[name].layout.annotations[0].text == "traffic shift"
+    assert not figures["pulls"].layout.shapes
+    assert not charts.simulation_figures(history(), "linucb", summary())["regret"].layout.shapes
+
+
+def test_the_examination_chart_draws_every_series_it_names_and_a_curve_equal_to_another_once():
+    import numpy as np
+
+    ranks = np.arange(1, 6)
+    prior = (1 / np.log2(ranks + 1)).tolist()
+    estimate = ([1.0, 0.6, 0.45, 0.35, 0.3], [1.0, 0.5, 0.4, 0.3, 0.25], [1.0, 0.7, 0.5, 0.4, 0.35])
+    curve = pd.DataFrame({"rank": ranks, "prior": prior, "in_use": prior, "source": "prior"})
+
+    def drawn(fig) -> list[str]:
+        return [t.name for t in fig.data if t.showlegend is not False]
+
+    assert drawn(charts.examination_curves(curve, None)) == ["prior (in use)"]
+    assert drawn(charts.examination_curves(curve, estimate)) == ["prior (in use)", "estimate"]
+    applied = curve.assign(in_use=estimate[0], source="estimated")
+    fig = charts.examination_curves(applied, estimate)
+    assert drawn(fig) == ["prior", "estimate (in use)"]
+    band = [t for t in fig.data if t.fill == "tonexty"]
+    assert len(band) == 2 and list(band[1].y) == estimate[1]  # the estimate's lower bound closes its band

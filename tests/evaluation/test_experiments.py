@@ -47,7 +47,8 @@ def engine(tmp_path):
 
 
 def run(engine, files, **kw):
-    return engine.run_experiment(CONFIGS, f"file:{files / 'queries.txt'}", f"qrels:{files / 'qrels.txt'}", **kw)
+    return engine.experiments.run_experiment(CONFIGS, f"file:{files / 'queries.txt'}", f"qrels:{files / 'qrels.txt'}",
+                                             **kw)
 
 
 def by_hand(ranked: list[str], grades: dict[str, int]) -> dict[str, float]:
@@ -72,7 +73,7 @@ def test_table_equals_metrics_computed_by_hand(engine, files):
     for config in experiment.configurations:
         hand = {m: [] for m in experiment.metrics}
         for query_id, grades in qrels.items():
-            funnel = engine.run_configuration(parse_configuration(config.spec), query_id)
+            funnel = engine.runtime.run_configuration(parse_configuration(config.spec), query_id)
             ranked = [funnel.pool.ids[i] for i in funnel.ranked.order]
             assert list(experiment.outcomes[config.name][query_id].ranked) == ranked
             assert experiment.outcomes[config.name][query_id].candidates == len(funnel.pool)
@@ -101,7 +102,7 @@ def test_changed_queries_and_side_by_side_mark_unjudged_items(engine, files):
 
 def test_snapshot_round_trips_and_joins_a_later_run(engine, files):
     first = run(engine, files)
-    loaded = engine.experiment_snapshot(first.snapshot_id)
+    loaded = engine.experiments.experiment_snapshot(first.snapshot_id)
     assert loaded.outcomes == first.outcomes and loaded.qrels == first.qrels and loaded.queries == first.queries
     assert loaded.table().equals(first.table())
     later = run(engine, files, against=first.snapshot_id)
@@ -110,20 +111,20 @@ def test_snapshot_round_trips_and_joins_a_later_run(engine, files):
                      f"#{first.snapshot_id} both"]
     assert later.table().set_index("configuration").loc[f"#{first.snapshot_id} lex", "ndcg@10"] == \
         pytest.approx(first.table().set_index("configuration").loc["lex", "ndcg@10"])
-    assert list(engine.experiment_snapshots()["experiment_id"]) == [later.snapshot_id, first.snapshot_id]
+    assert list(engine.experiments.experiment_snapshots()["experiment_id"]) == [later.snapshot_id, first.snapshot_id]
 
 
 def test_a_snapshot_from_another_catalog_is_refused(engine, files, tmp_path):
     first = run(engine, files)
     other = Catalog([*TINY, Entity("extra", "track", "Another song")], source="tiny-plus")
-    elsewhere = Engine.open("tiny-plus", engine.settings, catalog=other)
+    elsewhere = Engine.open("tiny-plus", engine.runtime.settings, catalog=other)
     with pytest.raises(SnapshotError, match=f"snapshot #{first.snapshot_id}: made on catalog 'tiny'"):
-        elsewhere.experiment_snapshot(first.snapshot_id)
+        elsewhere.experiments.experiment_snapshot(first.snapshot_id)
     with pytest.raises(SnapshotError, match="made on catalog 'tiny'"):
-        elsewhere.run_experiment(CONFIGS, f"file:{files / 'queries.txt'}", f"qrels:{files / 'qrels.txt'}",
+        elsewhere.experiments.run_experiment(CONFIGS, f"file:{files / 'queries.txt'}", f"qrels:{files / 'qrels.txt'}",
                                  against=first.snapshot_id)
-    assert not elsewhere.experiment_snapshots()["this_catalog"].any()
-    assert len(elsewhere.experiment_snapshots()) == 1  # the refused run stored nothing
+    assert not elsewhere.experiments.experiment_snapshots()["this_catalog"].any()
+    assert len(elsewhere.experiments.experiment_snapshots()) == 1  # the refused run stored nothing
 
 
 @pytest.mark.parametrize("configs, queries, judgments, message", [
@@ -143,23 +144,23 @@ def test_bad_input_is_one_message_and_stores_nothing(engine, files, configs, que
     if judgments.startswith("qrels:"):
         judgments = f"qrels:{files / judgments.split(':', 1)[1]}"
     with pytest.raises((ConfigurationError, QuerySetError), match=message):
-        engine.run_experiment(configs, f"file:{files / queries}", judgments)
-    assert engine.experiment_snapshots().empty
+        engine.experiments.run_experiment(configs, f"file:{files / queries}", judgments)
+    assert engine.experiments.experiment_snapshots().empty
 
 
 def test_unknown_baseline_and_unknown_snapshot_are_named(engine, files):
     with pytest.raises(ConfigurationError, match="baseline 'best'"):
         run(engine, files, baseline="best")
     with pytest.raises(ValueError, match="experiment 99: no such snapshot"):
-        engine.experiment_snapshot(99)
+        engine.experiments.experiment_snapshot(99)
 
 
 def test_labels_of_one_judge_become_the_judgments(engine, files):
-    engine.label("Bread baking!", "bread", 2, judge="ana")
-    engine.label("bread baking", "cake", 3, judge="bo")
-    query_set = engine.query_set(f"file:{files / 'queries.txt'}")
-    assert engine.judgments(query_set, "labels:ana").qrels == {"bread baking": {"bread": 2}}
-    assert engine.judgments(query_set, "labels").qrels == {"bread baking": {"bread": 2, "cake": 3}}
+    engine.labelling.label("Bread baking!", "bread", 2, judge="ana")
+    engine.labelling.label("bread baking", "cake", 3, judge="bo")
+    query_set = engine.experiments.query_set(f"file:{files / 'queries.txt'}")
+    assert engine.experiments.judgments(query_set, "labels:ana").qrels == {"bread baking": {"bread": 2}}
+    assert engine.experiments.judgments(query_set, "labels").qrels == {"bread baking": {"bread": 2, "cake": 3}}
 
 
 def test_rank_biased_overlap_and_jaccard():

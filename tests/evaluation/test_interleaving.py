@@ -83,8 +83,8 @@ def test_a_known_better_ranking_is_detected():
         page = team_draft([better, worse], 10, rng)
         tally.add(credit(page.teams, [r for _, r in MODEL.respond(page.ids, user, rng).clicks], 2))
     report = tally.report()
-    assert tally.winner == "better" and report["pairs"][0]["better"] == "better"
-    assert report["pairs"][0]["decided_at"] <= 300 and report["pairs"][0]["interval"][0] > 0.5
+    assert tally.winner == report.winner == "better" and report.pairs[0].better == "better"
+    assert report.pairs[0].decided_at <= 300 and report.pairs[0].interval[0] > 0.5
 
 
 def test_multileaving_credits_every_team_and_ranks_three_by_quality():
@@ -108,7 +108,7 @@ def test_multileaving_credits_every_team_and_ranks_three_by_quality():
     assert (clicked > 0).all()
     assert tally.wins[0, 1] > tally.wins[1, 0] and tally.wins[1, 2] > tally.wins[2, 1]
     assert tally.winner == "best"
-    assert {(p["a"], p["b"]) for p in tally.report()["pairs"]} == {
+    assert {(p.a, p.b) for p in tally.report().pairs} == {
         ("best", "middle"), ("best", "worst"), ("middle", "worst")}
 
 
@@ -164,64 +164,72 @@ CONFIGS = "lexical:50/rrf,structured:50+popular:50/rrf"
 
 
 def test_interleaved_searches_are_logged_with_teams_and_never_teach_the_bandit(engine, tmp_path):
-    configs = parse_configurations(CONFIGS, engine.strategy_names)
-    experiment = engine.start_interleaving(configs, name="lex-vs-struct")
-    before = {name: array.copy() for name, array in engine.state.bandit.arrays().items()}
+    configs = parse_configurations(CONFIGS, engine.runtime.strategy_names)
+    experiment = engine.experiments.start_interleaving(configs, name="lex-vs-struct")
+    before = {name: array.copy() for name, array in engine.runtime.state.bandit.arrays().items()}
     rng = np.random.default_rng(0)
     shown = []
     for query in ("love", "jazz piano", "rock", "sad songs"):
-        result = engine.search_interleaved(query, experiment, k=10, rng=rng)
+        result = engine.experiments.search_interleaved(query, experiment, k=10, rng=rng)
         assert {i.team for i in result.items} == {c.name for c in configs}
-        assert engine.store.interleaved_teams(result.search_id) == [i.team for i in result.items]
+        assert engine.runtime.store.interleaved_teams(result.search_id) == [i.team for i in result.items]
         assert result.to_json()["results"][0]["team"] == result.items[0].team
         shown.append(result)
         # an engagement and a thumbs up would close a normal search's window and reward arms
-        engine.respond(result.search_id, [(result.items[1].id, "click"), (result.items[1].id, "engage"),
-                                          (result.items[1].id, "thumbs_up")], user_id="analyst")
-    assert engine.store.settled_rounds() == [] and engine.bandit_log() == []
-    assert engine.store.pending() == [] and engine.open_searches == [] and engine.learning_history().empty
-    assert engine.state.updates == 0
-    assert all(np.array_equal(before[name], array) for name, array in engine.state.bandit.arrays().items())
-    normal = engine.search("love", Context(), k=10, user_id="analyst")  # a normal search still learns
-    engine.respond(normal.search_id, [(normal.items[0].id, "engage")], user_id="analyst")
-    assert [r.search_id for r in engine.bandit_log()] == [normal.search_id]
-    reopened = Engine.open("default", engine.settings, catalog=engine.catalog)  # and after a restart
-    assert reopened.open_searches == [] and [r.search_id for r in reopened.store.settled_rounds()] == [normal.search_id]
-    report = reopened.interleaving_report(experiment)
-    pair = report["pairs"][0]
-    assert report["impressions"] == 4 and pair["wins"] + pair["losses"] + pair["ties"] == 4
+        engine.searching.respond(result.search_id, [(result.items[1].id, "click"), (result.items[1].id, "engage"),
+                                                    (result.items[1].id, "thumbs_up")], user_id="analyst")
+    assert engine.runtime.store.settled_rounds() == [] and engine.learning.bandit_log() == []
+    assert engine.runtime.store.pending() == [] and engine.searching.open_searches == []
+    assert engine.learning.learning_history().empty
+    assert engine.runtime.state.updates == 0
+    assert all(np.array_equal(before[name], array) for name, array in engine.runtime.state.bandit.arrays().items())
+    normal = engine.searching.search("love", Context(), k=10, user_id="analyst")  # a normal search still learns
+    engine.searching.respond(normal.search_id, [(normal.items[0].id, "engage")], user_id="analyst")
+    assert [r.search_id for r in engine.learning.bandit_log()] == [normal.search_id]
+    reopened = Engine.open("default", engine.runtime.settings, catalog=engine.runtime.catalog)  # and after a restart
+    assert reopened.searching.open_searches == []
+    assert [r.search_id for r in reopened.runtime.store.settled_rounds()] == [normal.search_id]
+    report = reopened.experiments.interleaving_report(experiment)
+    pair = report.tally.pairs[0]
+    assert report.experiment == experiment and report.configurations == tuple(c.spec for c in configs)
+    assert report.tally.impressions == 4 and pair.wins + pair.losses + pair.ties == 4
     credited = [item.team for item in (r.items[1] for r in shown)]
-    assert pair["wins"] == credited.count(configs[0].name) and pair["losses"] == credited.count(configs[1].name)
+    assert pair.wins == credited.count(configs[0].name) and pair.losses == credited.count(configs[1].name)
+    assert report.to_json()["pairs"][0]["wins"] == pair.wins and report.to_json()["experiment"] == experiment
 
 
 def test_bad_experiments_are_one_line_messages(engine):
-    configs = parse_configurations(CONFIGS, engine.strategy_names)
+    configs = parse_configurations(CONFIGS, engine.runtime.strategy_names)
     with pytest.raises(ConfigurationError, match="two or more"):
-        engine.start_interleaving(configs[:1])
+        engine.experiments.start_interleaving(configs[:1])
     with pytest.raises(ValueError, match="does not exist"):
-        engine.search_interleaved("love", "nope")
-    engine.start_interleaving(configs, name="e")
+        engine.experiments.search_interleaved("love", "nope")
+    engine.experiments.start_interleaving(configs, name="e")
     with pytest.raises(ValueError, match="already compares"):
-        engine.start_interleaving(configs[::-1], name="e")
-    assert engine.store.counts()["searches"] == 0
+        engine.experiments.start_interleaving(configs[::-1], name="e")
+    assert engine.runtime.store.counts()["searches"] == 0
 
 
 def test_simulated_experiment_stops_at_a_winner_and_matches_the_log(engine):
     # simulator truth (400 intents): mean nDCG@10 0.446 for "good", 0.375 for "bad"
-    configs = parse_configurations("good=lexical:100+structured:100/rrf,bad=lexical:100/rrf", engine.strategy_names)
+    configs = parse_configurations("good=lexical:100+structured:100/rrf,bad=lexical:100/rrf",
+                                   engine.runtime.strategy_names)
     run = InterleavingRun(engine, configs, InterleavingConfig(rounds=800, seed=2))
     run.run()
     summary = run.summary()
-    assert summary["winner"] == "good" and summary["searches"] < 800
-    assert summary["pairs"][0]["decided_at"] == summary["searches"]
-    logged = run.engine.interleaving_report(run.experiment)
-    assert logged["pairs"] == summary["pairs"], (logged["pairs"], summary["pairs"])
-    assert run.engine.bandit_log() == [] and engine.store.counts()["searches"] == 0  # the live engine untouched
+    assert summary.tally.winner == "good" and summary.searches < 800
+    assert summary.tally.pairs[0].decided_at == summary.searches
+    logged = run.engine.experiments.interleaving_report(run.experiment)
+    assert logged.tally.pairs == summary.tally.pairs, (logged.tally.pairs, summary.tally.pairs)
+    printed = summary.to_json()  # what `ltrr interleave --json` prints: the run, then the tally's figures
+    assert (printed["searches"], printed["winner"], printed["pairs"][0]["a"]) == (summary.searches, "good", "good")
+    assert run.engine.learning.bandit_log() == []
+    assert engine.runtime.store.counts()["searches"] == 0  # the live engine untouched
 
 
 def test_answer_of_the_simulator_still_settles_normal_searches(engine):
     """The simulator's answer path is unchanged for normal searches (regression guard for the loop)."""
-    result = engine.search("love", Context(), k=10, source="simulated", user_id="u1")
+    result = engine.searching.search("love", Context(), k=10, source="simulated", user_id="u1")
     user = Intent("broad", "love", result.items[0].id, frozenset({result.items[0].id}), Context())
     _, settlement = answer(engine, result, user, ClickModel(p_click_relevant=1.0).noiseless(), np.random.default_rng(0))
-    assert settlement is not None and engine.bandit_log()[0].search_id == result.search_id
+    assert settlement is not None and engine.learning.bandit_log()[0].search_id == result.search_id

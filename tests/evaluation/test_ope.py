@@ -229,13 +229,13 @@ def test_estimate_targets_reports_every_estimator(bandit):
     assert list(results) == ["ips", "snips", "dm", "dr", "sndr", "switch-dr"]
     fitted = cross_fitted_rewards(model, assign_folds(3_000, 2, 3))
     for name, row in results.items():
-        assert row["value"] == pytest.approx(
+        assert row.value == pytest.approx(
             ESTIMATORS[name]().estimate_policy_value(*_args(logged), estimated_rewards_by_reg_model=fitted))
-        assert row["ci_low"] <= row["value"] <= row["ci_high"]
+        assert row.ci_low <= row.value <= row.ci_high
     assert results == estimate_targets(feedback, {"t": logged.action_dist}, model, n_bootstrap_samples=50,
                                        random_state=3)["t"]
     ope = OffPolicyEvaluation(feedback)
-    assert ope.estimate_policy_values(logged.action_dist, random_state=3) == {k: v["value"] for k, v in results.items()}
+    assert ope.estimate_policy_values(logged.action_dist, random_state=3) == {k: v.value for k, v in results.items()}
 
 
 def test_reward_model_is_close_to_the_truth_and_cross_fitted(bandit):

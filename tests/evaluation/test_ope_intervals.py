@@ -45,8 +45,8 @@ def test_every_estimator_is_unbiased_and_its_interval_covers_the_truth_over_seed
         model = PerActionRidge(feedback["context"], feedback["action"], feedback["reward"], N_ACTIONS)
         out = estimate_targets(feedback, {"t": target}, model, n_bootstrap_samples=60, random_state=seed)["t"]
         for name, row in out.items():
-            estimates[name].append(row["value"] - truth)
-            covered[name] += row["ci_low"] <= truth <= row["ci_high"]
+            estimates[name].append(row.value - truth)
+            covered[name] += row.ci_low <= truth <= row.ci_high
     for name, errors in estimates.items():
         errors = np.array(errors)
         standard_error = errors.std(ddof=1) / np.sqrt(seeds)
@@ -62,7 +62,7 @@ def test_refitting_widens_the_direct_method_interval_to_carry_the_model_error():
                                              estimated_rewards_by_reg_model=cross_fitted_rewards(
                                                  model, assign_folds(2_000, 2, 0)), n_bootstrap_samples=200,
                                              random_state=0)
-    assert refit["ci_high"] - refit["ci_low"] > 3 * (fixed["95.0% CI (upper)"] - fixed["95.0% CI (lower)"])
+    assert refit.ci_high - refit.ci_low > 3 * (fixed["95.0% CI (upper)"] - fixed["95.0% CI (lower)"])
 
 
 class _Spy:

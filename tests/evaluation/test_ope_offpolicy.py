@@ -43,29 +43,32 @@ def test_a_fixed_subset_is_estimated_within_its_interval():
     bandit, records = _log(4_000, seed=1)
     out = evaluate_policy(bandit, records, "fixed:a+b", n_bootstrap=100)
     truth = _true_value(("a@100", "b@100"))
-    assert out["no_support"] is None and out["support"]["share"] == pytest.approx(1.0)
-    assert set(out["estimates"]) == {"ips", "snips", "dm", "dr", "sndr", "switch-dr"}
-    for name, row in out["estimates"].items():
-        assert row["ci_low"] - 0.01 <= truth <= row["ci_high"] + 0.01, name
-        assert row["value"] == pytest.approx(truth, abs=0.06), name
+    assert out.no_support is None and out.support.share == pytest.approx(1.0)
+    assert set(out.estimates) == {"ips", "snips", "dm", "dr", "sndr", "switch-dr"}
+    for name, row in out.estimates.items():
+        assert row.ci_low - 0.01 <= truth <= row.ci_high + 0.01, name
+        assert row.value == pytest.approx(truth, abs=0.06), name
+    printed = out.to_json()  # what `ltrr ope --json` prints
+    assert printed["support"]["share"] == out.support.share
+    assert printed["estimates"]["dr"]["value"] == out.estimates["dr"].value
 
 
 def test_all_beyond_max_arms_reports_no_support_instead_of_failing():
     bandit, records = _log(500, seed=2)  # max_arms = 2: no logged search can pick all three strategies
     out = evaluate_policy(bandit, records, "all", n_bootstrap=20)
-    assert out["estimates"] == {} and out["support"]["share"] == pytest.approx(0.0)
-    assert out["no_support"].startswith("no support: all picks 3 strategies")
-    assert "max_arms >= 3" in out["no_support"]
+    assert out.estimates == {} and out.support.share == pytest.approx(0.0)
+    assert out.no_support.startswith("no support: all picks 3 strategies")
+    assert "max_arms >= 3" in out.no_support
 
 
 def test_all_is_estimable_when_the_logging_policy_could_pick_it():
     bandit, records = _log(6_000, seed=3, max_arms=3)
     out = evaluate_policy(bandit, records, "all", n_bootstrap=100)
     truth = _true_value(("a@100", "b@100", "c@100"))
-    assert out["no_support"] is None
+    assert out.no_support is None
     for name in ("ips", "snips", "dr", "sndr"):
-        row = out["estimates"][name]
-        assert row["ci_low"] - 0.01 <= truth <= row["ci_high"] + 0.01, name
+        row = out.estimates[name]
+        assert row.ci_low - 0.01 <= truth <= row.ci_high + 0.01, name
 
 
 def test_greedy_and_lints_targets_and_lints_logs_are_estimable():
@@ -73,8 +76,8 @@ def test_greedy_and_lints_targets_and_lints_logs_are_estimable():
     assert all(0 < r.propensity < 1 for r in records)  # Monte Carlo propensities, never 0 or 1
     for target in ("linucb", "egreedy", "lints", "random"):
         out = evaluate_policy(bandit, records, target, n_bootstrap=20)
-        assert out["no_support"] is None, target
-        assert 0.0 <= out["estimates"]["snips"]["value"] <= 1.0
+        assert out.no_support is None, target
+        assert 0.0 <= out.estimates["snips"].value <= 1.0
 
 
 def test_the_subset_reward_model_combines_arms_out_of_fold():
@@ -101,8 +104,18 @@ VALIDATION = {"setup": "toy", "rows": [
 
 def test_recommendation_takes_the_most_accurate_estimator_with_honest_intervals():
     pick = recommend(4_000, VALIDATION)
-    assert pick["estimator"] == "dr" and pick["n_validated"] == 5000  # dm is closer but its intervals miss
-    assert pick["median_relative_error"] == 0.10 and pick["coverage"] == 0.92
+    assert pick.estimator == "dr" and pick.n_validated == 5000  # dm is closer but its intervals miss
+    assert pick.median_relative_error == 0.10 and pick.coverage == 0.92
     lone = recommend(30_000, VALIDATION)  # nearest size: no estimator reached the coverage
-    assert lone["estimator"] == "dm" and "read every interval with care" in lone["why"]
+    assert lone.estimator == "dm" and "read every interval with care" in lone.why
     assert recommend(100, {"rows": []}) is None
+
+
+def test_recommendation_speaks_only_for_validated_log_sizes():
+    small = recommend(24, VALIDATION)
+    assert small.estimator is None and small.n_validated is None and small.covered == (5000, 20000)
+    assert small.why.startswith("The validation covered logs of 5,000-20,000 searches; this log has 24, "
+                                "so no estimator is recommended yet")
+    assert small.advice == small.why and "Trust" not in small.advice
+    assert recommend(200_000, VALIDATION).estimator is None
+    assert recommend(3_400, VALIDATION).advice.startswith("Trust dr for logs of this size: ")

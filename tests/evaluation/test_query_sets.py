@@ -86,3 +86,36 @@ def test_a_truncated_gz_query_file_is_one_query_set_error(tmp_path):
     path.write_bytes(whole[: len(whole) // 2])
     with pytest.raises(QuerySetError, match=r"queries\.txt\.gz: cannot read it .*truncated or corrupt"):
         file_queries(path)
+
+
+def test_log_pps_draws_queries_in_proportion_to_their_searches():
+    from scipy.stats import chisquare
+
+    counts = [(f"q{i}", f"q{i}", "text", i) for i in range(30, 0, -1)]  # q30 searched 30 times ... q1 once
+    n, draws = 5, 2000
+    included = dict.fromkeys((row[0] for row in counts), 0)
+    for seed in range(draws):
+        drawn = logged_queries(counts, n, "pps", seed=seed)
+        assert len({q.id for q in drawn.queries}) == n  # distinct, most searched first
+        for query in drawn.queries:
+            included[query.id] += 1
+    total = sum(row[3] for row in counts)
+    expected = [draws * n * row[3] / total for row in counts]  # inclusion probability n x share of searches
+    assert chisquare([included[row[0]] for row in counts], expected).pvalue > 0.01
+    assert logged_queries(counts, n, "pps", seed=3) == logged_queries(counts, n, "pps", seed=3)  # seeded
+
+
+def test_log_pps_takes_queries_above_certainty_and_reads_the_spec(tmp_path, default_catalog):
+    counts = [("love", "Love", "artist", 1000), ("jazz", "jazz", "genre", 3), ("rock", "rock", "genre", 2),
+              ("pop", "pop", "genre", 1)]
+    for seed in range(20):
+        drawn = [q.id for q in logged_queries(counts, 2, "pps", seed=seed).queries]
+        assert drawn[0] == "love" and len(drawn) == 2
+    store = FeedbackStore(tmp_path / "f.db")
+    for text in ["Love"] * 3 + ["jazz"]:
+        store.log_search_bundle(SearchRecord(query=text, normalized_query=normalize(text), user_id="u", features=(0.0,),
+                                             policy="linucb", arms_scored=(), chosen_arms=("lexical:100",),
+                                             propensity=1.0, ranker="rrf"), ())
+    pps = parse_query_set("log:pps:1:4", default_catalog, store.query_counts)
+    assert pps.spec == "log:pps:1:4" and len(pps) == 1
+    assert len(parse_query_set("log:pps:5", default_catalog, store.query_counts)) == 2  # fewer logged: all of them

@@ -176,10 +176,10 @@ def small_engine(tmp_path):
 def test_import_stores_known_documents_in_one_go_and_counts_unknown_ones(small_engine, tmp_path):
     path = tmp_path / "labels.csv"
     path.write_text("query,docid,rating\nfirst query,d1,3\nfirst query,d2,0\nsecond,missing,2\n", encoding="utf-8")
-    report = small_engine.import_labels(path, fmt=None, judge="ann")
+    report = small_engine.labelling.import_labels(path, fmt=None, judge="ann")
     assert (report.imported, report.unknown, report.unknown_example) == (2, 1, "missing")
     assert "Skipped 1" in report.message()
-    assert sorted((lab.entity_id, lab.grade) for lab in small_engine.labels("ann")) == [("d1", 3), ("d2", 0)]
+    assert sorted((lab.entity_id, lab.grade) for lab in small_engine.labelling.labels("ann")) == [("d1", 3), ("d2", 0)]
 
 
 @pytest.mark.parametrize("name,content,line", [
@@ -190,28 +190,30 @@ def test_a_bad_row_names_its_line_and_stores_nothing(small_engine, tmp_path, nam
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
     with pytest.raises(LabelFileError, match=f"line {line}"):
-        small_engine.import_labels(path, fmt=None, judge="ann")
-    assert small_engine.labels() == []
+        small_engine.labelling.import_labels(path, fmt=None, judge="ann")
+    assert small_engine.labelling.labels() == []
 
 
 def test_an_upload_is_read_from_memory_under_its_shown_name_only(small_engine, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    report = small_engine.import_labels(("../../etc/evil.csv", b"query,docid,rating\nq,d3,2\n"), fmt=None, judge="web")
+    report = small_engine.labelling.import_labels(("../../etc/evil.csv", b"query,docid,rating\nq,d3,2\n"), fmt=None,
+                                                  judge="web")
     assert report.imported == 1 and not any(tmp_path.parent.glob("etc"))
     with pytest.raises(LabelFileError, match=r"^evil\.csv: line 2"):
-        small_engine.import_labels(("../../etc/evil.csv", b"query,docid,rating\nq,d3,9\n"), fmt=None, judge="web")
+        small_engine.labelling.import_labels(("../../etc/evil.csv", b"query,docid,rating\nq,d3,9\n"), fmt=None,
+                                             judge="web")
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_export_then_import_gives_back_the_same_labels(small_engine, tmp_path, fmt):
-    small_engine.label("Late Night Jazz", "d1", 3, judge="ann")
-    small_engine.label("late night jazz", "d2", 1, judge="ann")
-    text = small_engine.export_labels(fmt, judge="ann")
+    small_engine.labelling.label("Late Night Jazz", "d1", 3, judge="ann")
+    small_engine.labelling.label("late night jazz", "d2", 1, judge="ann")
+    text = small_engine.labelling.export_labels(fmt, judge="ann")
     path = tmp_path / f"labels.{SUFFIX[fmt]}"
     path.write_text(text, encoding="utf-8")
-    small_engine.import_labels(path, fmt, judge="bob")
-    mine = {(lab.normalized_query, lab.entity_id, lab.grade) for lab in small_engine.labels("ann")}
-    assert {(lab.normalized_query, lab.entity_id, lab.grade) for lab in small_engine.labels("bob")} == mine
+    small_engine.labelling.import_labels(path, fmt, judge="bob")
+    mine = {(lab.normalized_query, lab.entity_id, lab.grade) for lab in small_engine.labelling.labels("ann")}
+    assert {(lab.normalized_query, lab.entity_id, lab.grade) for lab in small_engine.labelling.labels("bob")} == mine
 
 
 # --- bad files end in one LabelFileError; exports are spreadsheet-safe --------------------------

@@ -55,6 +55,12 @@ def test_a_log_imports_with_pages_kinds_and_memory_statistics(store, default_cat
     assert stats[("jazz", ids[2])].examined == pytest.approx(2.0)  # shown twice at rank 1 (prior: 1.0)
 
 
+def test_progress_reports_the_rows_read_and_the_fraction_done(store, default_catalog, ids):
+    heard: list[tuple[str, float]] = []
+    run(store, default_catalog, good_log(ids), progress=lambda message, fraction: heard.append((message, fraction)))
+    assert heard == [("8 rows read", 1.0)]
+
+
 def test_a_bad_row_on_line_n_names_line_and_field_and_stores_nothing(store, default_catalog, ids):
     run(store, default_catalog, good_log(ids))
     before = (store.log_event_counts(), len(store.log_imports()), store.logged_pages())

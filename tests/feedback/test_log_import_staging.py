@@ -166,7 +166,7 @@ def test_an_import_failing_after_staged_chunks_leaves_nothing_and_keeps_earlier_
     bad = write_log_file(tmp_path / "bad.csv", ids, bad_line + 100, bad_line=bad_line)
     staged_when_read: list[int] = []
 
-    def progress(read: int, _fraction: float) -> None:
+    def progress(_message: str, _fraction: float) -> None:
         staged_when_read.append(raw_counts(store.path)[0])
 
     with bad.open("rb") as fh, pytest.raises(LogFileError, match=rf"^bad\.csv: line {bad_line}: field 'position'"):
@@ -182,10 +182,9 @@ from ltrr_core.catalog.sources import load_catalog
 from ltrr_core.feedback.log_import import import_log
 from ltrr_core.feedback.store.feedback_store import FeedbackStore
 
-def progress(read, fraction):
-    if read >= 20000:
-        print("staged", flush=True)
-        time.sleep(600)  # killed here, mid-import
+def progress(message, fraction):  # first called once 20,000 rows are read
+    print("staged", flush=True)
+    time.sleep(600)  # killed here, mid-import
 
 with open(sys.argv[2], "rb") as fh:
     import_log(FeedbackStore(sys.argv[1]), load_catalog("default"), sys.argv[2], fh, progress=progress)
@@ -227,7 +226,7 @@ def test_a_second_import_while_one_runs_is_refused(tmp_path: Path, default_catal
     second = write_log_file(tmp_path / "second.csv", ids, 10)
     refusals: list[str] = []
 
-    def progress(read: int, _fraction: float) -> None:
+    def progress(_message: str, _fraction: float) -> None:
         if not refusals:
             with second.open("rb") as fh, pytest.raises(StoreError) as raised:
                 import_log(store, default_catalog, "second.csv", fh)
@@ -243,8 +242,8 @@ def test_a_reset_during_an_import_fails_it_cleanly(tmp_path: Path, default_catal
     store = FeedbackStore(tmp_path / "feedback.db")
     log = write_log_file(tmp_path / "log.csv", ids, PROGRESS_EVERY + 2 * IMPORT_CHUNK)
 
-    def progress(read: int, _fraction: float) -> None:
-        if read == PROGRESS_EVERY:
+    def progress(message: str, _fraction: float) -> None:
+        if message == f"{PROGRESS_EVERY:,} rows read":
             store.reset_learning()
 
     with log.open("rb") as fh, pytest.raises(StoreError, match="was removed while it ran"):

@@ -127,20 +127,20 @@ def test_the_simulators_traffic_recovers_its_curve_and_a_fed_back_log_is_refused
                               click_model=ClickModel(eta=0.5))
     run = SimulationRun(engine, config, name="bias").run()
     truth = 1.0 / np.arange(1, 21) ** 0.5
-    estimate = run.engine.estimate_position_bias(max_rank=20)
+    estimate = run.engine.logs.estimate_position_bias(max_rank=20)
     assert estimate.pages_left_out > 0 and estimate.pages + estimate.pages_left_out == 2000
     assert np.abs(np.array(estimate.theta[:RANKS]) - truth[:RANKS]).max() <= SIMULATED_MAX_ERROR
     assert estimate.eta_interval[0] <= 0.5 <= estimate.eta_interval[1]
-    assert estimate.usable and run.engine.store.curve == ExaminationCurve(estimate.theta)
+    assert estimate.usable and run.engine.runtime.store.curve == ExaminationCurve(estimate.theta)
     log = tmp_path / "log.csv"
-    run.engine.export_log(log)
+    run.engine.logs.export_log(log)
     learner = engine.sandbox("bias-import")
-    learner.import_log(log)
-    imported = learner.estimate_position_bias(max_rank=20)
+    learner.logs.import_log(log)
+    imported = learner.logs.estimate_position_bias(max_rank=20)
     assert imported.pages == 2000 and imported.pages_left_out == 0
     assert not imported.usable and any(r.startswith("ranks follow clicks") for r in imported.refusals)
     assert imported.eta < estimate.eta_interval[0]  # flattened by the feedback loop
-    assert learner.store.curve.source == "prior"  # refused: the prior stays in use
+    assert learner.runtime.store.curve.source == "prior"  # refused: the prior stays in use
 
 
 def test_a_stored_curve_replaces_the_prior_for_the_ranks_it_covers(tmp_path: Path):

@@ -51,8 +51,8 @@ def fingerprint(state: LearningState) -> dict:
 
 def fresh_fold(engine: Engine, through: int | None = None) -> LearningState:
     """The state folded from the engine's whole log in one go (or its rounds up to ``through``)."""
-    state = LearningState.fresh(engine.strategy_names, engine.n_features, engine.policy)
-    state.fold(r for r in engine.store.settled_rounds() if through is None or r.seq <= through)
+    state = LearningState.fresh(engine.runtime.strategy_names, engine.runtime.n_features, engine.runtime.policy)
+    state.fold(r for r in engine.runtime.store.settled_rounds() if through is None or r.seq <= through)
     return state
 
 
@@ -66,24 +66,24 @@ def assert_same_fold(got: dict, expected: dict) -> None:
 def thumbs_up(engine: Engine, result, rank: int = 0) -> None:
     """A thumbs up on the result at ``rank`` (the last shown one if fewer), or "none of these" on an empty page."""
     if result.items:
-        engine.feedback(result.search_id, result.items[min(rank, len(result.items) - 1)].id, "thumbs_up")
+        engine.searching.feedback(result.search_id, result.items[min(rank, len(result.items) - 1)].id, "thumbs_up")
     else:
-        engine.close(result.search_id)
+        engine.searching.close(result.search_id)
 
 
 def play(engine: Engine, me: int, searches: int, die_at: int | None, steps: list) -> None:
     """``searches`` searches of one session: a thumbs up, "none of these", or left open for the next
     search to close; the state (seq, pulls) after each; a snapshot halfway; SIGKILL at ``die_at``."""
     for i in range(searches):
-        result = engine.search(QUERIES[(i * (me + 1)) % len(QUERIES)], Context(), user_id=f"session-{me}")
+        result = engine.searching.search(QUERIES[(i * (me + 1)) % len(QUERIES)], Context(), user_id=f"session-{me}")
         if i % 3 == 0:
             thumbs_up(engine, result, i % 2)
         elif i % 3 == 1:
-            engine.close(result.search_id)
-        with engine.loop.lock:
-            steps.append([engine.state.seq, dict(engine.state.bandit.stats.pulls)])
+            engine.searching.close(result.search_id)
+        with engine.runtime.loop.lock:
+            steps.append([engine.runtime.state.seq, dict(engine.runtime.state.bandit.stats.pulls)])
         if i == searches // 2:
-            engine.save_state()
+            engine.learning.save_state()
         if i == die_at:
             os.kill(os.getpid(), signal.SIGKILL)
 
@@ -97,9 +97,9 @@ def worker(cache: str, db: str, me: str, searches: str, die_at: str, sync: str) 
     play(engine, n, int(searches), int(die_at) if die_at != "-" else None, steps)
     (folder / f"done-{n}").touch()
     _wait_for(lambda: (folder / "all-done").exists())
-    engine.close_expired()  # what every logged search does first: folds the rounds settled elsewhere
-    with engine.loop.lock:
-        print(json.dumps({"steps": steps, "state": fingerprint(engine.state)}))
+    engine.searching.close_expired()  # what every logged search does first: folds the rounds settled elsewhere
+    with engine.runtime.loop.lock:
+        print(json.dumps({"steps": steps, "state": fingerprint(engine.runtime.state)}))
 
 
 def _wait_for(condition) -> None:
@@ -144,7 +144,7 @@ def test_processes_on_one_database_each_hold_a_prefix_of_the_log_and_a_restart_t
         reports.append(json.loads(out.read_text().strip().splitlines()[-1]))
 
     log = open_engine(app_cache_dir, db, default_catalog)  # the restarted process: snapshot + the rounds after it
-    rounds = log.store.settled_rounds()
+    rounds = log.runtime.store.settled_rounds()
     # every survivor's searches but its last (left open), and the victim's up to its death
     assert len(rounds) == (processes - 1) * (searches - 1) + victim_dies_at + 1
     assert len({r.search_id for r in rounds}) == len(rounds)
@@ -153,10 +153,10 @@ def test_processes_on_one_database_each_hold_a_prefix_of_the_log_and_a_restart_t
         for seq, pulls in report["steps"]:  # while running: every round up to its seq, from every process
             assert pulls == fresh_fold(log, through=seq).bandit.stats.pulls
         assert_same_fold(report["state"], whole)
-    meta = json.loads(log.state_files.meta_path.read_text())
-    assert meta["database"] == log.store.database_id() and log.state_files.problem is None
+    meta = json.loads(log.runtime.state_files.meta_path.read_text())
+    assert meta["database"] == log.runtime.store.database_id() and log.runtime.state_files.problem is None
     assert 0 < meta["seq"] <= rounds[-1].seq  # restored from a snapshot, then caught up
-    assert_same_fold(fingerprint(log.state), whole)
+    assert_same_fold(fingerprint(log.runtime.state), whole)
 
 
 def test_two_engines_in_one_process_learn_each_others_rounds_before_selecting(app_cache_dir, default_catalog, tmp_path):
@@ -164,55 +164,57 @@ def test_two_engines_in_one_process_learn_each_others_rounds_before_selecting(ap
     app, cli = open_engine(app_cache_dir, db, default_catalog), open_engine(app_cache_dir, db, default_catalog)
     for i, query in enumerate(QUERIES):
         engine = (app, cli)[i % 2]
-        thumbs_up(engine, engine.search(query, Context(), user_id=f"session-{i % 2}"))
-        assert fingerprint(engine.state)["pulls"] == fresh_fold(engine).bandit.stats.pulls
-    app.search("love songs", Context(), user_id="session-0")  # catches up on cli's last round first
-    assert_same_fold(fingerprint(app.state), fingerprint(fresh_fold(app)))
+        thumbs_up(engine, engine.searching.search(query, Context(), user_id=f"session-{i % 2}"))
+        assert fingerprint(engine.runtime.state)["pulls"] == fresh_fold(engine).bandit.stats.pulls
+    app.searching.search("love songs", Context(), user_id="session-0")  # catches up on cli's last round first
+    assert_same_fold(fingerprint(app.runtime.state), fingerprint(fresh_fold(app)))
 
 
 def test_a_reset_by_another_process_is_noticed_before_the_next_search(app_cache_dir, default_catalog, tmp_path):
     db = tmp_path / "shared.db"
     app, cli = open_engine(app_cache_dir, db, default_catalog), open_engine(app_cache_dir, db, default_catalog)
     for query in ("love", "jazz", "rock"):
-        thumbs_up(app, app.search(query, Context(), user_id="analyst"))
-    app.search("piano", Context(), user_id="analyst")  # left open
-    cli.reset_learning()
-    result = app.search("chill", Context(), user_id="analyst")  # its open window went with the reset
-    assert app.open_searches == [result.search_id] and app.state.bandit.stats.pulls == {}
-    assert app.pipeline.resources.memory.explain("love") == cli.pipeline.resources.memory.explain("love")
+        thumbs_up(app, app.searching.search(query, Context(), user_id="analyst"))
+    app.searching.search("piano", Context(), user_id="analyst")  # left open
+    cli.learning.reset_learning()
+    result = app.searching.search("chill", Context(), user_id="analyst")  # its open window went with the reset
+    assert app.searching.open_searches == [result.search_id] and app.runtime.state.bandit.stats.pulls == {}
+    memories = [engine.runtime.pipeline.resources.memory for engine in (app, cli)]
+    assert memories[0].explain("love") == memories[1].explain("love")
 
 
 def _settled(engine: Engine, queries) -> None:
     for query in queries:
-        thumbs_up(engine, engine.search(query, Context()))
+        thumbs_up(engine, engine.searching.search(query, Context()))
 
 
 def test_a_snapshot_of_another_database_is_refused(app_cache_dir, default_catalog, tmp_path):
     one = open_engine(app_cache_dir, tmp_path / "one.db", default_catalog)
     _settled(one, ["love", "jazz"])
-    one.save_state()
+    one.learning.save_state()
     two = open_engine(app_cache_dir, tmp_path / "two.db", default_catalog)
     _settled(two, ["rock", "piano", "chill", "latin"])  # a longer log: the snapshot's seq is within it
-    two.state_files.directory.mkdir(parents=True, exist_ok=True)
-    for path in (one.state_files.meta_path, one.state_files.arrays_path):
-        shutil.copy(path, two.state_files.directory / path.name)
+    two.runtime.state_files.directory.mkdir(parents=True, exist_ok=True)
+    for path in (one.runtime.state_files.meta_path, one.runtime.state_files.arrays_path):
+        shutil.copy(path, two.runtime.state_files.directory / path.name)
     again = open_engine(app_cache_dir, tmp_path / "two.db", default_catalog)
-    assert again.state_files.problem is None and again.state_files.meta_path.exists()
-    assert_same_fold(fingerprint(again.state), fingerprint(fresh_fold(again)))
+    assert again.runtime.state_files.problem is None and again.runtime.state_files.meta_path.exists()
+    assert_same_fold(fingerprint(again.runtime.state), fingerprint(fresh_fold(again)))
 
 
 def test_a_snapshot_of_the_previous_format_is_refolded_and_its_policy_kept(app_cache_dir, default_catalog, tmp_path):
     engine = open_engine(app_cache_dir, tmp_path / "f.db", default_catalog)
     _settled(engine, ["love", "jazz", "rock"])
-    engine.set_policy(PolicyConfig(name="egreedy", epsilon=0.2))  # saved
-    meta_path = engine.state_files.meta_path
+    engine.learning.set_policy(PolicyConfig(name="egreedy", epsilon=0.2))  # saved
+    meta_path = engine.runtime.state_files.meta_path
     meta = json.loads(meta_path.read_text())
     del meta["database"]
     meta_path.write_text(json.dumps({**meta, "format": 3, "pulls": {}}))  # format 3 might miss other processes' rounds
     again = open_engine(app_cache_dir, tmp_path / "f.db", default_catalog)
-    assert again.policy == PolicyConfig(name="egreedy", epsilon=0.2) and again.state_files.problem is None
-    assert_same_fold(fingerprint(again.state), fingerprint(fresh_fold(again)))
-    assert sum(again.state.bandit.stats.pulls.values()) > 0
+    assert again.runtime.policy == PolicyConfig(name="egreedy", epsilon=0.2)
+    assert again.runtime.state_files.problem is None
+    assert_same_fold(fingerprint(again.runtime.state), fingerprint(fresh_fold(again)))
+    assert sum(again.runtime.state.bandit.stats.pulls.values()) > 0
 
 
 BAD_STATE = {
@@ -230,13 +232,13 @@ BAD_STATE = {
 def test_a_state_file_that_parses_but_is_wrong_is_set_aside_and_rebuilt(bad, app_cache_dir, default_catalog, tmp_path):
     engine = open_engine(app_cache_dir, tmp_path / "f.db", default_catalog)
     _settled(engine, ["love", "jazz", "rock"])
-    engine.save_state()
-    meta_path = engine.state_files.meta_path
+    engine.learning.save_state()
+    meta_path = engine.runtime.state_files.meta_path
     meta_path.write_text(json.dumps(BAD_STATE[bad](json.loads(meta_path.read_text()))))
     again = open_engine(app_cache_dir, tmp_path / "f.db", default_catalog)
-    assert "set aside as *.unreadable" in again.state_files.problem
+    assert "set aside as *.unreadable" in again.runtime.state_files.problem
     assert meta_path.with_name("state.json.unreadable").exists() and not meta_path.exists()
-    assert_same_fold(fingerprint(again.state), fingerprint(fresh_fold(again)))
+    assert_same_fold(fingerprint(again.runtime.state), fingerprint(fresh_fold(again)))
 
 
 BAD_RANKER = {
@@ -267,14 +269,14 @@ def test_a_ranker_file_that_parses_but_is_wrong_is_set_aside(bad, saved_ranker, 
                                                              tmp_path):
     change, says = BAD_RANKER[bad]
     engine = open_engine(app_cache_dir, tmp_path / "f.db", default_catalog)
-    engine.ranker_path.parent.mkdir(parents=True, exist_ok=True)
-    engine.ranker_path.write_text(change if isinstance(change, str) else json.dumps(change(saved_ranker)))
+    engine.runtime.ranker_path.parent.mkdir(parents=True, exist_ok=True)
+    engine.runtime.ranker_path.write_text(change if isinstance(change, str) else json.dumps(change(saved_ranker)))
     with pytest.raises(ValueError, match="ranker.json") as error:
-        LTRRanker.load(engine.ranker_path)
+        LTRRanker.load(engine.runtime.ranker_path)
     assert says in str(error.value)
     again = open_engine(app_cache_dir, tmp_path / "f.db", default_catalog)
-    assert again.rankers.current.name == "interleave" and not engine.ranker_path.exists()
-    assert list(engine.ranker_path.parent.glob("ranker*.unreadable"))
+    assert again.runtime.rankers.current.name == "interleave" and not engine.runtime.ranker_path.exists()
+    assert list(engine.runtime.ranker_path.parent.glob("ranker*.unreadable"))
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["worker"]:

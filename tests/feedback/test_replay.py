@@ -29,8 +29,9 @@ SILENT = {5, 11}  # searches answered by a click alone: their windows close with
 
 def replayer_of(engine: Engine) -> Replayer:
     """A replayer over a sandbox of ``engine``'s resources (its memory starts cold)."""
-    return Replayer(Pipeline(engine.pipeline.resources.sandboxed(), engine.strategy_names), engine.policy,
-                    engine.n_features, engine.loop.window, engine.store.curve)
+    rt = engine.runtime
+    return Replayer(Pipeline(rt.pipeline.resources.sandboxed(), rt.strategy_names), rt.policy, rt.n_features,
+                    rt.loop.window, rt.store.curve)
 
 
 def live_run(engine: Engine, path) -> list[tuple]:
@@ -39,7 +40,8 @@ def live_run(engine: Engine, path) -> list[tuple]:
     rows = []
     for i, query in enumerate(QUERIES):
         timestamp, session = 1767225600.0 + i * 5400.0, f"s{i % 3}"  # every 1.5 h: hours and weekdays vary
-        result = engine.search(query, log_context(timestamp, session), k=10, source="simulated", user_id=session)
+        result = engine.searching.search(query, log_context(timestamp, session), k=10, source="simulated",
+                                         user_id=session)
         rows += [(timestamp, session, query, item.id, "impression", item.rank, None, None) for item in result.items]
         pick = result.items[(i * 3) % len(result.items)].id
         events = [(pick, "click"), (pick, "engage")] if i % 2 == 0 else [(pick, "engage")]
@@ -47,7 +49,7 @@ def live_run(engine: Engine, path) -> list[tuple]:
             events = [(pick, "click"), (pick, "thumbs_up")]
         if i in SILENT:
             events = [(pick, "click")]
-        engine.respond(result.search_id, events, "simulated", session, then_close="next_search")
+        engine.searching.respond(result.search_id, events, "simulated", session, then_close="next_search")
         rows += [(timestamp + 1, session, query, entity_id, kind, None, None, None) for entity_id, kind in events]
     write_rows(rows, path)
     return rows
@@ -75,27 +77,27 @@ def replayed(default_catalog, app_cache_dir, tmp_path_factory):
     rows = live_run(live, log)
     warm = Engine.open("default", Settings(cache_dir=app_cache_dir, db_path=tmp_path / "warm.db"), EVERY_ARM,
                        catalog=default_catalog)
-    warm.import_log(log)
-    summary = warm.warm_start()
+    warm.logs.import_log(log)
+    summary = warm.logs.warm_start()
     return live, warm, summary, rows
 
 
 def test_a_replayed_warm_start_equals_the_live_run_on_the_same_events(replayed):
     live, warm, summary, _ = replayed
-    assert summary["pages"] == summary["rounds"] == len(QUERIES)
-    assert summary["rewarded_pages"] == len(QUERIES) - len(SILENT)
-    assert set(summary["arm_rounds"].values()) == {len(QUERIES)}  # policy all: every page exposed every arm
-    assert warm.state.bandit.stats.pulls == live.state.bandit.stats.pulls
-    assert warm.state.bandit.stats.reward == pytest.approx(live.state.bandit.stats.reward)
-    assert sum(live.state.bandit.stats.reward.values()) > 0
-    assert (warm.state.bandit.stats.shared, warm.state.bandit.stats.alone) == (live.state.bandit.stats.shared,
-                                                                                live.state.bandit.stats.alone)
-    for name, array in live.state.bandit.arrays().items():
-        np.testing.assert_allclose(warm.state.bandit.arrays()[name], array, err_msg=name)
-    assert warm.state.history.hits == pytest.approx(live.state.history.hits)
-    assert warm.state.history.pulls == live.state.history.pulls
+    assert summary.pages == summary.rounds == len(QUERIES)
+    assert summary.rewarded == len(QUERIES) - len(SILENT)
+    assert set(summary.arm_rounds.values()) == {len(QUERIES)}  # policy all: every page exposed every arm
+    assert warm.runtime.state.bandit.stats.pulls == live.runtime.state.bandit.stats.pulls
+    assert warm.runtime.state.bandit.stats.reward == pytest.approx(live.runtime.state.bandit.stats.reward)
+    assert sum(live.runtime.state.bandit.stats.reward.values()) > 0
+    warm_stats, live_stats = warm.runtime.state.bandit.stats, live.runtime.state.bandit.stats
+    assert (warm_stats.shared, warm_stats.alone) == (live_stats.shared, live_stats.alone)
+    for name, array in live.runtime.state.bandit.arrays().items():
+        np.testing.assert_allclose(warm.runtime.state.bandit.arrays()[name], array, err_msg=name)
+    assert warm.runtime.state.history.hits == pytest.approx(live.runtime.state.history.hits)
+    assert warm.runtime.state.history.pulls == live.runtime.state.history.pulls
     for query in set(QUERIES):  # the memory index is warmed with the same observed statistics
-        ours, theirs = (sorted(m.pipeline.resources.memory.explain(query), key=lambda r: r["entity_id"])
+        ours, theirs = (sorted(m.runtime.pipeline.resources.memory.explain(query), key=lambda r: r["entity_id"])
                         for m in (warm, live))
         assert [r["entity_id"] for r in ours] == [r["entity_id"] for r in theirs]
         assert [r.get("examined") for r in ours] == pytest.approx([r.get("examined") for r in theirs])
@@ -107,18 +109,19 @@ def test_replayed_rounds_count_the_policys_replay_weight(replayed):
     leave-out counts and the hit history scale by w; pulls and rewards still count every round."""
     live, warm, _, _ = replayed
     try:
-        warm.set_policy(replace(EVERY_ARM, replay_weight=0.4))
-        ours, theirs = warm.state.bandit.arrays(), live.state.bandit.arrays()
-        eye = np.eye(warm.n_features)
+        warm.learning.set_policy(replace(EVERY_ARM, replay_weight=0.4))
+        ours, theirs = warm.runtime.state.bandit.arrays(), live.runtime.state.bandit.arrays()
+        eye = np.eye(warm.runtime.n_features)
         np.testing.assert_allclose(ours["A"] - eye, 0.4 * (theirs["A"] - eye))
         np.testing.assert_allclose(ours["Xty"], 0.4 * theirs["Xty"])
-        stats, live_stats = warm.state.bandit.stats, live.state.bandit.stats
+        stats, live_stats = warm.runtime.state.bandit.stats, live.runtime.state.bandit.stats
         assert stats.shared == pytest.approx({arm: 0.4 * n for arm, n in live_stats.shared.items()})
         assert stats.pulls == live_stats.pulls
-        assert warm.state.history.pulls == pytest.approx({k: 0.4 * n for k, n in live.state.history.pulls.items()})
+        live_pulls = live.runtime.state.history.pulls
+        assert warm.runtime.state.history.pulls == pytest.approx({k: 0.4 * n for k, n in live_pulls.items()})
     finally:
-        warm.set_policy(EVERY_ARM)
-    assert warm.state.bandit.stats.shared == live.state.bandit.stats.shared
+        warm.learning.set_policy(EVERY_ARM)
+    assert warm.runtime.state.bandit.stats.shared == live.runtime.state.bandit.stats.shared
 
 
 def test_pages_without_a_positive_event_charge_the_arms_they_exposed_the_default_reward(
@@ -130,23 +133,23 @@ def test_pages_without_a_positive_event_charge_the_arms_they_exposed_the_default
     write_rows(rows + unanswered(rows, 86400.0 * 30), log)
     again = Engine.open("default", Settings(cache_dir=app_cache_dir, db_path=tmp_path / "again.db"), EVERY_ARM,
                         catalog=default_catalog)
-    again.import_log(log)
-    twice = again.warm_start()
-    rounds, before = again.store.replayed_rounds(), warm.store.replayed_rounds()
-    assert twice["pages"] == twice["rounds"] == len(rounds) == 2 * len(QUERIES)
-    assert twice["rewarded_pages"] == summary["rewarded_pages"]
+    again.logs.import_log(log)
+    twice = again.logs.warm_start()
+    rounds, before = again.runtime.store.replayed_rounds(), warm.runtime.store.replayed_rounds()
+    assert twice.pages == twice.rounds == len(rounds) == 2 * len(QUERIES)
+    assert twice.rewarded == summary.rewarded
     assert [r.rewards for r in rounds[:len(QUERIES)]] == [r.rewards for r in before]
     late = rounds[len(QUERIES):]
     assert {reward for r in late for reward in r.rewards.values()} == {0.0}
-    pulls, previous = again.state.bandit.stats.pulls, warm.state.bandit.stats.pulls
+    pulls, previous = again.runtime.state.bandit.stats.pulls, warm.runtime.state.bandit.stats.pulls
     assert pulls == {arm: previous[arm] + sum(arm in r.rewards for r in late) for arm in previous}
-    assert again.state.bandit.stats.reward == pytest.approx(warm.state.bandit.stats.reward)
+    assert again.runtime.state.bandit.stats.reward == pytest.approx(warm.runtime.state.bandit.stats.reward)
 
 
 def test_a_page_without_a_positive_event_still_reaches_the_replayed_memory(replayed):
     """The memory replayed against its own past counts a silent page's impressions and clicks."""
     _, warm, _, _ = replayed
-    page = warm.store.logged_pages()[0]
+    page = warm.runtime.store.logged_pages()[0]
     silent = replace(page, events=tuple(dict.fromkeys((e, "click") for e, _ in page.events)))  # clicks only
     replayer = replayer_of(warm)
     rounds = list(replayer.replay([silent]))
@@ -161,7 +164,7 @@ def test_a_replayed_page_grades_only_the_strategies_it_exposed(replayed):
     """A page showing one item grades the strategies that rank it among their best and those that
     retrieved nothing (0); the others learn nothing from it."""
     _, warm, _, _ = replayed
-    page = next(p for p in warm.store.logged_pages() if p.query == "jazz")
+    page = next(p for p in warm.runtime.store.logged_pages() if p.query == "jazz")
     replayer = replayer_of(warm)
     u = replayer.pipeline.understand(page.query)
     context = log_context(page.created_at, page.session)
@@ -178,9 +181,10 @@ def test_a_replayed_page_grades_only_the_strategies_it_exposed(replayed):
 
 def test_a_deeper_arm_is_graded_only_where_the_page_shows_what_its_extra_depth_adds(replayed):
     _, warm, _, _ = replayed
-    two_depths = Replayer(Pipeline(warm.pipeline.resources.sandboxed(), warm.strategy_names),
-                          PolicyConfig(depths=(25, 100)), warm.n_features, warm.loop.window, warm.store.curve)
-    page = next(p for p in warm.store.logged_pages() if p.query == "love songs")
+    rt = warm.runtime
+    two_depths = Replayer(Pipeline(rt.pipeline.resources.sandboxed(), rt.strategy_names),
+                          PolicyConfig(depths=(25, 100)), rt.n_features, rt.loop.window, rt.store.curve)
+    page = next(p for p in warm.runtime.store.logged_pages() if p.query == "love songs")
     u = two_depths.pipeline.understand(page.query)
     candidates = {name: two_depths.pipeline.retrieve(name, u, log_context(page.created_at, page.session), 100)
                   for name in two_depths.strategies}
@@ -197,23 +201,24 @@ def test_a_deeper_arm_is_graded_only_where_the_page_shows_what_its_extra_depth_a
 
 def test_imported_clicks_become_training_groups_weighted_by_inverse_examination(replayed):
     _, warm, _, _ = replayed
-    warm.store.save_examination_curve([1.0, 0.8, 0.6, 0.5, 0.4, 0.35, 0.3, 0.25, 0.2, 0.15])
-    page = next(p for p in warm.store.logged_pages() if any(k == "click" for _, k in p.events))
+    warm.runtime.store.save_examination_curve([1.0, 0.8, 0.6, 0.5, 0.4, 0.35, 0.3, 0.25, 0.2, 0.15])
+    page = next(p for p in warm.runtime.store.logged_pages() if any(k == "click" for _, k in p.events))
     clicked = {e for e, k in page.events if k == "click"}
-    naive = click_group(warm.pipeline, page, 100, None)
-    debiased = click_group(warm.pipeline, page, 100, warm.store.curve)
+    naive = click_group(warm.runtime.pipeline, page, 100, None)
+    debiased = click_group(warm.runtime.pipeline, page, 100, warm.runtime.store.curve)
     assert naive.weights is None and np.array_equal(naive.labels, debiased.labels)
     assert len(naive.labels) == len(page.shown)  # the live run showed only what the funnel retrieves
     assert naive.labels.tolist() == [2 if e in clicked else 0 for e, _ in sorted(page.shown, key=lambda s: s[1])]
-    expected = [1.0 / warm.store.curve(pos) if e in clicked else 1.0 for e, pos in sorted(page.shown, key=lambda s: s[1])]
+    curve = warm.runtime.store.curve
+    expected = [1.0 / curve(pos) if e in clicked else 1.0 for e, pos in sorted(page.shown, key=lambda s: s[1])]
     assert debiased.weights.tolist() == pytest.approx(expected)
 
 
 def test_the_warm_start_is_rebuilt_from_the_log_after_a_restart(replayed, default_catalog):  # runs last: it resets
     _, warm, _, _ = replayed
-    shutil.rmtree(warm.state_dir)  # no snapshot: the state is the fold of the replayed rounds
-    again = Engine.open("default", warm.settings, EVERY_ARM, catalog=default_catalog)
-    assert again.state.bandit.stats.pulls == warm.state.bandit.stats.pulls
-    np.testing.assert_allclose(again.state.bandit.arrays()["beta"], warm.state.bandit.arrays()["beta"])
-    assert again.reset_learning()["replayed_rounds"] == len(QUERIES)
-    assert again.state.bandit.stats.pulls == {} and again.store.logged_pages() == []
+    shutil.rmtree(warm.runtime.state_dir)  # no snapshot: the state is the fold of the replayed rounds
+    again = Engine.open("default", warm.runtime.settings, EVERY_ARM, catalog=default_catalog)
+    assert again.runtime.state.bandit.stats.pulls == warm.runtime.state.bandit.stats.pulls
+    np.testing.assert_allclose(again.runtime.state.bandit.arrays()["beta"], warm.runtime.state.bandit.arrays()["beta"])
+    assert again.learning.reset_learning()["replayed_rounds"] == len(QUERIES)
+    assert again.runtime.state.bandit.stats.pulls == {} and again.runtime.store.logged_pages() == []

@@ -47,33 +47,33 @@ def paused_engine(default_catalog, cache):
             paused.set()
             release.wait(WAIT_S)
 
-    engine.warm_up(progress, background=True)
-    assert paused.wait(WAIT_S), engine.semantic_status()
+    engine.searching.warm_up(progress, background=True)
+    assert paused.wait(WAIT_S), engine.searching.semantic_status()
     yield engine, release
     release.set()
-    engine.wait_until_ready(WAIT_S)
+    engine.searching.wait_until_ready(WAIT_S)
 
 
 @pytest.mark.slow
 def test_search_serves_without_semantic_while_it_warms_then_semantic_joins(paused_engine):
     engine, release = paused_engine
-    status = engine.semantic_status()
+    status = engine.searching.semantic_status()
     assert status.phase == "warming" and "docs/s" in status.label and 0 < status.fraction <= 1
-    assert engine.warming == ("semantic",)
-    result = engine.search("love", Context(), k=10)
+    assert engine.searching.warming == ("semantic",)
+    result = engine.searching.search("love", Context(), k=10)
     assert result.items and "semantic" not in result.candidates
-    assert set(result.candidates) == {s for s in engine.strategy_names if s != "semantic"}  # policy all: the other five
+    assert set(result.candidates) == {s for s in engine.runtime.strategy_names if s != "semantic"}  # policy all: the other five
     assert result.selection.warming == ("semantic",)
     assert {a.why for a in result.selection.arms if a.strategy == "semantic"} == {"warming up"}
     assert np.isnan(result.features[:, COLUMN["dense_sim"]]).all()  # missing, not a crash, meanwhile
-    settlement = engine.close(result.search_id)
+    settlement = engine.searching.close(result.search_id)
     assert settlement is not None and not any(split_arm(a)[0] == "semantic" for a in settlement.rewards)
-    assert not any(arm.startswith("semantic") for arm in engine.state.bandit.stats.pulls)
+    assert not any(arm.startswith("semantic") for arm in engine.runtime.state.bandit.stats.pulls)
 
     release.set()
-    assert engine.wait_until_ready(WAIT_S)
-    assert engine.semantic_status().phase == "ready" and engine.warming == ()
-    joined = engine.search("love", Context(), k=10)
+    assert engine.searching.wait_until_ready(WAIT_S)
+    assert engine.searching.semantic_status().phase == "ready" and engine.searching.warming == ()
+    joined = engine.searching.search("love", Context(), k=10)
     assert "semantic" in joined.candidates and joined.selection.warming == ()
     assert not np.isnan(joined.features[:, COLUMN["dense_sim"]]).any()
 
@@ -81,9 +81,9 @@ def test_search_serves_without_semantic_while_it_warms_then_semantic_joins(pause
 @pytest.mark.slow
 def test_a_policy_fixed_on_semantic_waits_for_it(paused_engine):
     engine, release = paused_engine
-    engine.set_policy(PolicyConfig(name="fixed:semantic"))
+    engine.learning.set_policy(PolicyConfig(name="fixed:semantic"))
     threading.Timer(0.5, release.set).start()
-    result = engine.search("love", Context(), k=5)
+    result = engine.searching.search("love", Context(), k=5)
     assert set(result.candidates) == {"semantic"} and result.selection.warming == ()
 
 

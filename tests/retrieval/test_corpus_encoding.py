@@ -11,11 +11,8 @@ import time
 import numpy as np
 import pytest
 
-from ltrr_core.retrieval.indexes.corpus_encoding import (
-    duration,
-    encode_corpus,
-    length_order,
-)
+from ltrr_core.base.progress import pace
+from ltrr_core.retrieval.indexes.corpus_encoding import encode_corpus, length_order
 from ltrr_core.retrieval.background import STOP_GRACE_SECONDS
 from ltrr_core.retrieval.indexes.embedder import Embedder, entity_text
 
@@ -81,7 +78,9 @@ def test_chunks_of_other_texts_are_never_reused(embedder, texts, tmp_path):
 def test_batches_go_by_length_and_progress_reads_as_time():
     texts = ["ccc", "a", "bb", "dddd", "b"]
     assert [texts[i] for i in length_order(texts)] == ["a", "b", "bb", "ccc", "dddd"]
-    assert (duration(5), duration(95), duration(4000)) == ("5s", "1m 35s", "1h 06m")
+    assert pace(10, 0.25, 4123, "docs") == "412 docs/s · 00:30 left"  # a quarter in 10 s: 30 s more
+    assert pace(95, 0.5) == "01:35 left" and pace(4000, 0.5, 12_345_000) == "3.09k/s · 1:06:40 left"
+    assert pace(3, 1.0, 30, "docs") == "10.0 docs/s · 00:00 left" and pace(0, 0.0) == "time left unknown"
 
 
 def test_a_stop_request_ends_the_run_after_the_current_chunk_which_is_saved(texts, tmp_path):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ltrr_core.base.config import SHARD_BACKENDS, Settings
+from ltrr_core.base import config
+from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine
 from ltrr_core.pipeline import Pipeline
 from ltrr_core.retrieval.indexes.bm25 import BM25Index, build_okapi
 from ltrr_core.retrieval.resources import Resources
-from ltrr_core.retrieval.shards.backends import BACKENDS, ThreadBackend, open_backend
+from ltrr_core.retrieval.shards.backends import SHARD_BACKENDS, ThreadBackend, open_backend
 from ltrr_core.retrieval.shards.shard import ShardSpec, shard_ranges
 from ltrr_core.retrieval.shards.sharded import (
     SHARDED_STRATEGIES,
@@ -100,18 +101,18 @@ def test_an_engine_set_to_shards_searches_them_and_answers_as_one_index(default_
     one = Engine.open("default", settings, PolicyConfig(name="all"), catalog=default_catalog)
     three = Engine.open("default", settings.with_(shards=3, db_path=tmp_path / "three.db"), PolicyConfig(name="all"),
                         catalog=default_catalog)
-    resources = three.pipeline.resources
+    resources = three.runtime.pipeline.resources
     assert isinstance(resources.bm25, ShardedBM25) and isinstance(resources.dense, ShardedDense)
     assert len(resources.bm25.backend.shards) == 3
     for query in ("taylor swift love", "late night jazz", "podcast about cooking", "beatles"):
-        a, b = one.search(query, log=False), three.search(query, log=False)
+        a, b = one.searching.search(query, log=False), three.searching.search(query, log=False)
         for name in SHARDED_STRATEGIES:
             assert b.candidates[name].ids == a.candidates[name].ids, (query, name)
         assert [i.id for i in b.items] == [i.id for i in a.items], query
 
 
 def test_shard_backends_are_the_settings_choices():
-    assert set(BACKENDS) == set(SHARD_BACKENDS)
+    assert set(SHARD_BACKENDS) == set(config.SHARD_BACKENDS)
     with pytest.raises(ValueError, match="shard_backend"):
         Settings(shard_backend="mpi")
     with pytest.raises(ValueError, match="shards"):

@@ -37,8 +37,9 @@ def test_an_engine_set_to_ray_shards_answers_as_one_index(ray_cluster, default_c
     one = Engine.open("default", settings, PolicyConfig(name="all"), catalog=default_catalog)
     two = Engine.open("default", settings.with_(shards=2, shard_backend="ray", db_path=tmp_path / "two.db"),
                       PolicyConfig(name="all"), catalog=default_catalog)
-    backend = two.pipeline.resources.bm25.backend
+    backend = two.runtime.pipeline.resources.bm25.backend
     assert backend.name == "ray" and len(backend.actors) == 2
     for query in ("taylor swift love", "late night jazz"):
-        assert [i.id for i in two.search(query, log=False).items] == [i.id for i in one.search(query, log=False).items]
+        a, b = one.searching.search(query, log=False), two.searching.search(query, log=False)
+        assert [i.id for i in b.items] == [i.id for i in a.items]
     backend.close()

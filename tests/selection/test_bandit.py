@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,11 @@ def synthetic_round(rng: np.random.Generator) -> tuple[np.ndarray, str]:
     topic = rng.random() < 0.5
     x = np.array([1.0, float(topic), float(not topic), rng.random()])
     return x, "semantic" if topic else "structured"
+
+
+def subset_index(bandit: Bandit, chosen: tuple[str, ...]) -> int:
+    """Position of a chosen subset in ``bandit.subsets`` (the action id of off-policy estimators)."""
+    return next(i for i, subset in enumerate(bandit.subsets) if set(subset) == set(chosen))
 
 
 def rewards_for(chosen: tuple[str, ...], best: str, rng: np.random.Generator) -> dict[str, float]:
@@ -56,7 +62,7 @@ def test_propensity_matches_action_distribution_and_sums_to_one():
         dist = bandit.action_distribution(x)
         sel = bandit.select(x)
         assert dist.sum() == pytest.approx(1.0)
-        assert sel.propensity == pytest.approx(dist[bandit.subset_index(sel.chosen)])
+        assert sel.propensity == pytest.approx(dist[subset_index(bandit, sel.chosen)])
         # the epsilon part spreads epsilon / |subsets| on every subset; the greedy one gets the rest
         assert dist.min() == pytest.approx(config.epsilon / len(bandit.subsets))
         explored += sel.explored
@@ -141,8 +147,8 @@ def test_lints_propensities_sum_to_one_and_match_selection_frequencies():
     logged = []
     for _ in range(n):
         sel = bandit.select(x)
-        picks[bandit.subset_index(sel.chosen)] += 1
-        logged.append((bandit.subset_index(sel.chosen), sel.propensity))
+        picks[subset_index(bandit, sel.chosen)] += 1
+        logged.append((subset_index(bandit, sel.chosen), sel.propensity))
     # each subset's selection frequency within 4 binomial standard errors (of n selections plus the
     # Monte Carlo error of LINTS_DRAWS draws) of its estimated propensity
     se = np.sqrt(dist * (1 - dist) / n + dist * (1 - dist) / 2000) + 1e-9
@@ -173,6 +179,20 @@ def test_fixed_policy_may_name_several_strategies():
     assert bandit.select(np.ones(4)).chosen == ("lexical@100", "semantic@100")
     with pytest.raises(ValueError, match="unknown strategy 'nope'"):
         Bandit(STRATEGIES, 4, PolicyConfig(name="fixed:semantic+nope"))
+
+
+def test_fixed_policy_may_give_depths_among_the_bandits():
+    config = PolicyConfig(name="fixed:semantic@25+lexical", depths=(25, 100))
+    assert config.fixed_depths() == {"semantic": 25, "lexical": None}
+    assert config.fixed_strategies == ("semantic", "lexical")
+    assert Bandit(STRATEGIES, 4, config).select(np.ones(4)).chosen == ("lexical@100", "semantic@25")
+    assert PolicyConfig(name="fixed:semantic:25").fixed_depths() == {"semantic": 25}  # the old separator
+    for name, problem in (("fixed:semantic@50", "depth 50 of 'semantic' is not one of depths (25, 100)"),
+                          ("fixed:semantic+semantic", "'semantic' is named twice"),
+                          ("fixed:semantic@x", "depth 'x' of 'semantic'"), ("fixed:+lexical", "a strategy is missing"),
+                          ("linucb:semantic", "is not one of")):
+        with pytest.raises(ValueError, match=f"^policy name: .*{re.escape(problem)}"):
+            PolicyConfig(name=name)
 
 
 def test_arm_stats_count_a_find_no_other_picked_arm_made():

@@ -102,6 +102,55 @@ def test_two_submits_with_one_key_share_the_job_and_other_keys_queue_saying_why(
     assert again.id != first.id and finished(runner, again).result == "rerun"  # a finished job is not reused
 
 
+def test_a_follower_s_cancel_of_a_shared_job_detaches_it_and_the_last_one_s_cancel_stops_it():
+    runner = JobRunner(workers=1)
+    started, go_on = threading.Event(), threading.Event()
+
+    def heavy(ctx: JobContext) -> str:
+        started.set()
+        while not go_on.wait(0.01):
+            ctx.check()
+        return "finished"
+
+    first = runner.submit("simulation", "interleaving", heavy, key="il:a,b", follower="session-a")
+    shared = runner.submit("simulation", "interleaving", heavy, key="il:a,b", follower="session-b")
+    assert shared.id == first.id and shared.followers == {"session-a", "session-b"} and started.wait(WAIT_S)
+    left = runner.cancel(first.id, "session-a")
+    assert left.followers == {"session-b"}
+    threading.Event().wait(0.1)  # a few of the job's cancel checks
+    assert runner.get(first.id).status == "running"
+    assert runner.cancel(first.id, "session-a").followers == {"session-b"}  # leaving twice changes nothing
+    assert runner.cancel(first.id, "session-b").followers == frozenset()
+    again = runner.submit("simulation", "interleaving", lambda ctx: "rerun", key="il:a,b", follower="session-b")
+    assert again.id != first.id  # a job being cancelled is never shared, even before its next check
+    assert finished(runner, first).status == "cancelled" and finished(runner, again).result == "rerun"
+
+
+def test_a_shared_job_one_follower_left_finishes_for_the_other_and_a_queued_one_ends_with_its_last_follower():
+    runner = JobRunner(workers=1)
+    go_on = threading.Event()
+    running = runner.submit("experiment", "default experiment", lambda ctx: go_on.wait(WAIT_S) and "table",
+                            key="exp", follower="a")
+    queued = runner.submit("evaluation", "SciFact", lambda ctx: "beir", key="beir", follower="a")
+    runner.submit("evaluation", "SciFact", lambda ctx: "beir", key="beir", follower="b")
+    runner.submit("experiment", "default experiment", lambda ctx: "never run", key="exp", follower="b")
+    assert runner.cancel(queued.id, "a").status == "queued"  # b still waits for it
+    assert runner.cancel(queued.id, "b").status == "cancelled"  # nobody does: it leaves the queue now
+    runner.cancel(running.id, "a")
+    go_on.set()
+    done = finished(runner, running)
+    assert (done.status, done.result, done.followers) == ("done", "table", {"b"})
+
+
+def test_cancel_without_a_follower_stops_a_followed_job():
+    runner = JobRunner(workers=1)
+    go_on = threading.Event()
+    job = runner.submit("simulation", "run", lambda ctx: ctx.wait_until(go_on.wait, lambda: "nothing"),
+                        key="run", follower="a")
+    runner.cancel(job.id)
+    assert finished(runner, job).status == "cancelled"
+
+
 def test_a_kind_limit_queues_the_second_simulation_and_names_the_one_it_waits_for():
     runner = JobRunner(workers=2, limits={"simulation": 1})
     go_on = threading.Event()

@@ -32,10 +32,10 @@ def test_two_runs_of_one_policy_and_seed_keep_their_own_database_and_log(engine)
     first.run()
     second.run()
     a, b = first.summary(), second.summary()
-    folder, name = engine.settings.db_path.parent / "simulations", slug("random-seed5")
-    assert a["database"] == str(folder / f"{name}.db") and b["database"] == str(folder / f"{name}-2.db")
-    assert (a["rounds"], searches(a["database"])) == (20, 20)
-    assert (b["rounds"], searches(b["database"])) == (10, 10)
+    folder, name = engine.runtime.settings.db_path.parent / "simulations", slug("random-seed5")
+    assert a.database == str(folder / f"{name}.db") and b.database == str(folder / f"{name}-2.db")
+    assert (a.rounds, searches(a.database)) == (20, 20)
+    assert (b.rounds, searches(b.database)) == (10, 10)
 
 
 def test_sandboxes_claimed_at_once_under_one_name_never_share_a_database(engine):
@@ -43,7 +43,7 @@ def test_sandboxes_claimed_at_once_under_one_name_never_share_a_database(engine)
 
     def claim() -> None:
         start.wait()
-        paths.append(engine.sandbox("race").settings.db_path)
+        paths.append(engine.sandbox("race").runtime.settings.db_path)
 
     threads = [threading.Thread(target=claim) for _ in range(6)]
     for thread in threads:

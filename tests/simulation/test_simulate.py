@@ -40,14 +40,16 @@ def test_rounds_carry_the_truth_and_are_logged(engine):
     history = run.history
     assert history["cum_regret"].iloc[-1] == sum(r.regret for r in run.records)
     summary = run.summary()
-    assert summary["rounds"] == 80 and 0 <= summary["hit_rate"] <= summary["oracle_hit_rate"] <= 1
-    assert sum(v["pulls"] for v in summary["per_arm"].values()) == sum(len(r.chosen) for r in run.records)
-    counts = run.engine.store.counts()
+    assert summary.rounds == 80 and 0 <= summary.hit_rate <= summary.oracle_hit_rate <= 1
+    assert sum(v.pulls for v in summary.per_arm.values()) == sum(len(r.chosen) for r in run.records)
+    assert summary.to_json()["per_arm"] == {arm: {"pulls": v.pulls, "mean_reward": v.mean_reward}
+                                           for arm, v in summary.per_arm.items()}  # `ltrr simulate --json`
+    counts = run.engine.runtime.store.counts()
     assert counts["searches"] == 80 and counts["bandit_updates"] == sum(len(r.chosen) for r in run.records)
-    assert engine.store.counts()["searches"] == 0  # the live database saw none of it
-    signal = summary["reward_signal"]
-    assert 0.8 < signal["precision"] <= 1 and 0.3 < signal["recall"] < 1
-    logged = {rec.search_id: rec.propensity for rec in run.engine.store.bandit_log()}
+    assert engine.runtime.store.counts()["searches"] == 0  # the live database saw none of it
+    signal = summary.reward_signal
+    assert 0.8 < signal.precision <= 1 and 0.3 < signal.recall < 1
+    logged = {rec.search_id: rec.propensity for rec in run.engine.runtime.store.bandit_log()}
     assert all(logged[r.search_id] == pytest.approx(r.propensity) for r in run.records)
 
 
@@ -56,16 +58,16 @@ def test_batched_and_cached_retrieval_equals_live_retrieval(engine):
     would retrieve live for the same query."""
     run = SimulationRun(engine, SimulationConfig(rounds=40, seed=9))
     assert any(key[0] == "semantic" for key in run._static)  # prefetched in one batch
-    depth = max(run.engine.policy.depths)
+    depth = max(run.engine.learning.policy.depths)
     for intent in run.intents[:15]:
-        u = run.engine.understand(intent.query)
+        u = run.engine.runtime.understand(intent.query)
         for name, cached in run._full_depth(u, intent.context).items():
-            live = run.engine.pipeline.retrieve(name, u, intent.context, depth)
+            live = run.engine.runtime.pipeline.retrieve(name, u, intent.context, depth)
             assert cached.ids == live.ids, name
             np.testing.assert_allclose(cached.scores, live.scores, rtol=1e-5)
     summary = run.run().summary()
-    assert summary["prepare_s"] > 0
-    assert summary["searches_per_s"] == pytest.approx(40 / (run.prepare_s + run.elapsed))
+    assert summary.prepare_s > 0
+    assert summary.searches_per_s == pytest.approx(40 / (run.prepare_s + run.elapsed))
 
 
 def test_all_strategies_reach_the_oracle(engine):
@@ -86,11 +88,11 @@ def test_off_policy_estimates_match_the_on_policy_value(engine):
     params = {"max_arms": 1, "depths": (100,)}
     config = SimulationConfig(rounds=700, seed=21, policy="random", policy_params=params)
     logged = SimulationRun(engine, config).run().engine
-    estimate = logged.evaluate_policy("fixed:structured", n_bootstrap=100)
+    estimate = logged.learning.evaluate_policy("fixed:structured", n_bootstrap=100)
     truth = SimulationRun(engine, SimulationConfig(rounds=700, seed=21, policy="fixed:structured",
                                                    policy_params=params)).run()
     true_value = np.mean([max(r.rewards.values()) for r in truth.records])
     for name in ("ips", "snips", "dr"):
-        assert estimate["estimates"][name]["value"] == pytest.approx(true_value, abs=0.08), name
-    assert estimate["estimates"]["dm"]["value"] == pytest.approx(true_value, abs=0.15)
-    assert estimate["n"] == 700
+        assert estimate.estimates[name].value == pytest.approx(true_value, abs=0.08), name
+    assert estimate.estimates["dm"].value == pytest.approx(true_value, abs=0.15)
+    assert estimate.n == 700

@@ -20,10 +20,10 @@ def test_ray_sweep_runs_equal_the_sequential_runs_with_a_worker_killed_mid_run(r
     killed = kill_process("ray::run_seed", after_s=0.5)  # Ray retries the task in a fresh worker
     sweep = run_sweep(config, settings, backend="ray", workers=2)
     assert killed, "no sweep worker was killed"
-    assert sweep["backend"] == "ray"
+    assert sweep.backend == "ray"
     for seed in (3, 4):
         alone = run_seed("default", settings.with_(db_path=tmp_path / "alone" / "base.db"), "lints", seed, 20)
-        assert sweep["policies"]["lints"]["seeds"][str(seed)] == alone["figures"]
+        assert sweep.policies["lints"].seeds[seed] == alone.figures
 
 
 def test_a_run_whose_worker_dies_past_its_retries_is_reported_by_seed(ray_cluster, app_cache_dir, tmp_path,

@@ -170,11 +170,32 @@ def _migration_staged_imports(db: sqlite_utils.Database) -> None:
                "WHERE import_id IN (SELECT id FROM log_imports WHERE status = 'committed')")
 
 
+# Counters bumped in the transaction that rewrites what another process folded, so that it
+# rebuilds instead of catching up by position: ``log_generation`` when the reward log or the
+# replayed rounds are rewritten (the bandit's fold), ``stats_generation`` when the memory's
+# aggregate changes other than by appended impressions and events (an import, a new curve, a reset).
+LOG_GENERATION, STATS_GENERATION = GENERATIONS = ("log_generation", "stats_generation")
+
+
+def bump(db: sqlite_utils.Database, *generations: str) -> None:
+    """Advance ``generations`` (of :data:`GENERATIONS`), inside the caller's write transaction."""
+    db.conn.execute(f"UPDATE store_meta SET value = CAST(value AS INTEGER) + 1 "
+                    f"WHERE key IN ({', '.join('?' * len(generations))})", generations)
+
+
+def _migration_shared_learning(db: sqlite_utils.Database) -> None:
+    """What the processes sharing the database agree on before they learn: generation counters in
+    ``store_meta`` (see :data:`GENERATIONS`), and the ``settings`` every process follows (the
+    chosen policy), one JSON value per key."""
+    db["store_meta"].insert_all([{"key": key, "value": "0"} for key in GENERATIONS])
+    db["settings"].create({"key": str, "value": str, "updated_at": float}, pk="key", not_null={"value"})
+
+
 # Forward migrations, applied in order: MIGRATIONS[i] takes the schema from version i to i + 1.
 # Append new ones; never edit one that has shipped.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1, _migration_2, _migration_experiments, _migration_interleaving, _migration_log_import,
-    _migration_identity, _migration_staged_imports]
+    _migration_identity, _migration_staged_imports, _migration_shared_learning]
 
 
 def insert_sql(table: str, columns: tuple[str, ...]) -> str:

@@ -1,18 +1,21 @@
 """FeedbackStore: the SQLite log of searches, impressions, feedback, bandit updates, labels, experiments,
-interleaving, imported logs and the examination curve, composed from one repository per record kind."""
+interleaving, imported logs, the examination curve and the settings processes share (and query analytics
+over them), composed from one repository per record kind."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from ltrr_core.base.examination import ExaminationCurve
-from ltrr_core.feedback.store.core import DEFAULT_TIMEOUT_S, StoreError
+from ltrr_core.feedback.store.analytics import AnalyticsRepository
+from ltrr_core.feedback.store.core import DEFAULT_TIMEOUT_S, GENERATIONS, StoreError, bump
 from ltrr_core.feedback.store.curve import CurveRepository
 from ltrr_core.feedback.store.experiments import ExperimentRepository
 from ltrr_core.feedback.store.imported_logs import ImportedLogRepository
 from ltrr_core.feedback.store.interleaving import InterleavingRepository
 from ltrr_core.feedback.store.labels import LabelRepository
 from ltrr_core.feedback.store.searches import SearchRepository
+from ltrr_core.feedback.store.shared import SharedStateRepository
 
 __all__ = ["FeedbackStore", "StoreError"]
 
@@ -22,7 +25,7 @@ IMPORT_TABLES = ("replayed_rounds", "log_events", "log_imports", "examination_cu
 
 
 class FeedbackStore(SearchRepository, LabelRepository, ExperimentRepository, InterleavingRepository,
-                    ImportedLogRepository, CurveRepository):
+                    ImportedLogRepository, CurveRepository, SharedStateRepository, AnalyticsRepository):
     """The feedback database at ``path`` (created with its folder if missing).
 
     ``timeout`` is how long a write waits for another process's lock before raising
@@ -34,11 +37,12 @@ class FeedbackStore(SearchRepository, LabelRepository, ExperimentRepository, Int
     def __init__(self, path: str | Path, timeout: float = DEFAULT_TIMEOUT_S) -> None:
         super().__init__(path, timeout)
         self._drop_abandoned_imports()
-        self.curve = self._read_curve()
+        self.reload_curve()
 
     def reset_learning(self) -> dict[str, int]:
         """Delete searches, impressions, feedback and bandit updates, and any imported logs with what
-        was learnt from them; **labels are kept**.
+        was learnt from them; **labels are kept** (so is the chosen policy). Both generations advance
+        in the same transaction: every process sharing the database rebuilds at its next catch-up.
 
         Returns how many rows each table lost (an import table only when it held rows).
         """
@@ -47,5 +51,6 @@ class FeedbackStore(SearchRepository, LabelRepository, ExperimentRepository, Int
             imported = {table: db[table].count for table in IMPORT_TABLES}
             for table in IMPORT_TABLES + LEARNING_TABLES:
                 db.execute(f"DELETE FROM {table}")
+            bump(db, *GENERATIONS)
         self.curve = ExaminationCurve()
         return deleted | {table: n for table, n in imported.items() if n}

@@ -25,7 +25,8 @@ import pandas as pd
 import sqlite_utils
 
 from ltrr_core.base.records import REPLAYED, LoggedPage, SettledRound, to_json
-from ltrr_core.feedback.store.core import StoreCore, StoreError, frame, insert_sql
+from ltrr_core.feedback.store.core import (LOG_GENERATION, STATS_GENERATION, StoreCore, StoreError, bump, frame,
+                                           insert_sql)
 from ltrr_core.selection.bandit import arm_depths
 
 IMPORT_CHUNK = 2000  # imported rows per write transaction (tens of milliseconds of lock)
@@ -86,6 +87,7 @@ class ImportedLogRepository(StoreCore):
                 self._touch_import(db, import_id)
                 db.conn.execute("UPDATE log_imports SET status = 'committed', events = ?, skipped = ? WHERE id = ?",
                                 (events, skipped(), import_id))
+                bump(db, STATS_GENERATION)  # the memory's aggregate now counts the import
         except BaseException:
             with contextlib.suppress(StoreError):  # left behind, it is abandoned: the next import or open drops it
                 self._drop_import(import_id)
@@ -205,13 +207,14 @@ class ImportedLogRepository(StoreCore):
     # ----------------------------------------------------------------- replayed rounds
     def replace_replayed_rounds(self, rounds: Iterable[SettledRound]) -> int:
         """Replace the bandit rounds replayed from imported pages (``search_id`` holds the page) in one
-        transaction; returns how many."""
+        transaction, which advances the log generation (every fold starts with them); returns how many."""
         records = [(r.search_id, to_json(r.features), r.category, to_json(r.rewards)) for r in rounds]
         with self._write() as db:
             db.execute("DELETE FROM replayed_rounds")
             db.conn.executemany(
                 "INSERT INTO replayed_rounds (page, features, category, rewards) VALUES (?, ?, ?, ?)",
                 records)
+            bump(db, LOG_GENERATION)
         return len(records)
 
     def replayed_rounds(self) -> list[SettledRound]:

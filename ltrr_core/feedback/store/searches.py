@@ -6,7 +6,7 @@ import json
 import math
 import time
 from functools import lru_cache
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 import pandas as pd
 import sqlite_utils
@@ -49,6 +49,34 @@ _INSERT_FEEDBACK = insert_sql("feedback", (
     "created_at", "search_id", "query", "normalized_query", "entity_id", "kind", "source", "user_id", "value"))
 _INSERT_REWARD = insert_sql("bandit_updates", ("search_id", "arm", "reward", "created_at"))
 CLOSE_SEARCH = "UPDATE searches SET settled_at = ?, settle_reason = ? WHERE id = ? AND settled_at IS NULL"
+# The reward log's rows after a ``seq``, in log order: a range read of its rowids (the primary key),
+# never a scan. A round's rows are written in one transaction, so they are consecutive and its
+# ``seq`` is the first one's rowid; the round at ``seq`` itself, whose other rows follow it, is left
+# out by its search id.
+SETTLED_ROUNDS = (
+    "SELECT b.rowid, s.id, s.features, s.category, s.settle_reason, b.arm, b.reward FROM bandit_updates b "
+    "JOIN searches s ON s.id = b.search_id WHERE b.rowid > ?1 "
+    "AND b.search_id IS NOT (SELECT search_id FROM bandit_updates WHERE rowid = ?1) ORDER BY b.rowid"
+)
+UNBOUNDED = (2**63 - 1, 2**63 - 1)  # every impression and feedback id
+
+
+class ShownRow(NamedTuple):
+    """An impression as the memory counts it: under its search's normalized query, at its rank."""
+
+    id: int
+    query: str
+    entity_id: str
+    rank: int
+
+
+class EventRow(NamedTuple):
+    """A feedback event as the memory counts it (``kind``: click, thumbs_up ...)."""
+
+    id: int
+    query: str
+    entity_id: str
+    kind: str
 
 
 @lru_cache(maxsize=1024)
@@ -219,27 +247,32 @@ class SearchRepository(StoreCore):
             row = db.execute(sql, [integer("search_id", search_id), entity_id]).fetchone()
         return tuple(json.loads(row[0])) if row else None
 
-    def last_settled_seq(self) -> int:
-        """The ``seq`` of the newest settled round (0 for none)."""
-        with self._read() as db:
-            return db.execute("SELECT COALESCE(MAX(rowid), 0) FROM bandit_updates").fetchone()[0]
-
     def settled_rounds(self, after_seq: int = 0) -> list[SettledRound]:
         """Every settled search with its rewards, in the order the windows closed (the bandit's fold);
-        ``seq`` is the position in the reward log, so ``after_seq`` resumes after a snapshot."""
-        sql = (
-            "SELECT b.seq, s.id, s.features, s.category, s.settle_reason, b.arm, b.reward FROM "
-            "(SELECT search_id, arm, reward, MIN(rowid) OVER (PARTITION BY search_id) AS seq, rowid AS r "
-            " FROM bandit_updates) b JOIN searches s ON s.id = b.search_id WHERE b.seq > ? ORDER BY b.seq, b.r"
-        )
+        ``seq`` is the position in the reward log, so ``after_seq`` resumes after a snapshot or a
+        catch-up, reading only the rows after it (:data:`SETTLED_ROUNDS`)."""
+        after_seq = integer("after_seq", after_seq, low=0)
         with self._read() as db:
-            rows = db.execute(sql, [integer("after_seq", after_seq, low=0)]).fetchall()
+            rows = db.execute(SETTLED_ROUNDS, [after_seq]).fetchall()
         rounds: list[SettledRound] = []
-        for seq, search_id, features, category, reason, arm, reward in rows:
+        for rowid, search_id, features, category, reason, arm, reward in rows:
             if not rounds or rounds[-1].search_id != search_id:
-                rounds.append(SettledRound(seq, search_id, tuple(json.loads(features)), category or "", {}, reason or ""))
+                rounds.append(SettledRound(rowid, search_id, tuple(json.loads(features)), category or "", {},
+                                           reason or ""))
             rounds[-1].rewards[arm] = reward
         return rounds
+
+    def memory_rows(self, after: tuple[int, int]) -> tuple[list[ShownRow], list[EventRow]]:
+        """The impressions and feedback events logged after ``(impression id, feedback id)``, in log
+        order, each under the query :meth:`q2e_stats` counts it under (two range reads on the ids)."""
+        with self._read() as db:
+            shown = db.execute("SELECT i.id, s.normalized_query, i.entity_id, i.rank FROM impressions i "
+                               "JOIN searches s ON s.id = i.search_id WHERE i.id > ? ORDER BY i.id",
+                               [after[0]]).fetchall()
+            events = db.execute("SELECT f.id, COALESCE(s.normalized_query, f.normalized_query), f.entity_id, f.kind "
+                                "FROM feedback f LEFT JOIN searches s ON s.id = f.search_id WHERE f.id > ? "
+                                "ORDER BY f.id", [after[1]]).fetchall()
+        return [ShownRow(*row) for row in shown], [EventRow(*row) for row in events]
 
     def bandit_log(self, source: str | None = None) -> list[BanditLogRecord]:
         """Every search with at least one bandit update, oldest first: the replay / off-policy log."""
@@ -259,16 +292,19 @@ class SearchRepository(StoreCore):
             log[-1].rewards[arm] = reward
         return log
 
-    def q2e_stats(self, source: str | None = None) -> list[Q2EStat]:
+    def q2e_stats(self, source: str | None = None, through: tuple[int, int] = UNBOUNDED) -> list[Q2EStat]:
         """Per (normalized query, entity): examined impressions (the examination probability of each
         impression's rank, summed), clicks, thumbs up/down.
 
         Feedback tied to a search counts under that search's normalized query; feedback
         without one under its own normalized query. ``source`` filters searches and events;
         imported logs (committed imports only) count only when it is None (every source).
+        ``through`` (impression id, feedback id) leaves out the rows logged after them.
         """
         search_where, search_params = where({"s.source": source})
         feedback_where, feedback_params = where({"f.source": source})
+        search_where = (search_where or " WHERE 1") + " AND i.id <= ?"
+        feedback_where = (feedback_where or " WHERE 1") + " AND f.id <= ?"
         imported_imp = imported_fb = ""
         if source is None:
             imported_imp = ("UNION ALL SELECT normalized_query, entity_id, examination(position) "
@@ -296,7 +332,7 @@ class SearchRepository(StoreCore):
             ORDER BY p.q, p.e
         """
         with self._read() as db:
-            rows = db.execute(sql, search_params + feedback_params).fetchall()
+            rows = db.execute(sql, [*search_params, through[0], *feedback_params, through[1]]).fetchall()
         return [Q2EStat(*row) for row in rows]
 
     def query_counts(self, source: str | None = None) -> list[tuple[str, str, str, int]]:

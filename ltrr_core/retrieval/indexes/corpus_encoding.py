@@ -25,8 +25,8 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from ltrr_core.base.cache import write_atomic
+from ltrr_core.base.progress import Progress, pace
 
-Progress = Callable[[str, float], None]
 Encode = Callable[[Sequence[str]], np.ndarray]
 CHUNK_TEXTS = 1024
 
@@ -70,14 +70,6 @@ def length_order(texts: Sequence[str]) -> np.ndarray:
     return np.argsort(np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)), kind="stable")
 
 
-def duration(seconds: float) -> str:
-    """``95`` -> ``1m 35s``; ``4000`` -> ``1h 06m``."""
-    seconds = max(0, int(round(seconds)))
-    if seconds >= 3600:
-        return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
-    return f"{seconds // 60}m {seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
-
-
 class _Rate:
     """Texts per second and time left; time left goes by characters (later chunks are longer)."""
 
@@ -94,8 +86,7 @@ class _Rate:
         elapsed = max(time.perf_counter() - self.started, 1e-9)
         if not self.texts:
             return "starting"
-        left = (self.total_chars - self.chars) * elapsed / max(self.chars, 1)
-        return f"{self.texts / elapsed:,.0f} docs/s · {duration(left)} left"
+        return pace(elapsed, self.chars / max(self.total_chars, 1), self.texts, "docs")
 
 
 def _manifest(texts: Sequence[str], chunk: int) -> dict:

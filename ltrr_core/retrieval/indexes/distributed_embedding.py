@@ -9,7 +9,7 @@ rounding from batch padding). Ray restarts an actor that dies and retries its ba
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import ray
@@ -17,10 +17,10 @@ from ray.exceptions import RayActorError
 
 from ltrr_core.base.cluster import connect
 from ltrr_core.base.config import BUNDLED_MODEL
+from ltrr_core.base.progress import Progress
 from ltrr_core.retrieval.indexes.embedder import Embedder
 
 RESTARTS = 3
-Progress = Callable[[str, float], None]
 
 
 class EncodeBatch:

@@ -9,16 +9,16 @@ import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from ltrr_core.catalog.schema import Entity
-from ltrr_core.base.config import BACKENDS, BUNDLED_MODEL
+from ltrr_core.base.config import BUNDLED_MODEL, ENCODER_BACKENDS
 from ltrr_core.base.cache import slug
+from ltrr_core.base.progress import Progress
 from ltrr_core.retrieval.indexes.corpus_encoding import encode_corpus
 
-Progress = Callable[[str, float], None]
 DESCRIPTION_CHARS = 200
 
 
@@ -129,13 +129,13 @@ class Embedder:
 
     def __init__(self, model: str = BUNDLED_MODEL, threads: int | None = None, query_cache: int = 32_768,
                  backend: str = "torch", export_dir: Path | None = None) -> None:
-        """``backend`` is one of :data:`BACKENDS`; the ONNX ones export (and quantize) the model once
-        into ``export_dir`` (default ``.ltrr_cache/onnx``). ``threads`` for corpus encoding (default:
+        """``backend`` is one of :data:`ENCODER_BACKENDS`; the ONNX ones export (and quantize) the model
+        once into ``export_dir`` (default ``.ltrr_cache/onnx``). ``threads`` for corpus encoding (default:
         up to 4 cores); queries use ``LTRR_QUERY_THREADS`` (default 2): on an idle 2-core machine one
         query takes 9 ms with two torch threads and 14 ms with one, but on a machine shared with other
         busy processes spin-waiting threads cost 10x (16 ms vs 138 ms measured), so set it to 1 there."""
-        if backend not in BACKENDS:
-            raise ValueError(f"backend: {backend!r} is not one of {BACKENDS}")
+        if backend not in ENCODER_BACKENDS:
+            raise ValueError(f"backend: {backend!r} is not one of {ENCODER_BACKENDS}")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before the import: never reach for the hub
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         self._corpus_threads = threads or max(1, min(4, os.cpu_count() or 1))

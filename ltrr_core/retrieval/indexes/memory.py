@@ -7,7 +7,8 @@ whose score is Beta-smoothed clicks over expected clicks, with the prediction as
 so observed evidence supersedes the prediction as it accumulates. An impression counts only as
 far as the user likely examined its rank (:mod:`ltrr_core.base.examination`): a result
 nobody scrolled to is no evidence against it. Observed statistics are the feedback store's
-aggregate of the log (loaded at start); :meth:`MemoryIndex.fork` gives a sandboxed run the same
+aggregate of the log (loaded at start, then the rows logged since added as they come, by whichever
+process logged them); :meth:`MemoryIndex.fork` gives a sandboxed run the same
 cold start without them. A pair that was never predicted and
 only shown (or disliked), never clicked, is kept but not retrieved: the memory recalls what
 users chose, not what other strategies happened to show.
@@ -22,6 +23,7 @@ from __future__ import annotations
 import threading
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
+from itertools import count
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -313,13 +315,14 @@ class MemoryIndex:
         """Add feedback counts to a pair; False (ignored) when the entity is not in the catalog."""
         return self._apply(PairStats(normalize(query), entity_id, examined, clicks, thumbs_up, thumbs_down), True)
 
-    def record_shown(self, query: str, entity_ids: Iterable[str], curve: Callable[[int], float]) -> int:
+    def record_shown(self, query: str, entity_ids: Iterable[str], curve: Callable[[int], float],
+                     ranks: Iterable[int] | None = None) -> int:
         """A result page under ``query``: ``entity_ids`` best first, each examined with the probability
-        of its rank under ``curve`` (the store's curve in use, as the log's rebuild applies it);
-        returns how many applied."""
+        of its rank (``ranks``, else 1, 2 ...) under ``curve`` (the store's curve in use, as the log's
+        rebuild applies it); returns how many applied."""
         key = normalize(query)
         return sum(self._apply(PairStats(key, entity_id, curve(rank)), True)
-                   for rank, entity_id in enumerate(entity_ids, start=1))
+                   for entity_id, rank in zip(entity_ids, count(1) if ranks is None else ranks))
 
     def load_stats(self, stats: Iterable[PairStats | Mapping[str, Any] | Any]) -> int:
         """Set pairs' totals from rows (PairStats, mappings or objects with PairStats' fields);

@@ -43,13 +43,13 @@ def _ray_backend(specs: Sequence[ShardSpec], address: str | None = None) -> Shar
     return RayBackend(specs, address)
 
 
-BACKENDS: dict[str, Callable[[Sequence[ShardSpec], str | None], ShardBackend]] = {
+SHARD_BACKENDS: dict[str, Callable[[Sequence[ShardSpec], str | None], ShardBackend]] = {  # Settings' choices
     "threads": ThreadBackend,
     "ray": _ray_backend,
 }
 
 
 def open_backend(name: str, specs: Sequence[ShardSpec], address: str | None = None) -> ShardBackend:
-    if name not in BACKENDS:
-        raise ValueError(f"backend: {name!r} is not one of {tuple(BACKENDS)}")
-    return BACKENDS[name](specs, address)
+    if name not in SHARD_BACKENDS:
+        raise ValueError(f"backend: {name!r} is not one of {tuple(SHARD_BACKENDS)}")
+    return SHARD_BACKENDS[name](specs, address)

@@ -4,18 +4,18 @@ A shard that computes idf and the average length from its own documents alone di
 with the single index (see ``benchmarks/bench_shards.py``: top-100 overlap well below 1).
 Each shard therefore reports its :class:`CollectionStats` (document frequencies in order of
 first occurrence, document count, total length); the merge, in shard order, is exactly the
-single corpus's, and :meth:`CollectionStats.idf` is rank-bm25's Okapi idf term for term (same
-order of summation, so the same floats).
+single corpus's, and :meth:`CollectionStats.idf` is computed by rank-bm25's own Okapi idf
+(:class:`_CollectionOkapi`) over the same terms in the same order, so it gives the same floats.
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
 import scipy.sparse as sp
+from rank_bm25 import BM25Okapi
 
 from ltrr_core.retrieval.indexes.bm25 import BM25Index, BM25Params, bm25_weights
 
@@ -51,20 +51,18 @@ class CollectionStats:
         return self.total_length / self.n_docs if self.n_docs else 0.0
 
     def idf(self, epsilon: float) -> dict[str, float]:
-        """rank-bm25's Okapi idf: ``log(N - df + 0.5) - log(df + 0.5)``, negative ones floored at
-        ``epsilon`` x the average idf."""
-        idf: dict[str, float] = {}
-        total, negative = 0.0, []
-        for word, df in self.doc_freq.items():
-            value = math.log(self.n_docs - df + 0.5) - math.log(df + 0.5)
-            idf[word] = value
-            total += value
-            if value < 0:
-                negative.append(word)
-        floor = epsilon * (total / len(idf)) if idf else 0.0
-        for word in negative:
-            idf[word] = floor
-        return idf
+        """rank-bm25's Okapi idf of these statistics, negative ones floored at ``epsilon`` x the average."""
+        return _CollectionOkapi(self, epsilon=epsilon).idf if self.doc_freq else {}
+
+
+class _CollectionOkapi(BM25Okapi):
+    """rank-bm25's Okapi built from :class:`CollectionStats` instead of a corpus: ``_initialize``
+    (the step rank-bm25's BM25L and BM25Plus share) hands over N, avgdl and the document
+    frequencies, and rank-bm25's own ``_calc_idf`` computes the idf from them."""
+
+    def _initialize(self, corpus: CollectionStats) -> dict[str, int]:
+        self.corpus_size, self.avgdl = corpus.n_docs, corpus.avgdl
+        return dict(corpus.doc_freq)
 
 
 def shard_bm25(corpus: Sequence[Sequence[str]], stats: CollectionStats, params: BM25Params = BM25Params()) -> BM25Index:
