@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Callable
@@ -21,7 +22,6 @@ def command(name: str):
     def wrap(fn):
         COMMANDS[name] = fn
         return fn
-
     return wrap
 
 
@@ -195,8 +195,7 @@ def cmd_labels(args):
     if args.action == "import":
         return labels.import_labels(args.file, args.format, judge=args.judge).to_json() | {"file": args.file}
     fmt = args.format or "csv"
-    text = labels.export_labels(fmt, judge=args.judge)
-    Path(args.file).write_text(text, encoding="utf-8", newline="")
+    Path(args.file).write_text(labels.export_labels(fmt, judge=args.judge), encoding="utf-8", newline="")
     return {"exported": len(labels.labels(args.judge)), "file": args.file, "format": fmt}
 
 
@@ -304,7 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help)
         p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
         if source:
-            p.add_argument("--source", default="default", help="catalog: default | csv:PATH#MAP.json | spotify:PATH | beir:DIR")
+            p.add_argument("--source", default=os.environ.get("LTRR_SOURCE") or "default",
+                           help="catalog: default | csv:PATH#MAP.json | spotify:PATH | beir:DIR (LTRR_SOURCE sets the default)")
         p.add_argument("--db", help="feedback database path (default: LTRR_DB_PATH or .ltrr_cache/feedback.db)")
         p.add_argument("--cache-dir", help="index/model cache folder (default: LTRR_CACHE_DIR or .ltrr_cache)")
         p.add_argument("--model", help="embedding model: bundled:all-MiniLM-L6-v2 or a local folder")

@@ -2,15 +2,16 @@
 per use case and nothing else (no store, no index, no learning state).
 
 ``Studio.open(source, settings)`` builds the :class:`~ltrr_core.engine.Engine` (the composition
-root) and hands out its faces; :func:`save_settings`, :func:`env_settings` and
-:func:`catalog_summary` need no open catalog.
+root) and hands out its faces; :func:`save_settings`, :func:`env_settings`,
+:func:`startup_source`, :func:`save_catalog_choice` and :func:`catalog_summary` need no open catalog.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
-from ltrr_core.base.config import Settings, env_overrides
+from ltrr_core.base.config import Settings, active_source, env_overrides, save_source
 from ltrr_core.catalog.schema import Catalog
 from ltrr_core.catalog.sources import load_catalog
 from ltrr_core.engine import Engine
@@ -65,8 +66,21 @@ def save_settings(settings: Settings, **changes) -> Settings:
 
 
 def env_settings() -> dict[str, str]:
-    """Settings fixed by ``LTRR_*`` environment variables (they override the saved ones)."""
-    return env_overrides()
+    """Settings fixed by ``LTRR_*`` environment variables (they override the saved ones), ``source``
+    (``LTRR_SOURCE``) included."""
+    source = os.environ.get("LTRR_SOURCE")
+    return env_overrides() | ({"source": source} if source else {})
+
+
+def startup_source(settings: Settings) -> str:
+    """The catalog a new session or start opens: ``LTRR_SOURCE``, else the one saved beside
+    ``settings``' database (:func:`save_catalog_choice`), else ``default``."""
+    return active_source(settings.db_path)
+
+
+def save_catalog_choice(settings: Settings, source: str) -> None:
+    """Save ``source`` as the catalog new sessions and the next start open (``LTRR_SOURCE`` overrides it)."""
+    save_source(settings.db_path, source)
 
 
 def simulation_report(database: str) -> Report:

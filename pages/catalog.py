@@ -11,7 +11,7 @@ import streamlit as st
 from ltrr_core.studio import env_settings, save_settings
 from ltrr_core.vocabulary import ENCODER_BACKENDS, DENSE_INDEXES, ENTITY_FIELDS, POLICIES, REQUIRED_FIELDS
 from ui import charts, jobs
-from ui.resources import DEFAULT_SOURCE, SOURCE_KEY, active_source, open_catalog, settings, studio
+from ui.resources import DEFAULT_SOURCE, active_source, choose_source, open_catalog, settings, studio
 
 SOURCE_KINDS = {
     "default": "Default demo catalog (music, podcasts, playlists)",
@@ -28,7 +28,10 @@ learning = faces.learning
 
 # ------------------------------------------------------------------ source
 st.subheader("Catalog source")
-st.caption(f"Active source: `{active_source()}`")
+pinned = env_settings()
+st.caption(f"Active source: `{active_source()}` (kept for new tabs and restarts)")
+if pinned.get("source", active_source()) != active_source():
+    st.warning(f"LTRR_SOURCE={pinned['source']} is set: new tabs and restarts open that catalog until it is unset.")
 kind = st.radio("Source type", list(SOURCE_KINDS), format_func=SOURCE_KINDS.get, horizontal=True, key="source_kind")
 
 
@@ -124,7 +127,7 @@ if st.button("Use this catalog", key="apply_source", disabled=candidate is None,
 jobs.follow(OPEN_JOB, into="opened_catalog")
 opened = st.session_state.pop("opened_catalog", None)
 if opened is not None:
-    st.session_state[SOURCE_KEY] = opened
+    choose_source(opened)  # this session's, and saved: a new tab or a restart opens it too
     st.rerun()
 
 # ------------------------------------------------------------------ contents
@@ -155,7 +158,6 @@ st.table(
         }
     ).set_index("setting")
 )
-pinned = env_settings()
 with st.form("settings_form"):
     st.caption("Saved beside the feedback database and used on every start. A new backend or model embeds the "
                "catalog once (in the background: search keeps working meanwhile).")

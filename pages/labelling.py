@@ -20,9 +20,10 @@ judge = judge_field("labelling")
 
 
 # The jobs (worker threads: no Streamlit in them); the learning kind runs one at a time, in order.
-def import_labels(ctx: jobs.JobContext, source: jobs.Upload, fmt: str | None, judge: str) -> LabelImport:
+def import_labels(ctx: jobs.JobContext, source: jobs.Upload, fmt: str | None, judge: str,
+                  topics: jobs.Upload | None) -> LabelImport:
     """All or nothing; the ranker retrains after it when enough new searches are labelled."""
-    return labels_face.import_labels(source, fmt, judge=judge)
+    return labels_face.import_labels(source, fmt, judge=judge, topics=topics)
 
 
 def train(ctx: jobs.JobContext) -> RetrainDecision:
@@ -36,7 +37,7 @@ st.caption("Most informative first: results the picked strategies disagree on, s
 queue = labels_face.labelling_queue(judge=judge)
 done = len(labels_face.labels(judge=judge))
 st.progress(done / (done + len(queue)) if done + len(queue) else 0.0,
-            text=f"{done} labelled by {judge} · {len(queue)} waiting")
+            text=f"{done} labelled by {judge} · {len(queue):,} waiting")
 if queue.empty:
     st.info("Nothing waiting: search on the **Search** page, then grade the results here (or import a label file).")
 else:
@@ -90,15 +91,26 @@ st.subheader("Import and export")
 left, right = st.columns(2)
 with left:
     upload = st.file_uploader("Label file (TREC qrels, BEIR tsv, query,docid,rating CSV)", key="labels_upload")
+    topics_file = st.file_uploader("Topics file for TREC/BEIR query ids (TREC topics, queries.jsonl, id<TAB>text)",
+                                   key="labels_topics", help="Gives each query id its text; without it the id "
+                                   "stands for the query")
     fmt = st.selectbox("Format", ["detect"] + list(LABEL_FORMATS), key="import_format")
+    if upload is not None and topics_file is None and not upload.name.lower().endswith(".csv"):
+        st.caption("TREC and BEIR files name queries by id: without a topics file each id (e.g. `q1`) is stored "
+                   "as its query.")
     if st.button("Import labels", key="labels_import", disabled=upload is None):
         source = (upload.name, upload.getvalue())  # read from memory: the browser's file name is only shown
+        topics = (topics_file.name, topics_file.getvalue()) if topics_file is not None else None
         fmt_or_none = None if fmt == "detect" else fmt
         jobs.start(IMPORT_JOB, "learning", f"Import of {upload.name} (labels of {judge})",
-                   partial(import_labels, source=source, fmt=fmt_or_none, judge=judge),
-                   key="|".join(["labels", str(id(labels_face)), jobs.upload_key(source), str(fmt_or_none), judge]))
+                   partial(import_labels, source=source, fmt=fmt_or_none, judge=judge, topics=topics),
+                   key="|".join(["labels", str(id(labels_face)), jobs.upload_key(source), str(fmt_or_none), judge,
+                                 jobs.upload_key(topics) if topics else ""]))
     jobs.follow(IMPORT_JOB, into="labels_import_report")
     imported = st.session_state.get("labels_import_report")
+    if imported is not None and st.session_state.get("labels_import_drawn") is not imported:
+        st.session_state["labels_import_drawn"] = imported  # counts and queue above predate it: draw them again
+        st.rerun()
     if imported is not None:
         (st.warning if imported.unknown else st.success)(imported.message())
 with right:

@@ -8,8 +8,8 @@ import streamlit as st
 from ltrr_core.vocabulary import GRADES, HARD_CASES, grade_label
 from ui import charts
 from ui.identity import judge, judge_field
-from ui.resources import studio, warming_banner
-from ui.widgets import arm_frame, context_picker, strategy_badges
+from ui.resources import SOURCE_KEY, active_source, studio, warming_banner
+from ui.widgets import arm_frame, context_params, context_picker, restore_context, strategy_badges
 
 RESULT = "last_result"
 EXAMPLES = (
@@ -19,9 +19,18 @@ EXAMPLES = (
 )
 
 st.title("Search")
+# A link (?q=…&catalog=…&user=…&hour=…&weekday=…&holiday=…) reproduces a search, once per session.
+from_url = None if st.session_state.get("url_read") else st.query_params.to_dict()
+st.session_state["url_read"] = True
+if from_url and from_url.get("catalog") and from_url.get("q"):
+    st.session_state[SOURCE_KEY] = from_url["catalog"]
 faces = studio()
 searching, catalog = faces.search, faces.catalog
 warming_banner(searching)
+if from_url and from_url.get("q"):
+    restore_context(from_url, faces.simulation, catalog.content_hash, key="ctx")
+    st.session_state["query"] = from_url["q"]
+    st.session_state["pending_search"] = True
 context = context_picker(faces.simulation, catalog.content_hash, key="ctx")
 
 
@@ -87,6 +96,7 @@ if st.session_state.pop("pending_search", False):
         st.info("Type a query first: an artist, a title, a genre or mood, or describe a podcast.")
     else:
         st.session_state[RESULT] = searching.search(query, context, k=int(k), source="human", user_id=judge())
+        st.query_params.from_dict({"q": query, "catalog": active_source(), **context_params(context)})
 
 res = st.session_state.get(RESULT)
 if res is None:
@@ -118,6 +128,9 @@ if res.selection is None:  # an empty query after normalization: nothing was sea
     st.stop()
 
 trace = res.understanding.to_trace()
+if not res.items:  # searched, found nothing: say what was understood
+    st.info(f"Nothing found for `{res.query}`, understood as `{trace['normalized']}`: the strategies "
+            f"{', '.join(res.selection.chosen)} found no match. Try words, or other symbols.")
 st.caption(
     f"`{res.ranker}` ranker · policy `{res.selection.policy}` · strategies {', '.join(res.selection.chosen)} · "
     f"{res.timings.get('total', 0.0):.0f} ms total · search #{res.search_id}"

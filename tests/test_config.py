@@ -38,3 +38,22 @@ def test_retrieval_threads_is_a_whole_number_of_at_least_one(monkeypatch):
         Settings(retrieval_threads="many")
     with pytest.raises(ValueError, match="retrieval_threads: 0 must be at least 1"):
         Settings(retrieval_threads=0)
+
+
+def test_the_catalog_choice_is_kept_beside_the_settings_and_ltrr_source_wins(tmp_path, monkeypatch):
+    from ltrr_core.base.config import active_source, save_source
+    from ltrr_core.cli import build_parser
+
+    monkeypatch.delenv("LTRR_SOURCE", raising=False)
+    db = tmp_path / "feedback.db"
+    assert active_source(db) == "default"
+    save_source(db, "beir:/data/scifact")
+    Settings(db_path=db).save(backend="onnx")  # saving the other settings keeps the catalog choice
+    assert active_source(db) == "beir:/data/scifact"
+    assert Settings.from_env(db_path=db).backend == "onnx"
+    assert active_source(tmp_path / "other.db") == "default"  # one choice per database
+    monkeypatch.setenv("LTRR_SOURCE", "default:1000")
+    assert active_source(db) == "default:1000"
+    assert build_parser().parse_args(["catalog"]).source == "default:1000"  # the CLI's --source default
+    with pytest.raises(ValueError, match="empty catalog source"):
+        save_source(db, " ")

@@ -2,7 +2,8 @@
 settings) by a job, and warmed with a visible progress bar.
 
 Pages call :func:`studio` and never open catalogs, models or databases themselves. The chosen
-catalog source is a per-session UI choice (``st.session_state["active_source"]``). Opening and
+catalog source is a per-session UI choice (``st.session_state["active_source"]``), which starts from
+``LTRR_SOURCE``, else the choice saved on Catalog & settings (:func:`choose_source`). Opening and
 warming run as one ``catalog`` job on the process-wide runner (two sessions opening one catalog
 share it; the worker never calls Streamlit), which files the studio in a process-wide registry;
 the catalog page follows such a job with a Cancel button (:func:`open_catalog`).
@@ -19,7 +20,7 @@ import streamlit as st
 
 from ltrr_core.services.jobs import Job, JobContext, job_runner
 from ltrr_core.services.search import SearchService
-from ltrr_core.studio import Studio
+from ltrr_core.studio import Studio, save_catalog_choice, startup_source
 from ltrr_core.vocabulary import Settings
 from ui import jobs
 from ui.identity import session_id
@@ -56,7 +57,19 @@ class _Registry:
 
 
 def active_source() -> str:
-    return st.session_state.get(SOURCE_KEY, DEFAULT_SOURCE)
+    """This session's catalog source; a new session starts from ``LTRR_SOURCE`` or the saved choice."""
+    if SOURCE_KEY not in st.session_state:
+        try:
+            st.session_state[SOURCE_KEY] = startup_source(settings())
+        except ValueError:  # a bad LTRR_* variable: studio() says so
+            return DEFAULT_SOURCE
+    return st.session_state[SOURCE_KEY]
+
+
+def choose_source(source: str) -> None:
+    """Make ``source`` (already opened) this session's catalog and the one new sessions and restarts open."""
+    st.session_state[SOURCE_KEY] = source
+    save_catalog_choice(settings(), source)
 
 
 def settings() -> Settings:
@@ -137,6 +150,7 @@ def studio() -> Studio:
                 st.session_state[SOURCE_KEY] = DEFAULT_SOURCE
             st.stop()
     st.session_state.setdefault("load_report", {})[source] = opened.timings
+    st.sidebar.caption(f"Catalog: `{source}` · {len(opened.studio.catalog):,} entities")
     return opened.studio
 
 

@@ -39,6 +39,26 @@ def context_picker(simulation: SimulationService, catalog_hash: str, key: str = 
     return Context(user=by_label[label], weekday=int(weekday), hour=int(hour), holiday=bool(holiday))
 
 
+def context_params(context: Context) -> dict[str, str]:
+    """``context`` as URL query parameters (read back by :func:`restore_context`)."""
+    return {"user": context.user.id, "hour": str(context.hour), "weekday": str(context.weekday),
+            "holiday": "1" if context.holiday else "0"}
+
+
+def restore_context(params, simulation: SimulationService, catalog_hash: str, key: str = "ctx") -> None:
+    """Preset the :func:`context_picker` widgets from URL ``params`` (call before it is drawn);
+    a missing or unreadable parameter leaves its widget as it is."""
+    labels = {p.id: profile_label(p) for p in profiles(catalog_hash, simulation)} | {"anonymous": ANONYMOUS}
+    if params.get("user") in labels:
+        st.session_state[f"{key}_user"] = labels[params["user"]]
+    for name, top in (("hour", 23), ("weekday", 6)):
+        value = params.get(name, "")
+        if value.isdigit() and int(value) <= top:
+            st.session_state[f"{key}_{name}"] = int(value)
+    if params.get("holiday") in ("0", "1"):
+        st.session_state[f"{key}_holiday"] = params["holiday"] == "1"
+
+
 def retrain_outcome(decision: RetrainDecision, groups: str) -> None:
     """Whether a trained ranker went live, with its held-out nDCG@10 against the previous one's."""
     (st.success if decision.accepted else st.warning)(

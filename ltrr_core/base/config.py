@@ -3,7 +3,8 @@
 Every field can be set from the environment (``LTRR_<FIELD>``), so the app, the CLI and
 CI agree without flags. The model, backend and dense index chosen on the Catalog & settings
 page are saved in a small JSON file beside the database (``<db>.settings.json``) and read on
-the next start; the environment and explicit flags override them.
+the next start; the environment and explicit flags override them. The active catalog source is
+kept in the same file (:func:`save_source`; ``LTRR_SOURCE`` overrides it: :func:`active_source`).
 """
 
 from __future__ import annotations
@@ -82,12 +83,48 @@ class Settings:
         if new.model != BUNDLED_MODEL and not Path(new.model).is_dir():
             raise ValueError(f"model: {new.model} is not a folder; give a local sentence-transformers folder "
                              f"or {BUNDLED_MODEL}")
-        text = json.dumps({name: getattr(new, name) for name in SAVED_FIELDS}, indent=1)
-        write_atomic(new.settings_file, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        _write_saved(new.db_path, {name: getattr(new, name) for name in SAVED_FIELDS})
         return new
 
 
 SAVED_FIELDS = ("model", "backend", "dense_index")
+DEFAULT_SOURCE = "default"
+SOURCE_FIELD = "source"  # the saved catalog source, beside SAVED_FIELDS in the settings file
+
+
+def _write_saved(db_path: Path, changes: dict[str, str]) -> None:
+    """Merge ``changes`` into the settings file of ``db_path`` (the other saved keys are kept)."""
+    path = settings_file(db_path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (ValueError, OSError):
+        data = {}
+    data = {**(data if isinstance(data, dict) else {}), **changes}
+    text = json.dumps(data, indent=1, ensure_ascii=False)
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def save_source(db_path: Path, source: str) -> None:
+    """Save ``source`` as the catalog the next start (and every new session) opens."""
+    if not source.strip():
+        raise ValueError("source: an empty catalog source cannot be saved")
+    _write_saved(Path(db_path), {SOURCE_FIELD: source.strip()})
+
+
+def saved_source(db_path: Path) -> str | None:
+    """The catalog source saved beside the database at ``db_path`` (None when none is)."""
+    path = settings_file(db_path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (ValueError, OSError):
+        return None
+    value = data.get(SOURCE_FIELD) if isinstance(data, dict) else None
+    return str(value) if value else None
+
+
+def active_source(db_path: Path) -> str:
+    """The catalog to open: ``LTRR_SOURCE``, else the saved choice, else ``default``."""
+    return os.environ.get("LTRR_SOURCE") or saved_source(db_path) or DEFAULT_SOURCE
 
 
 def env_overrides() -> dict[str, str]:

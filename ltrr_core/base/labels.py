@@ -8,7 +8,8 @@ Formats are registered by name in :data:`FORMATS` (``trec``, ``beir``, ``csv``):
   TEXT, which is also used as the query id (CSV files carry no separate id).
 
 ``trec`` and ``beir`` carry no query text (``Judgment.query`` reads back as ``""``); attach
-texts with :func:`with_queries` before writing ``csv``.
+texts with :func:`with_queries` before writing ``csv``, or from a topics file read by
+:func:`parse_topics` (TREC ``<top>`` topics, BEIR ``queries.jsonl``, or ``id<TAB>text`` lines).
 
 Grades are whole numbers. ``csv`` ratings must lie in 0..3 (the studio's scale); ``trec`` and
 ``beir`` come from external collections and accept any grade >= 0 (nothing is clipped).
@@ -25,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import json
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -363,3 +365,38 @@ def with_queries(judgments: Iterable[Judgment], texts: Mapping[str, str]) -> lis
     if missing:
         raise ValueError(f"texts: no query text for query id(s) {missing[:5]}; give a text for every query id")
     return [replace(j, query=texts[j.query_id]) for j in judgments]
+
+
+_TOPIC = re.compile(r"<top>(.*?)</top>", re.S | re.I)
+_TOPIC_NUM = re.compile(r"<num>\s*(?:Number:)?\s*(\S+)", re.I)
+_TOPIC_TITLE = re.compile(r"<title>\s*(?:Topic:)?\s*(.*?)\s*(?=<|$)", re.S | re.I)
+
+
+def parse_topics(data: bytes, name: str) -> dict[str, str]:
+    """``{query id: query text}`` from a topics file held in memory: TREC topics (``<top>``, ``<num>``,
+    ``<title>``), BEIR ``queries.jsonl`` (``_id``, ``text``) or ``id<TAB>text`` lines; LabelFileError
+    naming the file and line when a line is none of these."""
+    path = Path(Path(name).name or "topics")
+    text = "".join(line for _, line in _lines_of(data, path))
+    if _TOPIC.search(text):
+        topics = {}
+        for block in _TOPIC.findall(text):
+            num, title = _TOPIC_NUM.search(block), _TOPIC_TITLE.search(block)
+            if num and title and title.group(1).strip():
+                topics[num.group(1)] = " ".join(title.group(1).split())
+        return topics
+    topics = {}
+    for line, content in _content(iter(enumerate(text.splitlines(), start=1))):
+        if content.lstrip().startswith("{"):
+            try:
+                row = json.loads(content)
+                topics[str(row["_id"])] = str(row["text"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise _fail(path, line, f"not a BEIR query ({exc})", 'write {"_id": ..., "text": ...}') from exc
+        elif "\t" in content:
+            query_id, query = content.split("\t", 1)
+            topics[query_id.strip()] = query.strip()
+        else:
+            raise _fail(path, line, "neither a TREC topic, a BEIR query nor 'id<TAB>text'",
+                        "give TREC topics, BEIR queries.jsonl or one 'id<TAB>text' per line")
+    return topics

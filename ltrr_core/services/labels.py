@@ -4,12 +4,13 @@ labels and the feedback say."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from ltrr_core.base.grades import MAX_GRADE
-from ltrr_core.base.labels import parse_labels, read_labels
+from ltrr_core.base.labels import LabelFileError, parse_labels, parse_topics, read_labels
 from ltrr_core.base.records import Label
 from ltrr_core.evaluation.labelling import evaluate_labels, labelling_queue
 from ltrr_core.feedback.click_training import click_groups
@@ -43,8 +44,11 @@ class LabelService:
     def labels_frame(self, judge: str | None = None) -> pd.DataFrame:
         return self._rt.store.labels_frame(judge=judge)
 
-    def import_labels(self, file: str | Path | tuple[str, bytes], fmt: str | None, judge: str) -> LabelImport:
-        """Import ``judge``'s label file (a path, or ``(name, bytes)`` of an upload) in one transaction.
+    def import_labels(self, file: str | Path | tuple[str, bytes], fmt: str | None, judge: str,
+                      topics: str | Path | tuple[str, bytes] | None = None) -> LabelImport:
+        """Import ``judge``'s label file (a path, or ``(name, bytes)`` of an upload) in one transaction;
+        ``topics`` (a topics file: :func:`~ltrr_core.base.labels.parse_topics`) gives the query texts of
+        trec/beir query ids.
 
         A bad row, or a grade above the studio's scale, raises ``LabelFileError`` naming its
         line and nothing is stored; documents the catalog lacks are skipped and counted."""
@@ -53,6 +57,14 @@ class LabelService:
             judgments = parse_labels(file[1], file[0], fmt, max_grade=MAX_GRADE)
         else:
             judgments = read_labels(file, fmt, max_grade=MAX_GRADE)
+        if topics is not None:
+            name, data = topics if isinstance(topics, tuple) else (str(topics), Path(topics).read_bytes())
+            texts = parse_topics(data, name)
+            missing = sorted({j.query_id for j in judgments if not j.query} - set(texts))
+            if missing:  # an id is never stored as if it were the query's text
+                raise LabelFileError(f"{name}: no topic for query id(s) {', '.join(missing[:5])}; add them to "
+                                     "the topics file")
+            judgments = [j if j.query else replace(j, query=texts[j.query_id]) for j in judgments]
         report = import_judgments(rt.store, rt.catalog, judgments, judge)
         with rt.lock:
             rt.state.labelled_since_train.update(f"query:{normalize(q)}" for q in report.queries)
@@ -63,9 +75,10 @@ class LabelService:
         """The text of a label file in ``fmt`` with the stored labels (of ``judge``, or all)."""
         return export_labels(self.labels(judge), fmt)
 
-    def labelling_queue(self, judge: str, limit: int = 50) -> pd.DataFrame:
-        """The pairs most worth grading next for ``judge`` (see :func:`~ltrr_core.evaluation.labelling.labelling_queue`)."""
-        return labelling_queue(self._rt.store, self._rt.catalog, judge, limit)
+    def labelling_queue(self, judge: str, limit: int | None = None) -> pd.DataFrame:
+        """The pairs most worth grading next for ``judge``, from every logged search; all of them (the
+        queue's real size) unless ``limit`` (see :func:`~ltrr_core.evaluation.labelling.labelling_queue`)."""
+        return labelling_queue(self._rt.store, self._rt.catalog, judge, limit, searches=None)
 
     def evaluate_labels(self, judge: str | None = None) -> pd.DataFrame:
         """Each strategy and the live ranker's blend, scored on the stored labels."""

@@ -38,9 +38,16 @@ def normalize(text: str, max_chars: int | None = MAX_QUERY_CHARS) -> str:
     """
     if max_chars is not None:
         text = text[: max_chars * 2]
-    cleaned = _NON_WORD.sub(" ", fold(text)).replace("_", " ")
-    cleaned = _SPACES.sub(" ", cleaned).strip()
+    folded = fold(text)
+    cleaned = _SPACES.sub(" ", _NON_WORD.sub(" ", folded).replace("_", " ")).strip()
+    if not cleaned:  # letterless ('🎸🔥', '¿?', '♪'): its symbols, one token each, rather than nothing
+        cleaned = " ".join(ch for ch in folded if _is_symbol(ch))
     return cleaned if max_chars is None else cleaned[:max_chars].strip()
+
+
+def _is_symbol(ch: str) -> bool:
+    """A visible character: not a space, control, format (zero-width joiner, variation selector) or mark."""
+    return not ch.isspace() and unicodedata.category(ch)[0] not in "CZM"
 
 
 def tokenize(text: str, drop_stopwords: bool = False, max_chars: int | None = MAX_QUERY_CHARS) -> list[str]:

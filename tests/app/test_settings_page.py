@@ -27,7 +27,7 @@ def app_env(app_cache_dir, default_catalog, tmp_path, monkeypatch):
     db = tmp_path / "feedback.db"
     monkeypatch.setenv("LTRR_CACHE_DIR", str(app_cache_dir))
     monkeypatch.setenv("LTRR_DB_PATH", str(db))
-    for name in ("LTRR_MODEL", "LTRR_BACKEND", "LTRR_DENSE_INDEX"):
+    for name in ("LTRR_MODEL", "LTRR_BACKEND", "LTRR_DENSE_INDEX", "LTRR_SOURCE"):
         monkeypatch.delenv(name, raising=False)
     return f"jsonl:{catalog}", db
 
@@ -119,5 +119,11 @@ def test_use_this_catalog_opens_it_in_a_job_then_switches_the_session(app_env, d
     assert job_runner().wait(at.session_state["open_catalog_job"], TIMEOUT).status == "done"
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert at.session_state["active_source"].startswith(f"csv:{small}#")
+    chosen = at.session_state["active_source"]
+    assert chosen.startswith(f"csv:{small}#")
     assert at.metric[0].value == "40"
+    st.cache_resource.clear()  # a restart, then a new tab: both open the chosen catalog, named in the sidebar
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    assert not fresh.exception, fresh.exception
+    assert fresh.session_state["active_source"] == chosen
+    assert f"Catalog: `{chosen}` · 40 entities" in [c.value for c in fresh.sidebar.caption]

@@ -300,3 +300,17 @@ def test_a_leading_carriage_return_is_neutralised_too():
 
     assert spreadsheet_cell("\rcalc") == "'\rcalc" and from_spreadsheet_cell("'\rcalc") == "\rcalc"
     assert spreadsheet_cell("plain 'quote") == "plain 'quote" and spreadsheet_cell("a\x00b") == "ab"
+
+
+def test_topics_files_give_query_ids_their_text():
+    from ltrr_core.base.labels import LabelFileError, parse_topics
+
+    trec = b"<top>\n<num> Number: 301\n<title> International Organized Crime\n\n<desc> Description:\nx\n</top>\n" \
+           b"<top>\n<num> Number: q1 <title> late night\n jazz\n</top>\n"
+    assert parse_topics(trec, "topics.301") == {"301": "International Organized Crime", "q1": "late night jazz"}
+    jsonl = b'{"_id": "q1", "text": "late night jazz"}\n{"_id": 7, "text": "rock"}\n'
+    assert parse_topics(jsonl, "queries.jsonl") == {"q1": "late night jazz", "7": "rock"}
+    assert parse_topics(b"q1\tlate night jazz\n\nq2\t\xc2\xbfd\xc3\xb3nde?\n", "t.tsv") == {"q1": "late night jazz",
+                                                                                         "q2": "¿dónde?"}
+    with pytest.raises(LabelFileError, match=r"t.txt: line 2: neither a TREC topic"):
+        parse_topics(b"q1\tjazz\njust words\n", "t.txt")

@@ -152,8 +152,15 @@ def test_never_raises_and_stays_well_formed(tiny, raw):
 
 
 def test_empty_query(tiny):
-    q = tiny.understand("  🎵 ")
+    q = tiny.understand("  \u200b\t ")
     assert q.is_empty and q.script == "none" and q.interpretations == () and q.entity_types == {}
+
+
+@pytest.mark.parametrize(("raw", "tokens"), [("  🎵 ", ("🎵",)), ("🎸🔥", ("🎸", "🔥")), ("¿?", ("¿", "?")),
+                                             ("♪", ("♪",)), ("👩\u200d🎤\ufe0f", ("👩", "🎤"))])
+def test_a_letterless_query_keeps_its_symbols(tiny, raw, tokens):
+    q = tiny.understand(raw)
+    assert not q.is_empty and q.tokens == tokens and q.script == "none"
 
 
 def test_non_string_input_is_read_as_text(tiny):
