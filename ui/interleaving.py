@@ -9,7 +9,7 @@ from ltrr_core.services.experiments import TallyReport
 
 def pairs_frame(tally: TallyReport) -> pd.DataFrame:
     """One row per pair: wins/losses/ties, A's win rate and its confidence sequence, the test's evidence."""
-    interval = f"A win rate, {1 - tally.alpha:.0%} interval (valid at every search)"
+    interval = f"A win rate, {100 * (1 - tally.alpha_per_pair):.4g}% interval (valid at every search)"
     rows = [{
         "A": p.a, "B": p.b, "A wins": p.wins, "B wins": p.losses, "ties": p.ties,
         "A win rate": f"{p.win_rate:.1%}",
