@@ -13,7 +13,6 @@ import re
 import shutil
 from dataclasses import dataclass, replace
 
-from ltrr_core.base.progress import Progress
 from ltrr_core.base.config import Settings
 from ltrr_core.engine import Engine
 from ltrr_core.feedback.store.feedback_store import FeedbackStore

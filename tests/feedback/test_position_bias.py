@@ -87,8 +87,8 @@ def test_pairs_seen_at_one_rank_teach_nothing_about_the_curve():
     truth = 1.0 / np.arange(1, RANKS + 1)
     estimate = estimate_examination(simulated_counts(truth, 500, 3, shuffle=False), max_rank=RANKS)
     assert estimate.pairs == 0 and not estimate.usable and estimate.theta == (1.0,) * RANKS
-    assert estimate.refusals == [f"too little randomized traffic: 0 (query, result) pairs were seen at two or more "
-                                 f"ranks, 30 needed"]
+    assert estimate.refusals == ["too little randomized traffic: 0 (query, result) pairs were seen at two or more "
+                                 "ranks, 30 needed"]
 
 
 def test_the_guard_refuses_a_curve_too_uncertain_to_replace_the_prior():
