@@ -32,14 +32,11 @@ def build_log(store: FeedbackStore, catalog_ids: list[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def db_path(app_cache_dir, tmp_path_factory, default_catalog):
-    db = tmp_path_factory.mktemp("analytics_db") / "feedback.db"
-    with FeedbackStore(db) as store:
+def db_path(db_path, default_catalog):
+    """The module's app database (tests/app/conftest.py), holding the small log."""
+    with FeedbackStore(db_path) as store:
         build_log(store, [e.id for e in default_catalog.entities[:3]])
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LTRR_CACHE_DIR", str(app_cache_dir))
-        mp.setenv("LTRR_DB_PATH", str(db))
-        yield db
+    return db_path
 
 
 def opened() -> AppTest:

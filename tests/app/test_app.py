@@ -12,23 +12,13 @@ from streamlit.testing.v1 import AppTest
 
 from ltrr_core.catalog.hard_cases import HARD_CASES
 from ltrr_core.feedback.store.feedback_store import FeedbackStore
-from ltrr_core.services.jobs import job_runner
+from apptest import settled
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ("pages/search.py", "pages/live.py", "pages/labelling.py", "pages/experiments.py", "pages/interleaving.py",
          "pages/evaluation.py", "pages/history.py", "pages/catalog.py", "pages/analytics.py",
          "pages/report.py")
 TIMEOUT = 300  # the first run of the module opens the engine (model load, cached embeddings)
-
-
-@pytest.fixture(scope="module")
-def db_path(app_cache_dir, tmp_path_factory):
-    """The app reads LTRR_CACHE_DIR / LTRR_DB_PATH through Settings.from_env."""
-    db = tmp_path_factory.mktemp("app_db") / "feedback.db"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LTRR_CACHE_DIR", str(app_cache_dir))
-        mp.setenv("LTRR_DB_PATH", str(db))
-        yield db
 
 
 def started(page: str | None = None) -> AppTest:
@@ -54,15 +44,6 @@ def label_count(db_path: Path) -> int:
 
 def texts(elements) -> str:
     return "\n".join(str(e.value) for e in elements)
-
-
-def settled(at: AppTest, slot: str) -> AppTest:
-    """Wait for this session's job in ``slot`` (the page only polls it), then rerun the page."""
-    job = job_runner().wait(at.session_state[slot], TIMEOUT)
-    assert job is not None and job.finished, job
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -51,7 +51,8 @@ def server(app_cache_dir, tmp_path_factory):
     """``streamlit run app.py`` on a free port with its own DB; yields (url, db_path)."""
     db = tmp_path_factory.mktemp("browser_db") / "feedback.db"
     port = free_port()
-    env = {**os.environ, "LTRR_CACHE_DIR": str(app_cache_dir), "LTRR_DB_PATH": str(db)}
+    env = {k: v for k, v in os.environ.items() if k != "LTRR_SOURCE"}  # the default catalog, whatever the shell says
+    env |= {"LTRR_CACHE_DIR": str(app_cache_dir), "LTRR_DB_PATH": str(db)}
     log = (tmp_path_factory.mktemp("browser_log") / "streamlit.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),

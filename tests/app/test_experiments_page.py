@@ -11,20 +11,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ltrr_core.feedback.store.feedback_store import FeedbackStore
-from ltrr_core.services.jobs import job_runner
+from apptest import settled
 from ui.offline import bundled_scifact
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 300
-
-
-@pytest.fixture(scope="module")
-def db_path(app_cache_dir, tmp_path_factory):
-    db = tmp_path_factory.mktemp("experiments_db") / "feedback.db"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LTRR_CACHE_DIR", str(app_cache_dir))
-        mp.setenv("LTRR_DB_PATH", str(db))
-        yield db
 
 
 def opened() -> AppTest:
@@ -40,13 +31,6 @@ def frame_with(at: AppTest, column: str):
 
 def texts(elements) -> str:
     return "\n".join(str(e.value) for e in elements)
-
-
-def settled(at: AppTest, slot: str) -> AppTest:
-    """Wait for this session's job in ``slot`` (the page only polls it), then rerun the page."""
-    job = job_runner().wait(at.session_state[slot], TIMEOUT)
-    assert job is not None and job.finished, job
-    return at.run()
 
 
 @pytest.mark.slow

@@ -10,21 +10,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from ltrr_core.feedback.store.feedback_store import FeedbackStore
-from ltrr_core.services.jobs import job_runner
+from apptest import settled
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 300
-
-
-@pytest.fixture(scope="module")
-def db_path(app_cache_dir, tmp_path_factory):
-    """The app's own database (LTRR_DB_PATH), the shared warm cache; no LTRR_SOURCE."""
-    db = tmp_path_factory.mktemp("workbench_db") / "feedback.db"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LTRR_CACHE_DIR", str(app_cache_dir))
-        mp.setenv("LTRR_DB_PATH", str(db))
-        mp.delenv("LTRR_SOURCE", raising=False)
-        yield db
 
 
 def started(page: str | None = None, params: dict[str, str] | None = None) -> AppTest:
@@ -45,15 +34,6 @@ def texts(elements) -> str:
 
 def top_result(at: AppTest) -> list[str]:
     return [m.value for m in at.markdown if m.value.startswith("**1. ")]
-
-
-def settled(at: AppTest, slot: str) -> AppTest:
-    """Wait for this session's job in ``slot``, then rerun the page."""
-    job = job_runner().wait(at.session_state[slot], TIMEOUT)
-    assert job is not None and job.finished, job
-    at.run()
-    assert not at.exception, at.exception
-    return at
 
 
 def test_every_page_names_the_active_catalog(db_path):
