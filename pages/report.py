@@ -13,8 +13,8 @@ st.title("Report")
 faces = studio()
 reports = faces.reports
 st.caption("Findings in plain sentences from what is stored: a simulated run's record (written when `ltrr simulate` "
-           "ends), a saved sweep, an experiment snapshot or an interleaving experiment's logged clicks. Download the "
-           "HTML to hand it on: the charts are embedded, so it opens without a network.")
+           "or a Live learning run ends), a saved sweep, an experiment snapshot or an interleaving experiment's logged "
+           "clicks. Download the HTML to hand it on: the charts are embedded, so it opens without a network.")
 
 snapshots = faces.experiments.experiment_snapshots()
 snapshots = snapshots[snapshots["this_catalog"]] if len(snapshots) else snapshots
