@@ -7,8 +7,10 @@ st.set_page_config(page_title="LTR&R Studio", page_icon=":material/manage_search
 st.navigation(
     [
         st.Page("pages/search.py", title="Search", icon=":material/search:", default=True),
+        st.Page("pages/compare.py", title="Compare", icon=":material/difference:"),
         st.Page("pages/live.py", title="Live learning", icon=":material/monitoring:"),
         st.Page("pages/labelling.py", title="Labelling", icon=":material/label:"),
+        st.Page("pages/grading.py", title="Case grading", icon=":material/grading:"),
         st.Page("pages/experiments.py", title="Experiments", icon=":material/science:"),
         st.Page("pages/interleaving.py", title="Interleaving", icon=":material/compare_arrows:"),
         st.Page("pages/evaluation.py", title="Evaluation", icon=":material/leaderboard:"),

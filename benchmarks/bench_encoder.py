@@ -83,7 +83,8 @@ def main() -> None:
     texts = [entity_text(e) for e in catalog][: args.texts]
     intents = TrafficGenerator(catalog, seed=7).draw(args.searches + WARM_UP_QUERIES, BENCH_MIX)
     queries = list(dict.fromkeys(i.query for i in intents))[: args.queries]
-    report: dict = {"texts": len(texts), "queries": len(queries), "searches": args.searches, "backends": {}}
+    report: dict = {"texts": len(texts), "queries": len(queries), "searches": args.searches,
+                    "default": Settings().backend, "backends": {}}
     for backend in backends:
         start = time.perf_counter()
         embedder = Embedder(backend=backend, export_dir=Path(args.cache_dir) / "onnx")

@@ -378,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("experiment", "compare configurations offline on a query set with judgments (saved as a snapshot)")
     p.add_argument("--configs", help="comma-joined [name=]<retrieval>[/<ranker>] specs (default: four that run)")
     p.add_argument("--queries", default="sim:300", help="sim:N[:SEED] | log:top:N | log:sample:N[:SEED] | log:pps:N[:SEED] | file:PATH")
-    p.add_argument("--judgments", default="sim", help="sim | labels[:JUDGE] | clicks[:MIN_IMPRESSIONS] | qrels:PATH")
+    p.add_argument("--judgments", default="sim", help="sim | labels[:JUDGE|mean|min|max] | clicks[:MIN_IMPRESSIONS] | qrels:PATH")
     p.add_argument("--baseline", help="the configuration the others are tested against (default: the first)")
     p.add_argument("--against", type=int, help="an earlier snapshot id whose configurations join the comparison")
     p.add_argument("--no-save", action="store_true", help="do not store the run as a snapshot")

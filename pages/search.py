@@ -5,11 +5,13 @@ sits in the tabs beside the results. Feedback on a result is what the engine lea
 import pandas as pd
 import streamlit as st
 
-from ltrr_core.vocabulary import GRADES, HARD_CASES, grade_label
+from ltrr_core.vocabulary import HARD_CASES
 from ui import charts
 from ui.identity import judge, judge_field
+from ui.keyboard import keyboard_grading
 from ui.resources import SOURCE_KEY, active_source, studio, warming_banner
-from ui.widgets import arm_frame, context_params, context_picker, restore_context, strategy_badges
+from ui.result_rows import result_row, row_style
+from ui.widgets import arm_frame, context_params, context_picker, propensity_sentence, restore_context
 
 RESULT = "last_result"
 EXAMPLES = (
@@ -135,102 +137,82 @@ st.caption(
     f"`{res.ranker}` ranker · policy `{res.selection.policy}` · strategies {', '.join(res.selection.chosen)} · "
     f"{res.timings.get('total', 0.0):.0f} ms total · search #{res.search_id}"
 )
-explain_key = f"explain_{res.search_id}"
-if explain_key not in st.session_state:
-    st.session_state[explain_key] = searching.explain(res, [item.id for item in res.items])
-contributions = st.session_state[explain_key]
 
-results_tab, arms_tab, candidates_tab, understanding_tab, timings_tab = st.tabs(
-    ["Results", "Strategies picked", f"Candidates ({len(res.pool)})", "Query understanding", "Timings"])
+
+def contributions(res) -> pd.DataFrame:
+    """The ranker's feature contributions for the shown results, computed the first time they are asked for."""
+    key = f"explain_{res.search_id}"
+    if key not in st.session_state:
+        st.session_state[key] = searching.explain(res, [item.id for item in res.items])
+    return st.session_state[key]
 
 
 def why_this_result(item) -> None:
-    """The result's explanation: each strategy's rank and score for it, the ranker's score and top features."""
+    """The result's details and explanation: all its genres, moods and description, each strategy's rank
+    and score for it, the ranker's score and top features."""
     rows = []
     for name in item.found_by:
         cands = res.candidates[name]
         at = cands.ids.index(item.id)
         rows.append({"strategy": name, "rank": int(cands.ranks[at]), "score": round(float(cands.scores[at]), 4)})
+    about = [f"{name} {', '.join(values)}"
+             for name, values in (("genres", item.genres), ("moods", item.moods)) if values]
+    if about or item.description:
+        st.caption(" · ".join(about) + (f"  \n{item.description}" if item.description else ""))
     st.markdown(f"Ranked **{item.rank}** by `{res.ranker}` (score {item.score:.4f}); found by:")
     st.table(pd.DataFrame(rows).set_index("strategy"))
-    if item.id in contributions.index:
-        row = contributions.loc[item.id].drop(["bias", "score"])
+    explained = contributions(res)
+    if item.id in explained.index:
+        row = explained.loc[item.id].drop(["bias", "score"])
         top = row.reindex(row.abs().sort_values(ascending=False).index[:6])
-        st.caption("Largest feature contributions to its score (bias "
-                   f"{contributions.loc[item.id, 'bias']:.3f}):")
+        st.caption(f"Largest feature contributions to its score (bias {explained.loc[item.id, 'bias']:.3f}):")
         st.table(top.round(4).rename("contribution").to_frame())
-    elif contributions.empty:
-        st.caption(contributions.attrs.get("note", "No feature contributions for this ranker."))
+    elif explained.empty:
+        st.caption(explained.attrs.get("note", "No feature contributions for this ranker."))
 
 
-# ------------------------------------------------------------------ results + feedback (first)
-with results_tab:
-    judge_field("search")
+def results_view(res) -> None:
+    """The results as compact rows with their feedback, grades and keyboard shortcuts."""
     given = st.session_state.get("feedback_given", {})
+    is_open = res.search_id in searching.open_searches
+    who, window, none = st.columns([1.4, 5, 1.2], vertical_alignment="bottom")
+    with who:
+        judge_field("search")
+    with window:
+        if res.search_id is not None:
+            st.caption(
+                f"Reward window **open** · closes at your next search, with *None of these*, or after "
+                f"{searching.reward_window.wait_s / 60:g} minutes" if is_open
+                else "Reward window **closed**: this search's reward is settled.",
+                help="While the window is open, an engagement, a thumbs up or a label >= 2 rewards the strategies "
+                     "that found the result; it closes with reward 0 otherwise.")
+        keyboard_grading(res.search_id)
     if res.search_id is not None:
-        window, none = st.columns([5, 1])
-        is_open = res.search_id in searching.open_searches
-        window.caption(
-            "Reward window **open**: an engagement, a thumbs up or a label >= 2 rewards the strategies that found the "
-            "result; it closes with reward 0 at your next search, with *None of these*, or after "
-            f"{searching.reward_window.wait_s / 60:g} minutes."
-            if is_open else "Reward window **closed**: this search's reward is settled.")
         none.button("None of these", key="none_of_these", disabled=not is_open, on_click=none_of_these,
                     args=(res.search_id,), width="stretch")
-    for item in res.items:
-        with st.container(border=True, key=f"result_{item.rank}"):
-            main, actions = st.columns([5, 2])
-            main.markdown(
-                f"**{item.rank}. {item.title}** · *{item.type}*"
-                + (f" · {item.creator}" if item.creator else "")
-                + (f" · {item.album}" if item.album else "")
-                + f"  \n{strategy_badges(item.found_by)}"
-            )
-            meta = [f"score {item.score:.3f}", f"popularity {item.popularity:.2f}"]
-            if item.release_date:
-                meta.append(f"released {item.release_date}")
-            if item.genres:
-                meta.append("genres " + ", ".join(item.genres))
-            if item.moods:
-                meta.append("moods " + ", ".join(item.moods))
-            main.caption(" · ".join(meta) + (f"  \n{item.description[:200]}" if item.description else ""))
-            with main.popover("Why this result?", key=f"why_{item.rank}"):
-                why_this_result(item)
-            opened, up, down = actions.columns(3)
-            opened.button("Open", key=f"open_{item.rank}", on_click=send_feedback,
-                          args=(res.search_id, item.id, "click"),
-                          help="Opening a result logs a click: interest, not yet satisfaction")
-            up.button("Thumbs up", key=f"up_{item.rank}", on_click=send_feedback,
-                      args=(res.search_id, item.id, "thumbs_up"))
-            down.button("Thumbs down", key=f"down_{item.rank}", on_click=send_feedback,
-                        args=(res.search_id, item.id, "thumbs_down"))
-            grade_key = f"grade_{res.search_id}_{item.rank}"
-            actions.segmented_control(
-                "Relevance", GRADES, format_func=str, key=grade_key, on_change=send_label,
-                help="Relevance label: " + ", ".join(grade_label(g) for g in GRADES),
-                args=(res.understanding.raw, item.id, grade_key), label_visibility="collapsed",
-            )
-            if (res.search_id, item.id) in given:
-                actions.caption(f"sent: {given[(res.search_id, item.id)].replace('_', ' ')}")
+    with st.container(key="ranked_list", gap="xxsmall"):
+        for item in res.items:
+            result_row(item, res.search_id, res.understanding.raw, given.get((res.search_id, item.id)),
+                       on_feedback=send_feedback, on_label=send_label, why=why_this_result)
     if st.toggle("Show the ranker's feature contributions for every result", key="show_explain"):
-        if contributions.empty:
-            st.caption(contributions.attrs.get("note", "No feature contributions for this ranker."))
+        explained = contributions(res)
+        if explained.empty:
+            st.caption(explained.attrs.get("note", "No feature contributions for this ranker."))
         else:
-            st.dataframe(contributions, hide_index=True, key="explain_table")
+            st.dataframe(explained, hide_index=True, key="explain_table")
 
-# ------------------------------------------------------------------ the trace, one tab each
-with arms_tab:
+
+def arms_view(res) -> None:
+    """The bandit's choice: each arm's reason in a table and a chart, the subset's propensity in words."""
     arms = arm_frame(res.selection.arms)
-    st.caption(
-        f"Chosen: {', '.join(res.selection.chosen)} · propensity of this subset **{res.selection.propensity:.3f}**"
-        + (" · *explored (random subset)*" if res.selection.explored else "")
-        + (f" · **{', '.join(res.selection.warming)} warming up** (left out, not counted as a miss)"
-           if res.selection.warming else "")
-    )
+    st.caption(propensity_sentence(res.selection))
     st.container(key="arm_table").table(arms)
     st.plotly_chart(charts.arm_scores(arms.assign(picked=arms["picked"].eq("yes"))), key="arm_chart")
 
-with candidates_tab:
+
+def candidates_view(res) -> None:
+    """What each strategy found, one tab each."""
+    st.caption(f"{len(res.pool)} candidates in the merged pool; each strategy's own list:")
     tabs = st.tabs([f"{name} ({len(c)})" for name, c in res.candidates.items()])
     for tab, (name, cands) in zip(tabs, res.candidates.items()):
         rows = [
@@ -240,7 +222,9 @@ with candidates_tab:
         tab.caption(f"{cands.ms:.1f} ms")
         tab.dataframe(pd.DataFrame(rows), hide_index=True, key=f"cands_{name}")
 
-with understanding_tab:
+
+def understanding_view(res) -> None:
+    """How the query was understood: typo fixes, wanted entity types, structured interpretations."""
     left, right = st.columns(2)
     left.markdown(f"Normalized: `{trace['normalized']}`  \nCorrected: `{' '.join(trace['corrected'])}`")
     if trace["corrections"]:
@@ -255,5 +239,23 @@ with understanding_tab:
     else:
         right.table(interpretations[["kind", "name", "value", "likelihood"]].round({"likelihood": 3}))
 
-with timings_tab:
+
+def timings_view(res) -> None:
+    """Milliseconds per stage of this search."""
     st.table(pd.DataFrame(list(res.timings.items()), columns=["stage", "ms"]).round({"ms": 2}).set_index("stage"))
+
+
+@st.fragment
+def search_views(res) -> None:
+    """The results and the trace, one tab each: only the open tab is built, and a click inside (a grade,
+    a thumbs, a tab switch, a popover) reruns this fragment alone, never the search."""
+    row_style()  # inside: a fragment rerun replaces the page's style elements too
+    views = {"Results": results_view, "Strategies picked": arms_view, "Candidates": candidates_view,
+             "Query understanding": understanding_view, "Timings": timings_view}
+    for tab, view in zip(st.tabs(list(views), key="trace_view", on_change="rerun"), views.values()):
+        if tab.open:
+            with tab:
+                view(res)
+
+
+search_views(res)

@@ -11,9 +11,9 @@ def test_saved_settings_are_read_back_and_the_environment_wins(tmp_path, monkeyp
     for name in ("LTRR_MODEL", "LTRR_BACKEND", "LTRR_DENSE_INDEX", "LTRR_DB_PATH"):
         monkeypatch.delenv(name, raising=False)
     db = tmp_path / "feedback.db"
-    Settings.from_env(db_path=db).save(backend="onnx", dense_index="hnsw")  # not the defaults
+    Settings.from_env(db_path=db).save(backend="onnx-int8", dense_index="hnsw")  # not the defaults
     restarted = Settings.from_env(db_path=db)
-    assert (restarted.backend, restarted.dense_index) == ("onnx", "hnsw")
+    assert (restarted.backend, restarted.dense_index) == ("onnx-int8", "hnsw")
     monkeypatch.setenv("LTRR_BACKEND", "torch")
     assert Settings.from_env(db_path=db).backend == "torch"
     assert Settings.from_env(db_path=tmp_path / "other.db").backend == "torch"  # one file per database
@@ -48,9 +48,9 @@ def test_the_catalog_choice_is_kept_beside_the_settings_and_ltrr_source_wins(tmp
     db = tmp_path / "feedback.db"
     assert active_source(db) == "default"
     save_source(db, "beir:/data/scifact")
-    Settings(db_path=db).save(backend="onnx")  # saving the other settings keeps the catalog choice
+    Settings(db_path=db).save(backend="onnx-int8")  # saving the other settings keeps the catalog choice
     assert active_source(db) == "beir:/data/scifact"
-    assert Settings.from_env(db_path=db).backend == "onnx"
+    assert Settings.from_env(db_path=db).backend == "onnx-int8"
     assert active_source(tmp_path / "other.db") == "default"  # one choice per database
     monkeypatch.setenv("LTRR_SOURCE", "default:1000")
     assert active_source(db) == "default:1000"

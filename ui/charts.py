@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ltrr_core.services.simulation import SimulationSummary, SweepReport
-from ltrr_core.vocabulary import base_strategy, colors_for
+from ltrr_core.vocabulary import base_strategy, color_for, colors_for
 
 LAYOUT = dict(template="plotly_white", height=340, margin=dict(l=10, r=10, t=50, b=10), legend_title_text="")
 
@@ -75,9 +75,11 @@ def intervals(
 
 
 def arm_scores(arms: pd.DataFrame) -> go.Figure:
-    """Stacked expected reward + exploration bonus per arm; picked arms drawn solid, others faded."""
+    """Stacked expected reward + exploration bonus per arm (columns ``arm``, ``strategy``, ``expected``,
+    ``bonus``, ``picked``), each bar in its strategy's palette colour, as the result badges;
+    picked arms drawn solid, others faded."""
     opacity = [1.0 if p else 0.35 for p in arms["picked"]]
-    colors = list(map(colors_for(arms["arm"]).get, arms["arm"].astype(str)))
+    colors = [color_for(s) for s in arms["strategy"]]
     fig = go.Figure(
         [
             go.Bar(x=arms["arm"], y=arms["expected"], name="expected reward", marker=dict(color=colors, opacity=opacity)),

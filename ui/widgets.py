@@ -5,6 +5,8 @@ They render what the engine returned; none computes retrieval, SQL or learning.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import pandas as pd
 import streamlit as st
 
@@ -72,24 +74,66 @@ def strategy_badges(found_by) -> str:
 
 
 def arm_frame(arms) -> pd.DataFrame:
-    """The bandit's per-arm explanation (ArmScore records) as a display table, picked arms first."""
+    """The bandit's per-arm explanation (ArmScore records) as a display table in words, picked arms
+    first: the expected reward with its uncertainty and pulls, the exploration bonus, the net score
+    after the depth cost and the bandit's reason; ``expected`` and ``bonus`` stay numbers for the chart."""
     rows = [
         {
             "arm": a.arm,
-            "strategy": a.strategy,
-            "depth": a.depth,
-            "expected": round(a.expected, 4),
-            "bonus": round(a.bonus, 4),
-            "score": round(a.score, 4),
-            "net": round(a.net, 4),
             "picked": "yes" if a.picked else "no",
             "why": a.why,
-            "pulls": a.pulls,
-            "mean reward": round(a.mean_reward, 3),
+            "expected reward (± uncertainty)": expected_words(a),
+            "exploration bonus": f"{a.bonus:+.3f} ({a.bonus_why})",
+            "net score after the depth cost": f"score {a.score:.3f} - depth cost {a.score - a.net:.3f} "
+                                              f"({a.depth} candidates) = {a.net:.3f}",
+            "strategy": a.strategy,
+            "expected": round(a.expected, 4),
+            "bonus": round(a.bonus, 4),
+            "net": round(a.net, 4),
         }
         for a in arms
     ]
     df = pd.DataFrame(rows)
     if df.empty:
         return df
-    return df.sort_values(["picked", "score"], ascending=False, kind="stable").reset_index(drop=True)
+    return df.sort_values(["picked", "net"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def expected_words(arm) -> str:
+    """An ArmScore's expected reward with its interval and where it comes from: the prior before any pull."""
+    value = f"{arm.expected:.3f} ± {arm.uncertainty:.3f}"
+    if not arm.pulls:
+        return f"no pulls yet: expected reward is the prior, {value}"
+    return f"{value} after {arm.pulls} pull{'s' if arm.pulls != 1 else ''} (mean reward {arm.mean_reward:.2f})"
+
+
+class ChosenSubset(Protocol):
+    """What :func:`propensity_sentence` reads of the bandit's Selection record."""
+
+    propensity: float
+    explored: bool
+    exploration_rate: float
+
+
+def percent(p: float) -> str:
+    """A probability as a percentage that never rounds to a wrong 0% or 100%: 0.97 -> "97%",
+    0.9973 -> "99.7%", 0.00042 -> "0.042%"."""
+    if p <= 0 or p >= 1 or 0.01 <= p <= 0.99:
+        return f"{p:.0%}"
+    if p < 0.01:
+        return f"{p * 100:.2g}%"
+    return next((text for digits in range(1, 5) if not (text := f"{p:.{digits}%}").startswith("100")), "over 99.99%")
+
+
+def propensity_sentence(selection: ChosenSubset) -> str:
+    """The chosen subset's propensity and the policy's exploration rate in one sentence, e.g. "This
+    subset had a 97% chance of being chosen; 3% of searches explore a random subset."
+    """
+    rate = selection.exploration_rate
+    chance = f"This subset had a {percent(selection.propensity)} chance of being chosen"
+    if rate >= 1:
+        return f"{chance}; every search draws a random subset."
+    if rate <= 0:
+        return f"{chance}; this policy never explores a random subset."
+    explore = f"{percent(rate)} of searches explore a random subset"
+    return f"{chance}; {explore}, and this search was one of them." if selection.explored else f"{chance}; {explore}."

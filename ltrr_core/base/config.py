@@ -34,7 +34,9 @@ class Settings:
     model: str = BUNDLED_MODEL
     dense_index: str = "auto"  # auto: exact (flat) below dense_exact_below vectors, ivf above
     dense_exact_below: int = 100_000
-    backend: str = "onnx-int8"  # the fastest; SciFact nDCG@10 within 0.005 of torch fp32 (benchmarks/RESULTS.md)
+    # the fastest backend whose SciFact semantic and LTR nDCG@10 through `ltrr eval` stay within 0.005 of
+    # torch fp32 (benchmarks/RESULTS.md; dynamic int8 costs LTR 0.028); tests/retrieval/test_default_encoder.py
+    backend: str = "onnx"
     retrieval_threads: int = min(4, os.cpu_count() or 1)  # strategies retrieving (and indexes loading) side by side
     shards: int = 1  # > 1: lexical, popular and semantic search that many shards, scatter-gather
     shard_backend: str = "threads"  # threads in this process, or one Ray actor per shard (RAY_ADDRESS: a cluster)

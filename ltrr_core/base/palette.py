@@ -9,7 +9,7 @@ from typing import Iterable
 
 from ltrr_core.base.strategy_depths import base_strategy
 
-# strategy -> (chart colour, the Streamlit badge colour closest to it)
+# strategy -> (chart colour, its Streamlit badge colour; .streamlit/config.toml sets that theme colour to it)
 STRATEGIES = {
     "lexical": ("#1f77b4", "blue"),
     "semantic": ("#ff7f0e", "orange"),

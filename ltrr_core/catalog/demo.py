@@ -354,14 +354,16 @@ def load_default(argument: str = "") -> Catalog:
     """``default``: the committed ``data/default_catalog.jsonl.gz`` if present, else generated;
     ``default:N``: generated at about N entities, keyed by generator code, seed and N (no
     content hash of a million entities), and kept in the cache dir (``catalog/`` beside ``bm25/``,
-    :mod:`ltrr_core.catalog.demo_cache`): later loads read that columnar copy instead."""
+    :mod:`ltrr_core.catalog.demo_cache`): later loads memory-map that columnar copy instead (its
+    entities are built when read)."""
     if argument:
         size = parse_size(argument)
         key, directory = _scaled_key(size), cache_folder(size)
+        entities = demo_cache.load(directory, size)
+        if entities is not None:
+            return Catalog(entities, source=f"default:{size}", content_key=key)
         with paused_gc():
-            entities = demo_cache.load(directory, size)
-            catalog = Catalog(entities or generate(size=size), source=f"default:{size}", content_key=key)
-        if entities is None:
+            catalog = Catalog(generate(size=size), source=f"default:{size}", content_key=key)
             demo_cache.save(directory, size, catalog.entities)
         return catalog
     if DATA_FILE.exists():

@@ -8,9 +8,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any, Callable, Iterable, Iterator, Mapping
+
+import numpy as np
 
 from ltrr_core.base.text_files import MAX_FIELD_CHARS, MAX_ID_CHARS, too_long
 
@@ -80,6 +83,7 @@ class Entity:
 
 
 _ENTITY_FIELDS = tuple(f.name for f in fields(Entity))
+TEXT_FIELDS = ("id", "type", "title", "creator", "album", "language", "release_date", "date_added", "description")
 
 
 def _wrong_type(name: str, expected: str, value: Any, example: str) -> CatalogError:
@@ -144,21 +148,58 @@ _JSON_FIELDS: dict[str, Callable[[str, Any], Any]] = {
 }
 
 
+class EntitySequence(Sequence):
+    """A read-only sequence of entities built on demand (a memory-mapped columnar copy):
+    :class:`Catalog` keeps it as is, and reads whole columns through :meth:`column`."""
+
+    def column(self, name: str) -> "list[str] | np.ndarray":
+        """Every entity's ``name`` field (a string field as a list, ``popularity`` as a float array)."""
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to a list or sequence of the same entities in the same order."""
+        if not isinstance(other, (list, EntitySequence)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class Catalog:
     """An ordered, id-unique collection of entities; positions are the index row numbers.
 
-    ``content_key`` stands in for :attr:`content_hash` when the content is a pure function of
+    ``entities`` is a list, or an :class:`EntitySequence` kept as is (its entities are built when
+    read). ``content_key`` stands in for :attr:`content_hash` when the content is a pure function of
     something cheaper to hash (a generated catalog: its generator's code, seed and size)."""
 
     def __init__(self, entities: Iterable[Entity], source: str = "memory", content_key: str | None = None) -> None:
-        self.entities: list[Entity] = list(entities)
+        self.entities: Sequence[Entity] = entities if isinstance(entities, EntitySequence) else list(entities)
         self.source = source
         self._content_key = content_key
-        self.position: dict[str, int] = {}
-        for i, entity in enumerate(self.entities):
-            if entity.id in self.position:
-                raise CatalogError(f"{source}: duplicate id {entity.id!r} (entity #{i + 1}); ids must be unique")
-            self.position[entity.id] = i
+        self._columns: dict[str, list[str] | np.ndarray] = {}
+        ids = self.column("id")
+        self.position: dict[str, int] = dict(zip(ids, range(len(ids))))
+        if len(self.position) != len(ids):
+            seen: set[str] = set()
+            for i, entity_id in enumerate(ids):
+                if entity_id in seen:
+                    raise CatalogError(f"{source}: duplicate id {entity_id!r} (entity #{i + 1}); ids must be unique")
+                seen.add(entity_id)
+
+    def column(self, name: str) -> "list[str] | np.ndarray":
+        """Every entity's field ``name`` by position, computed once: a string field as a list,
+        ``popularity`` as a float64 array (from the columnar copy without building entities)."""
+        if name not in self._columns:
+            if isinstance(self.entities, EntitySequence):
+                values = self.entities.column(name)
+            elif name == "popularity":
+                values = np.fromiter((e.popularity for e in self.entities), dtype=np.float64, count=len(self.entities))
+            elif name in TEXT_FIELDS:
+                values = [getattr(e, name) for e in self.entities]
+            else:
+                raise KeyError(f"no column {name!r}: popularity or a text field")
+            self._columns[name] = values
+        return self._columns[name]
 
     def __len__(self) -> int:
         return len(self.entities)
@@ -173,7 +214,7 @@ class Catalog:
         return self.entities[self.position[entity_id]]
 
     def by_type(self) -> dict[str, int]:
-        return dict(Counter(e.type for e in self.entities).most_common())
+        return dict(Counter(self.column("type")).most_common())
 
     @property
     def fields(self) -> list[str]:

@@ -17,6 +17,8 @@ Judgments (``--judgments``):
 
 - ``sim``: the simulator's truth of a ``sim:`` query set (every relevant item graded 1);
 - ``labels`` or ``labels:JUDGE``: the stored graded labels (any judge: the highest grade);
+  ``labels:mean``, ``labels:min`` or ``labels:max``: every judge's grades of a pair merged by that rule
+  (mean rounded half up; :mod:`ltrr_core.evaluation.agreement`); a rule's name is never read as a judge's;
 - ``clicks`` or ``clicks:MIN_IMPRESSIONS``: graded from logged clicks over expected clicks (COEC under
   the examination curve in use), pairs shown at least MIN_IMPRESSIONS times (default 10); grades
   by COEC: >= 2 -> 3, >= 1 -> 2, >= 0.5 -> 1, else 0 (:mod:`ltrr_core.evaluation.click_judgments`);
@@ -36,6 +38,7 @@ from typing import Container, Mapping, Sequence
 import numpy as np
 
 from ltrr_core.catalog.schema import Catalog
+from ltrr_core.evaluation.agreement import MERGE_RULES, merged_qrels
 from ltrr_core.evaluation.click_judgments import DEFAULT_MIN_IMPRESSIONS, click_qrels
 from ltrr_core.base.labels import read_labels, to_qrels
 from ltrr_core.base.records import Label
@@ -245,18 +248,20 @@ def judgments_for(query_set: QuerySet, spec: str, catalog: Container[str], label
                                 "use --queries sim:N, or judgments labels or qrels:PATH")
         found: Mapping[str, Mapping[str, int]] = query_set.truth
     elif kind == "labels":
-        stored = labels(rest or None) if labels else []
+        rule = rest if rest in MERGE_RULES else None
+        judge = None if rule else rest or None
+        stored = labels(judge) if labels else []
         if not stored:
-            who = f"judge {rest!r}" if rest else "any judge"
+            who = f"judge {judge!r}" if judge else "any judge"
             raise QuerySetError(f"judgments {text!r}: no stored labels by {who}; label results first or import a file")
-        found = label_qrels(stored)
+        found = merged_qrels(stored, rule) if rule else label_qrels(stored)
     elif kind == "clicks":
         found = _click_found(text, rest, clicks)
     elif kind == "qrels" and rest:
         found = to_qrels(read_labels(rest))
     else:
-        raise QuerySetError(f"judgments {text!r}: write sim, labels, labels:JUDGE, clicks[:MIN_IMPRESSIONS] "
-                            "or qrels:PATH")
+        raise QuerySetError(f"judgments {text!r}: write sim, labels, labels:JUDGE, labels:mean|min|max, "
+                            "clicks[:MIN_IMPRESSIONS] or qrels:PATH")
     qrels = _matched(query_set, found)
     if not any(qrels.values()):
         raise QuerySetError(f"judgments {text!r}: none of the {len(query_set)} queries of {query_set.spec!r} "

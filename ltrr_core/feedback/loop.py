@@ -155,15 +155,16 @@ class FeedbackLoop:
     # -- searches and events -----------------------------------------------------------
     def log(self, record: SearchRecord, impressions: list[ImpressionRow], x: np.ndarray) -> int:
         """Store a search and its page (the session's previous open window closes first); the
-        memory index then counts the page as examined by rank (:meth:`catch_up`). One lock spans
-        closing and opening, so two searches of a session at once cannot leave the first one's
-        window open for good."""
+        memory index then counts the page as examined by rank (:meth:`_count_shown`, else
+        :meth:`catch_up`). One lock spans closing and opening, so two searches of a session at once
+        cannot leave the first one's window open for good."""
         with self.lock:
             self.close_session(record.user_id)
-            search_id = self.store.log_search_bundle(record, impressions)
+            search_id, last_shown = self.store.log_search_rows(record, impressions)
             self._open[search_id] = _Window(record.user_id, time.time(), record.chosen_arms, record.normalized_query,
                                             x, record.category, {i.entity_id: i.found_by for i in impressions})
-            self.catch_up()
+            if not self._count_shown(record.normalized_query, impressions, last_shown):
+                self.catch_up()
         return search_id
 
     def log_interleaved(self, record: SearchRecord, impressions: list[ImpressionRow], teams: list[str],
@@ -180,7 +181,7 @@ class FeedbackLoop:
         """Store ``(entity_id, kind)`` events on a search in one transaction; the first positive
         event on a shown result closes its window (and the events go in with the settlement).
         ``then_close`` (a reason) closes a window the events left open, in the same transaction.
-        The memory index then counts the events (:meth:`catch_up`)."""
+        The memory index then counts the events (:meth:`_count_events`, else :meth:`catch_up`)."""
         with self.lock:
             window = self._open.get(search_id)
             query = window.query if window and window.query else self.store.search(search_id).normalized_query
@@ -190,9 +191,9 @@ class FeedbackLoop:
                 positive = self.window.first_positive(e for e in events if self._found_by(search_id, window, e[0]))
             closing = positive or ((None, then_close) if window is not None and then_close else None)
             settlement = self._settle(search_id, window, closing, feedback) if closing else None
-            if settlement is None and feedback:
-                self.store.log_response(search_id, feedback)
-            self.catch_up()
+            if settlement is None and feedback and not self._count_events(
+                    feedback, self.store.log_response(search_id, feedback)):
+                self.catch_up()
         return settlement
 
     def close(self, search_id: int, reason: str) -> Settlement | None:
@@ -246,19 +247,49 @@ class FeedbackLoop:
         entity_id, reason = closing
         found_by = self._found_by(search_id, window, entity_id) if entity_id else None
         rewards = self.window.rewards(window.chosen, found_by)
-        seq = self.store.settle(search_id, rewards, reason, events)
+        seq, last_event = self.store.settle_rows(search_id, rewards, reason, events)
         del self._open[search_id]
         if seq is None:
             return None
-        if seq == self._log_end + 1 and window.x is not None:
-            # The round's rows directly follow the folded prefix (rowids are given in commit order):
-            # no other round settled in between, so it is learnt from the window without a read.
+        counted = self._count_events(events, last_event)
+        # The round's rows directly follow the folded prefix (rowids are given in commit order): no
+        # other round settled in between, so it is learnt from the window without a read.
+        learnt = seq == self._log_end + 1 and window.x is not None
+        if learnt:
             self.state.apply(window.x, window.category, rewards, seq)
             self._log_end = _last_row(seq, rewards)
             self._maybe_save()
-        else:
+        if not (learnt and counted):
             self.catch_up()
         return Settlement(search_id, reason, entity_id, rewards)
+
+    # -- this process's own rows ---------------------------------------------------------
+    def _count_shown(self, query: str, impressions: list[ImpressionRow], last_id: int | None) -> bool:
+        """Count a page this process just logged into the memory as the fold of the log would, without
+        reading it back, when its rows directly follow the memory's marks (ids are given in commit
+        order: no other process logged a page in between); False, counting nothing, otherwise."""
+        if last_id is None:
+            return True
+        if last_id != self._marks[0] + len(impressions):
+            return False
+        self.memory.record_shown(query, [i.entity_id for i in impressions], self.store.curve,
+                                 [i.rank for i in impressions])
+        self._marks = (last_id, self._marks[1])
+        return True
+
+    def _count_events(self, events: list[FeedbackEvent], last_id: int | None) -> bool:
+        """Count events this process just stored into the memory (as :meth:`_count_shown` counts a
+        page), each under its search's normalized query; False, counting nothing, when another
+        process stored events in between."""
+        if last_id is None:
+            return True
+        if last_id != self._marks[1] + len(events):
+            return False
+        for event in events:
+            if event.kind in MEMORY_COUNTS:
+                self.memory.record(event.query, event.entity_id, **{MEMORY_COUNTS[event.kind]: 1})
+        self._marks = (self._marks[0], last_id)
+        return True
 
     # -- state -------------------------------------------------------------------------
     def save(self) -> None:

@@ -67,9 +67,11 @@ class CatalogFeatures:
         for this catalog's size, else it is built (and saved there)."""
         self.fields = {name: self._field_index(catalog, name, cache_dir) for name in FIELDS}
         self.n = len(catalog)
-        self.days = np.array([_days_since(e.date_added) for e in catalog], dtype=np.float64)
+        added = catalog.column("date_added")
+        day_of = {iso: _days_since(iso) for iso in set(added)}  # a few thousand distinct dates, not N parses
+        self.days = np.array([day_of[iso] for iso in added], dtype=np.float64)
         type_code = {t: i for i, t in enumerate(ENTITY_TYPES)}
-        self.types = np.array([type_code.get(e.type, len(ENTITY_TYPES)) for e in catalog], dtype=np.int64)
+        self.types = np.array([type_code.get(t, len(ENTITY_TYPES)) for t in catalog.column("type")], dtype=np.int64)
 
     @staticmethod
     def _field_index(catalog: Catalog, name: str, cache_dir: Path | None) -> BM25Index:
@@ -83,23 +85,25 @@ class CatalogFeatures:
     def field_scores(self, name: str, terms: list[str], positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(BM25 of ``terms`` on field ``name``, fraction of distinct terms present) for ``positions``.
 
-        Walks each term's postings (a column of the field's CSC weights) into the pool's slots,
-        so the cost follows the query's terms, not a sparse-matrix slice of the pool."""
+        Looks each pool row up in each term's postings (a column of the field's CSC weights, rows
+        ascending) by binary search: the cost is pool x log(postings), nothing of catalog size."""
         index = self.fields[name]
         columns = index.weights
         distinct = list(dict.fromkeys(terms))
         scores, present = np.zeros(len(positions)), np.zeros(len(positions))
-        slot = np.full(self.n, -1, dtype=np.int64)
-        slot[positions] = np.arange(len(positions))
         for term in distinct:
             column = index.vocab.get(term)
             if column is None:
                 continue
-            span = slice(columns.indptr[column], columns.indptr[column + 1])
-            rows, weights = slot[columns.indices[span]], columns.data[span]
-            kept = rows >= 0  # postings of a term are unique rows: plain fancy-index adds are safe
-            scores[rows[kept]] += terms.count(term) * weights[kept]  # a repeated term counts twice, as in BM25Okapi
-            present[rows[kept]] += weights[kept] > 0
+            start, end = columns.indptr[column], columns.indptr[column + 1]
+            if end == start:
+                continue
+            rows = columns.indices[start:end]
+            at = np.minimum(np.searchsorted(rows, positions), len(rows) - 1)
+            hit = rows[at] == positions
+            weights = columns.data[start:end][at[hit]]
+            scores[hit] += terms.count(term) * weights  # a repeated term counts twice, as in BM25Okapi
+            present[hit] += weights > 0
         return scores, present / len(distinct) if distinct else present
 
 

@@ -99,7 +99,7 @@ class Resources:
     @_built_once
     def ids(self) -> list[str]:
         """Entity ids by catalog position."""
-        return [e.id for e in self.catalog]
+        return self.catalog.column("id")
 
     @_built_once
     def understander(self) -> Understander:
@@ -184,7 +184,7 @@ class Resources:
     @_built_once
     def popularity(self) -> np.ndarray:
         """(n,) popularity in [0, 1] by catalog position."""
-        return np.fromiter((e.popularity for e in self.catalog), dtype=np.float64, count=len(self.catalog))
+        return np.asarray(self.catalog.column("popularity"), dtype=np.float64)
 
     def sandboxed(self) -> "Resources":
         """The same catalog, indexes and model (shared, already built ones included) with a memory

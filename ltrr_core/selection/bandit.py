@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
@@ -111,9 +111,34 @@ def arm_depths(arms: tuple[str, ...] | list[str]) -> dict[str, int]:
     return dict(split_arm(arm) for arm in arms)
 
 
+REASONS: dict[str, str] = {  # why an arm was picked or left out: ArmScore.reason -> what it means
+    "top": "the best net score of all strategies: always picked, so a search has one strategy at least",
+    "cleared_cut": "its net score clears the cut",
+    "below_cut": "its net score is below the cut",
+    "other_depth": "another depth of the same strategy has the higher net score",
+    "max_arms": "more strategies clear the cut than max_arms allows; the kept ones find alone more often or score higher",
+    "warming": "its strategy's index is still being built (left out, not counted as a miss)",
+    "explored": "this search's subset was drawn at random (exploration)",
+    "policy": "the policy names its arms (all, fixed)",
+}
+
+
+class Reason(NamedTuple):
+    """Why the greedy subset picks or leaves out one arm: a key of :data:`REASONS` and the detail in words."""
+
+    code: str
+    detail: str
+
+
+WARMING = Reason("warming", "warming up, its index is still being built (not counted as a miss)")
+
+
 @dataclass(frozen=True)
 class ArmScore:
-    """One arm's explanation for the UI: mean + bonus = score; net = score - depth cost."""
+    """One arm's explanation for the UI: mean + bonus = score; net = score - depth cost. ``reason``
+    (a key of :data:`REASONS`) and ``why`` (in words) are set where the bandit decides;
+    ``uncertainty`` is alpha times the expected reward's posterior standard deviation (the
+    interval ``expected +- uncertainty``); ``bonus_why`` says what the policy's bonus is."""
 
     arm: str
     strategy: str
@@ -126,6 +151,9 @@ class ArmScore:
     why: str
     pulls: int
     mean_reward: float
+    reason: str
+    uncertainty: float
+    bonus_why: str
 
 
 @dataclass(frozen=True)
@@ -139,6 +167,7 @@ class Selection:
     explored: bool
     greedy: tuple[str, ...]
     warming: tuple[str, ...] = ()  # strategies left out while their indexes are built
+    exploration_rate: float = 0.0  # the share of searches whose subset is drawn at random (the policy's epsilon)
 
     def to_trace(self) -> dict:
         return {
@@ -146,6 +175,7 @@ class Selection:
             "chosen": list(self.chosen),
             "propensity": self.propensity,
             "explored": self.explored,
+            "exploration_rate": self.exploration_rate,
             "warming": list(self.warming),
             "arms": [a.__dict__ for a in self.arms],
         }
@@ -245,40 +275,74 @@ class Bandit:
         return self._available[warming]
 
     def greedy_subset(self, scores: dict[str, tuple[float, float]],
-                      warming: frozenset[str] = frozenset()) -> tuple[tuple[str, ...], dict[str, str]]:
-        """The deterministic subset for these scores, and a reason for every arm left out; arms of a
-        ``warming`` strategy (its index is still being built) are left out as "warming up"."""
+                      warming: frozenset[str] = frozenset()) -> tuple[tuple[str, ...], dict[str, Reason]]:
+        """The deterministic subset for these scores, and the :class:`Reason` every arm is picked or
+        left out; arms of a ``warming`` strategy (its index is still being built) are left out."""
         cfg = self.config
-        why: dict[str, str] = {a: "warming up" for a in self.arms if split_arm(a)[0] in warming}
+        why = {a: WARMING for a in self.arms if split_arm(a)[0] in warming}
         waiting = [s for s in cfg.fixed_strategies if s in warming]
         if cfg.kind == "fixed" and waiting:
             raise ValueError(f"policy {cfg.name}: {', '.join(waiting)} is warming up; wait for it")
         if cfg.kind == "all":
             top = max(cfg.depths)
-            return (tuple(arm_name(s, top) for s in self.strategies if s not in warming),
-                    why | {a: "policy 'all' uses full depth" for a in self.arms if split_arm(a)[1] != top and a not in why})
+            picks = tuple(arm_name(s, top) for s in self.strategies if s not in warming)
+            return picks, why | {a: Reason("policy", f"policy 'all' takes every strategy at full depth {top}")
+                                 for a in self.arms if a not in why}
         if cfg.kind == "fixed":
             fixed = cfg.fixed_depths()
             picks = tuple(arm_name(s, fixed[s] or max(cfg.depths)) for s in self.strategies if s in fixed)
-            return picks, {a: "fixed policy" for a in self.arms if a not in picks}
+            return picks, why | {a: _fixed_reason(a, picks, cfg.name) for a in self.arms if a not in why}
         net = np.array([[-np.inf if a in why else sum(scores[a]) - cfg.depth_cost * split_arm(a)[1]
                          for a in self.arms]])
         best_depth, keep = self._greedy_masks(net)
         order = {s: i for i, s in enumerate(self.strategies)}
         best = {s: self.arms[i * len(cfg.depths) + int(best_depth[0, i])] for i, s in enumerate(self.strategies)}
-        for arm in self.arms:
-            if arm not in why and best[split_arm(arm)[0]] != arm:
-                why[arm] = "other depth scores higher"
-        rate = dict(zip(self.strategies, self.leave_out_rates()))
-        for i, s in enumerate(self.strategies):
-            arm = best[s]
-            if arm in why or keep[0, i]:
-                continue
-            why[arm] = (f"net score below the cut {cfg.cut:g}" if net[0, self.arms.index(arm)] < cfg.cut else
-                        f"left out of {cfg.max_arms}: the others cover it (alone held the wanted item in "
-                        f"{rate[s]:.1%} of its searches)")
         kept = [best[s] for i, s in enumerate(self.strategies) if keep[0, i]]
-        return tuple(sorted(kept, key=lambda a: (-net[0, self.arms.index(a)], order[split_arm(a)[0]]))), why
+        return (tuple(sorted(kept, key=lambda a: (-net[0, self.arms.index(a)], order[split_arm(a)[0]]))),
+                why | self._net_reasons(dict(zip(self.arms, net[0].tolist())), best, kept, skip=why))
+
+    def _net_reasons(self, net: dict[str, float], best: dict[str, str], kept: list[str],
+                     skip: dict[str, Reason]) -> dict[str, Reason]:
+        """Why the greedy subset picks or leaves out each arm not in ``skip``, from the arms' ``net``
+        scores, each strategy's ``best`` depth and the ``kept`` arms (as :meth:`_greedy_masks` decided)."""
+        cfg = self.config
+        top = max(self.strategies, key=lambda s: net[best[s]])  # the first of equal ones, as np.argmax
+        rates = dict(zip(self.strategies, self.leave_out_rates().tolist()))
+        kept_net = {split_arm(a)[0]: net[a] for a in kept}
+        reasons = {}
+        for arm in (a for a in self.arms if a not in skip):
+            strategy, value = split_arm(arm)[0], net[arm]
+            if best[strategy] != arm:
+                reasons[arm] = Reason("other_depth", f"{best[strategy]} is the better depth of {strategy} "
+                                                     f"(net {net[best[strategy]]:.3f} against {value:.3f})")
+            elif arm in kept and strategy == top:
+                reasons[arm] = Reason("top", f"the best net score of all, {value:.3f}" + (
+                    f" (kept below the cut {cfg.cut:g}: a search needs one strategy)" if value < cfg.cut else ""))
+            elif arm in kept:
+                reasons[arm] = Reason("cleared_cut", f"net {value:.3f} clears the cut {cfg.cut:g}")
+            elif value < cfg.cut:
+                reasons[arm] = Reason("below_cut", f"net {value:.3f} is below the cut {cfg.cut:g}")
+            else:
+                reasons[arm] = Reason("max_arms", self._max_arms_detail(strategy, value, rates, kept_net))
+        return reasons
+
+    def _max_arms_detail(self, strategy: str, value: float, rates: dict[str, float], kept_net: dict[str, float]) -> str:
+        """Why ``strategy`` (net ``value``) was one too many for ``max_arms``: the kept strategies
+        (``kept_net``: their net scores) held the wanted item alone more often (:meth:`ArmStats.alone_rate`),
+        or as often with a higher net score, or an equal one and listed first."""
+        rate = rates[strategy]
+        more = [s for s in kept_net if rates[s] > rate]
+        same = [s for s in kept_net if rates[s] == rate]
+        parts = [f"{_names(more)} held the wanted item alone more often"] if more else []
+        if same:
+            parts.append(f"{_names(same)} held the wanted item alone as often and " + (
+                "score higher" if all(kept_net[s] > value for s in same) else
+                "score as high or higher, ties going to the strategy listed first"))
+        shared = sum(self.stats.shared.get(arm_name(strategy, d), 0) for d in self.config.depths)
+        alone = (f"it alone held the wanted item in {rate:.1%} of its searches with others" if shared else
+                 "no search with others shows yet what only it finds")
+        return (f"max_arms {self.config.max_arms} reached (its net {value:.3f} clears the cut)"
+                + (" and the others cover it: " if more else ": ") + "; ".join(parts) + f" ({alone})")
 
     def leave_out_rates(self) -> np.ndarray:
         """Per strategy (in :attr:`strategies` order), :meth:`ArmStats.alone_rate` over its depths."""
@@ -297,20 +361,32 @@ class Bandit:
             p = self._sampled_distribution(x, greedy, warming)[self._subset_codes[_code(chosen, self.arms)]]
         else:
             p = eps / len(subsets) + (1 - eps) * (tuple(sorted(chosen)) == tuple(sorted(greedy)))
+        arms = self._arm_scores(x, scores, why, chosen, greedy if explored else None)
+        return Selection(self.config.name, arms, tuple(chosen), float(p), explored, greedy,
+                         tuple(s for s in self.strategies if s in warming), eps)
+
+    def _arm_scores(self, x: np.ndarray, scores: dict[str, tuple[float, float]], why: dict[str, Reason],
+                    chosen: tuple[str, ...], explored_from: tuple[str, ...] | None) -> tuple[ArmScore, ...]:
+        """Every arm's :class:`ArmScore`, its reason the greedy one (``why``) unless the subset was
+        drawn at random instead of the greedy subset ``explored_from`` (a warming arm stays warming)."""
+        cfg = self.config
+        x = np.asarray(x, dtype=float).reshape(-1)
+        # alpha x each arm's posterior sd (RidgeArms.posterior_sd, for all arms at once)
+        uncertainty = cfg.alpha * np.sqrt(np.maximum(np.einsum("i,aij,j->a", x, self._ridge.A_inv, x), 0.0))
+        bonus_why = _bonus_words(cfg)
         arms = []
-        for arm in self.arms:
+        for i, arm in enumerate(self.arms):
             mean, bonus = scores[arm]
-            picked = arm in chosen
             strategy, depth = split_arm(arm)
-            reason = "picked" if picked else "warming up" if strategy in warming else (
-                "exploration draw" if explored else why.get(arm, "not picked"))
-            if picked and explored:
-                reason = "picked by exploration draw"
-            arms.append(ArmScore(arm, strategy, depth, mean, bonus, mean + bonus,
-                                 mean + bonus - self.config.depth_cost * depth, picked, reason,
-                                 self.stats.pulls.get(arm, 0), self.stats.mean(arm)))
-        return Selection(self.config.name, tuple(arms), tuple(chosen), float(p), explored, greedy,
-                         tuple(s for s in self.strategies if s in warming))
+            picked, reason = arm in chosen, why[arm]
+            words = f"{'picked' if picked else 'left out'}: {reason.detail}"
+            if explored_from is not None and reason.code != "warming":
+                reason, words = Reason("explored", reason.detail), _explored_words(
+                    picked, arm in explored_from, reason.detail, cfg.effective_epsilon, cfg.name)
+            arms.append(ArmScore(arm, strategy, depth, mean, bonus, mean + bonus, mean + bonus - cfg.depth_cost * depth,
+                                 picked, words, self.stats.pulls.get(arm, 0), self.stats.mean(arm), reason.code,
+                                 float(uncertainty[i]), bonus_why))
+        return tuple(arms)
 
     def action_distribution(self, x: np.ndarray) -> np.ndarray:
         """This policy's probability of every subset in :attr:`subsets` for context ``x``.
@@ -399,6 +475,42 @@ class Bandit:
     def with_config(self, config: PolicyConfig) -> "Bandit":
         """A fresh bandit with another policy over the same arms and features."""
         return Bandit(self.strategies, self.n_features, config)
+
+
+def _names(items: list[str]) -> str:
+    """``["a", "b", "c"]`` -> ``"a, b and c"``."""
+    return " and ".join([", ".join(items[:-1]), items[-1]] if len(items) > 1 else items)
+
+
+def _fixed_reason(arm: str, picks: tuple[str, ...], policy: str) -> Reason:
+    """Why fixed policy ``policy``, picking ``picks``, picks or leaves out ``arm``."""
+    if arm in picks:
+        return Reason("policy", f"policy '{policy}' names it")
+    strategy = split_arm(arm)[0]
+    taken = next((a for a in picks if split_arm(a)[0] == strategy), None)
+    return Reason("policy", f"policy '{policy}' takes {taken}" if taken else
+                  f"policy '{policy}' does not name {strategy}")
+
+
+def _explored_words(picked: bool, greedy_picks: bool, greedy_detail: str, epsilon: float, policy: str) -> str:
+    """An arm's reason when the subset was drawn at random, with what the greedy choice would have done."""
+    verdict = "picked" if picked else "left out"
+    if epsilon >= 1:
+        return f"{verdict}: policy '{policy}' draws every search's subset at random"
+    would = ("picked it" if greedy_picks else "left it out") + (" too" if picked == greedy_picks else "")
+    return f"{verdict} by the exploration draw (a random subset); the greedy choice would have {would}: {greedy_detail}"
+
+
+def _bonus_words(config: PolicyConfig) -> str:
+    """What the exploration bonus added to an arm's expected reward is, under ``config``'s policy."""
+    if config.kind == "linucb":
+        return (f"upper-confidence bonus: alpha {config.alpha:g} x the expected reward's standard deviation, "
+                "shrinking as the arm is pulled in contexts like this one")
+    if config.kind == "lints":
+        return "this search's draw from the arm's posterior minus the expected reward (Thompson sampling)"
+    if config.effective_epsilon > 0:
+        return f"none: policy '{config.name}' explores only by drawing random subsets"
+    return f"none: policy '{config.name}' does not explore"
 
 
 def _code(subset: tuple[str, ...], arms: list[str]) -> int:

@@ -25,6 +25,7 @@ from ltrr_core.evaluation.interleaving import METHOD as INTERLEAVING_METHOD
 from ltrr_core.evaluation.interleaving import InterleavingTally, TallyReport, team_draft
 from ltrr_core.evaluation.query_sets import Judgments, QuerySet, judgments_for, parse_query_set
 from ltrr_core.evaluation.sequential import DEFAULT_ALPHA
+from ltrr_core.evaluation.side_by_side import Comparison, Ranked, query_grades
 from ltrr_core.pipeline import timed
 from ltrr_core.ranking.ltr import LTRRanker
 from ltrr_core.ranking.pool import CandidatePool
@@ -92,8 +93,9 @@ class ExperimentService:
         return parse_query_set(spec, self._rt.catalog, self._rt.store.query_counts)
 
     def judgments(self, query_set: QuerySet, spec: str) -> Judgments:
-        """Judgments for ``query_set``: ``sim``, ``labels``, ``labels:JUDGE``, ``clicks[:MIN_IMPRESSIONS]``
-        (clicks over expected clicks in the log) or ``qrels:PATH``."""
+        """Judgments for ``query_set``: ``sim``, ``labels``, ``labels:JUDGE``, ``labels:mean|min|max``
+        (the judges' grades merged), ``clicks[:MIN_IMPRESSIONS]`` (clicks over expected clicks in the log)
+        or ``qrels:PATH``."""
         return judgments_for(query_set, spec, self._rt.catalog, lambda judge: self._rt.store.labels(judge=judge),
                              clicks=self._rt.store.click_stats)
 
@@ -141,6 +143,28 @@ class ExperimentService:
                       progress: Progress | None = None) -> EvalReport:
         """:func:`evaluate_folder` with this studio's settings."""
         return evaluate_folder(folder, split, self._rt.settings, systems, progress)
+
+    def side_by_side(self, query: str, a: str, b: str, context: Context | None = None, k: int = 10) -> Comparison:
+        """The typed ``query`` through configuration specs ``a`` and ``b`` side by side, with its stored
+        grades (ConfigurationError names a bad spec). Offline: nothing is logged, no reward window
+        opens and the bandit picks without exploring."""
+        rt = self._rt
+        if not query.strip():
+            raise ValueError("query: empty; type a query to compare")
+        if k < 1:
+            raise ValueError(f"k: {k!r} must be at least 1")
+        configs = [parse_configuration(spec, rt.strategy_names) for spec in (a, b)]
+        for config in configs:
+            rt.ranker_for(config.ranker)  # an untrained ltr is a message before any search
+        keep = max(k, 10)  # nDCG@10 reads ten
+        sides = []
+        for config in configs:
+            run = rt.run_configuration(config, query, context)
+            order = run.ranked.order[:keep]
+            sides.append(Ranked(config, tuple(run.pool.ids[i] for i in order),
+                                tuple(run.pool.found_by[i] for i in order),
+                                {s: len(found) for s, found in run.candidates.items()}))
+        return Comparison(query, *sides, grades=query_grades(query, rt.store.labels()), k=k)
 
     # -- interleaving --------------------------------------------------------------------
     def start_interleaving(self, configs: Sequence[Configuration], name: str | None = None) -> str:

@@ -1,24 +1,49 @@
 """The labels face: graded relevance labels by named judges (one judge's grade never replaces
-another's), label files in and out, the labelling queue, and training the LTR ranker on what the
-labels and the feedback say."""
+another's), label files in and out, the labelling queue, case grading (a query set's results to
+grade with each query's nDCG@10, notes on queries, the judges' agreement), and training the LTR
+ranker on what the labels and the feedback say."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Sequence
 
 import pandas as pd
 
 from ltrr_core.base.grades import MAX_GRADE
 from ltrr_core.base.labels import LabelFileError, parse_labels, parse_topics, read_labels
+from ltrr_core.base.metrics import per_query
 from ltrr_core.base.records import Label
+from ltrr_core.evaluation.agreement import KAPPA_WEIGHTS, MERGE_RULES, Agreement, agreement, merged_qrels
+from ltrr_core.evaluation.configurations import Configuration
 from ltrr_core.evaluation.labelling import evaluate_labels, labelling_queue
+from ltrr_core.evaluation.query_sets import QuerySet
 from ltrr_core.feedback.click_training import click_groups
 from ltrr_core.feedback.exchange import LabelImport, export_labels, import_judgments
+from ltrr_core.feedback.store.notes import QueryNote
 from ltrr_core.feedback.training import training_groups
 from ltrr_core.ranking.retraining import RetrainDecision
+from ltrr_core.results import ResultItem
 from ltrr_core.services.runtime import Runtime
 from ltrr_core.understanding.text import normalize
+
+
+__all__ = ["CASE_COLUMNS", "CASE_METRIC", "KAPPA_WEIGHTS", "MERGE_RULES", "Agreement", "Case", "LabelImport",
+           "LabelService", "QueryNote"]
+CASE_METRIC = "ndcg@10"
+CASE_COLUMNS = ("query", "normalized_query", CASE_METRIC, "graded", "judges", "note")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One query's results to grade: the engine's top ``k`` as the Search page ranks them without
+    exploring (the bandit's greedy pick, the live ``ranker``), from an unlogged run."""
+
+    query: str
+    normalized_query: str
+    results: tuple[ResultItem, ...]
+    ranker: str
 
 
 class LabelService:
@@ -110,3 +135,53 @@ class LabelService:
         groups = click_groups(rt.pipeline, rt.store.logged_pages(), max(rt.policy.depths),
                               rt.store.curve if debias else None)
         return rt.adopt(groups)
+
+    # -- case grading ----------------------------------------------------------------------
+    def case(self, query: str, k: int = 10) -> Case:
+        """``query``'s top ``k`` results to grade, from an offline run: nothing is logged, no reward
+        window opens, the bandit does not explore (ValueError for a query without words)."""
+        rt = self._rt
+        if rt.understand(query).is_empty:
+            raise ValueError(f"case {query!r}: the query has nothing to search")
+        ranker = rt.rankers.current.name
+        run = rt.run_configuration(Configuration("live", None, ranker), query)
+        order = run.ranked.order[:k] if run.ranked is not None else []
+        results = tuple(ResultItem.of(rank, rt.catalog.entities[run.pool.positions[i]], run.ranked.scores[i],
+                                      run.pool.found_by[i]) for rank, i in enumerate(order, start=1))
+        return Case(query, run.understanding.normalized, results, ranker)
+
+    def case_scores(self, cases: Sequence[Case], rule: str = "mean") -> pd.DataFrame:
+        """One row per case (:data:`CASE_COLUMNS`): its nDCG@10 on every judge's labels of the query
+        merged by ``rule`` (NaN while none of its results is graded), how many shown results are
+        graded, by how many judges, and the query's note."""
+        if rule not in MERGE_RULES:
+            raise ValueError(f"merge rule {rule!r}: choose {', '.join(MERGE_RULES)}")
+        keys = {case.normalized_query for case in cases}
+        labels = [label for label in self._rt.store.labels() if label.normalized_query in keys]
+        qrels = merged_qrels(labels, rule)
+        run = {c.normalized_query: {r.id: float(len(c.results) - r.rank + 1) for r in c.results} for c in cases}
+        scores = per_query(qrels, run, CASE_METRIC) if qrels else {}
+        notes = self._rt.store.notes(keys)
+        rows = []
+        for case in cases:
+            graded = qrels.get(case.normalized_query, {})
+            judges = {label.judge for label in labels if label.normalized_query == case.normalized_query}
+            note = notes.get(case.normalized_query)
+            rows.append({"query": case.query, "normalized_query": case.normalized_query,
+                         CASE_METRIC: scores.get(case.normalized_query, float("nan")),
+                         "graded": sum(r.id in graded for r in case.results), "judges": len(judges),
+                         "note": note.note if note else ""})
+        return pd.DataFrame(rows, columns=list(CASE_COLUMNS))
+
+    def agreement(self, query_set: QuerySet | None = None, weights: str | None = None) -> Agreement:
+        """How the judges agree (Cohen's kappa of every two, ``weights`` None: unweighted) on the
+        labels of ``query_set``'s queries, or on every label."""
+        labels = self.labels()
+        if query_set is not None:
+            keys = {normalize(q.text) for q in query_set.queries} | {q.id for q in query_set.queries}
+            labels = [label for label in labels if label.normalized_query in keys]
+        return agreement(labels, weights)
+
+    def set_note(self, query: str, note: str, judge: str) -> QueryNote | None:
+        """Store ``judge``'s note on ``query`` for every judge to read (an empty note removes it)."""
+        return self._rt.store.set_note(query, note, judge)

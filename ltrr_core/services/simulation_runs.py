@@ -207,21 +207,26 @@ class SimulationRun:
         return name, understanding.normalized, context if strategy.uses_context else None
 
     def _prefetch(self) -> None:
-        """Batch what batches: context-free strategies with ``retrieve_many`` (semantic: one
-        encoder call and one faiss call) run once over every distinct query, up front."""
+        """Every context-free strategy that does not learn, once per distinct query, up front: those
+        with ``retrieve_many`` batched (semantic: one encoder call and one faiss call), the others one
+        query at a time in this thread (handing each to the retrieval threads cost more than the work)."""
         rt = self.engine.runtime
         pipeline = rt.pipeline
-        understood = {}
+        understood: dict[str, tuple[QueryUnderstanding, Context]] = {}
         for intent in self.intents:
             u = pipeline.understand(intent.query)
-            understood.setdefault(u.normalized, u)
-        queries = list(understood.values())
+            understood.setdefault(u.normalized, (u, intent.context))
+        queries = [u for u, _ in understood.values()]
         depth = max(rt.policy.depths)
         for name in rt.strategy_names:
             strategy = pipeline.strategy(name)
-            if hasattr(strategy, "retrieve_many") and not (strategy.learns or strategy.uses_context):
+            if strategy.learns or strategy.uses_context:
+                continue
+            if hasattr(strategy, "retrieve_many"):
                 found = pipeline.retrieve_many(name, queries, depth)
-                self._static.update(((name, u.normalized, None), c) for u, c in zip(queries, found))
+            else:
+                found = [pipeline.retrieve(name, u, context, depth) for u, context in understood.values()]
+            self._static.update(((name, u.normalized, None), c) for u, c in zip(queries, found))
 
     def _full_depth(self, understanding: QueryUnderstanding, context: Context) -> dict[str, Candidates]:
         """Every strategy at full depth (the oracle's view): static ones from the cache."""
@@ -244,8 +249,8 @@ class SimulationRun:
                                       user_id=intent.context.user.id, retrieved=full)
         if res.search_id is None:  # an empty query: nothing to learn from
             return self._record(intent, res, False, False, (), None, False, {}, t0)
-        found_by = tuple(s for s, c in full.items() if intent.relevant & set(c.ids))
-        hit = bool(intent.relevant & set(res.pool.ids))
+        found_by = tuple(s for s, c in full.items() if not intent.relevant.isdisjoint(c.ids))
+        hit = not intent.relevant.isdisjoint(res.pool.ids)
         _, settlement = answer(engine, res, intent, self.click_model, self.rng)
         return self._record(intent, res, hit, bool(found_by), found_by, settlement,
                             any(i.id in intent.relevant for i in res.items), t0)

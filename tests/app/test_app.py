@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from ltrr_core.catalog.hard_cases import HARD_CASES
 from ltrr_core.feedback.store.feedback_store import FeedbackStore
 from apptest import settled
+from ui.widgets import propensity_sentence
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = ("pages/search.py", "pages/live.py", "pages/labelling.py", "pages/experiments.py", "pages/interleaving.py",
@@ -66,14 +67,19 @@ def test_first_run_shows_three_example_queries(db_path):
 def test_search_shows_arm_table_understanding_and_results(db_path):
     at = search(started(), "love")
     res = at.session_state["last_result"]
+    assert len(res.items) == 10
+    shown = texts(at.markdown) + texts(at.caption)
+    assert f"1. {res.items[0].title}" in shown
+    assert ":blue-badge[" in shown or ":orange-badge[" in shown or ":green-badge[" in shown
+    assert not [t for t in at.table if "why" in t.value.columns], "a closed trace tab was built"
+    at.session_state["trace_view"] = "Strategies picked"  # the tab the analyst opens
+    at.run()
+    assert not at.exception, at.exception
     arm_table = next(t.value for t in at.table if "propensity" not in t.value.columns and "why" in t.value.columns)
     assert set(arm_table["arm"]) == {a.arm for a in res.selection.arms}
     assert (arm_table["picked"] == "yes").sum() == len(res.selection.chosen)
-    assert len(res.items) == 10
-    shown = texts(at.markdown)
-    assert f"1. {res.items[0].title}" in shown
-    assert ":blue-badge[" in shown or ":orange-badge[" in shown or ":green-badge[" in shown
-    assert f"{res.selection.propensity:.3f}" in texts(at.caption)
+    assert propensity_sentence(res.selection) in texts(at.caption)
+    assert at.session_state["last_result"] is res, "opening a trace tab must not rerun the search"
 
 
 def test_empty_query_gives_a_message_not_an_error(db_path):
@@ -271,7 +277,11 @@ def test_search_page_shows_results_first_with_a_why_popover(db_path):
     res = at.session_state["last_result"]
     tabs = [t.label for t in at.tabs]
     assert tabs[:2] == ["Results", "Strategies picked"]
-    first = at.get("popover")[0]  # the first result's explanation, one click away
+    assert f"explain_{res.search_id}" not in at.session_state, "the explanation was computed before it was asked"
+    at.session_state["why_1"] = True  # the first result's explanation, one click away
+    at.run()
+    assert not at.exception, at.exception
+    first = at.get("popover")[0]
     shown = texts(first.markdown) + texts(first.caption)
     assert "Ranked **1**" in shown and res.items[0].found_by[0] in list(first.table[0].value.index)
 

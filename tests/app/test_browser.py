@@ -1,7 +1,7 @@
 """The real app in headless Debian Chromium: search, thumbs up (checked in SQLite), a live simulation.
 
-Screenshots of every page go to test-artifacts/; the Search and Live learning ones are also
-copied to docs/screenshots/ for the README.
+Screenshots of every page go to test-artifacts/; the Live learning, Experiments and Interleaving
+ones are also copied to docs/screenshots/ for the README (the Search one: test_search_browser.py).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Callable
 import pytest
 
 from ltrr_core.feedback.store.feedback_store import FeedbackStore
+from ltrr_core.vocabulary import grade_label
 
 pytestmark = pytest.mark.browser
 
@@ -82,6 +83,15 @@ def server(app_cache_dir, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for a module's tests; each test opens the contexts (sessions) it needs."""
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
 def page(server):
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
@@ -135,11 +145,11 @@ def test_search_then_thumbs_up_lands_in_sqlite(page, server):
     arm_rows = page.locator(".st-key-arm_table tbody tr")
     expect(arm_rows.filter(has_text="yes").first).to_be_visible()
     page.get_by_role("tab", name="Results").click()
-    first.get_by_role("button", name="Why this result?").click()  # each result's explanation, one click away
+    first.get_by_role("button", name="Why?").click()  # each result's explanation, one click away
     expect(page.get_by_text("Ranked 1 by").first).to_be_visible()
     page.keyboard.press("Escape")
     no_exception(page)
-    first.get_by_role("button", name="Thumbs up").click()
+    first.locator(".st-key-up_1 button").first.click()  # the thumbs up icon button
     deadline = time.monotonic() + 30
     while True:
         with FeedbackStore(db) as store:
@@ -151,7 +161,7 @@ def test_search_then_thumbs_up_lands_in_sqlite(page, server):
     with FeedbackStore(db) as store:
         shown = store.impressions(int(events["search_id"].iloc[0]))
     assert events["entity_id"].iloc[0] == shown[0].entity_id, "the thumbs up is not for the first result"
-    screenshot(page, "search", readme=True)
+    screenshot(page, "search_thumbs_up")
 
 
 def test_live_simulation_draws_charts_while_another_tab_searches(page, server):
@@ -238,14 +248,14 @@ def search_until_logged(pg, query: str, db: Path, after: int, attempts: int = 3)
 
 
 def click_until_settled(pg, button: str, db: Path, after: int, attempts: int = 3) -> None:
-    """Click ``button`` (the first so named) until one more search after id ``after`` is settled: a
-    click that lands while the page is still rerunning can be dropped by the browser session."""
+    """Click ``button`` (a Playwright selector; the first match) until one more search after id ``after``
+    is settled: a click that lands while the page is still rerunning can be dropped by the browser session."""
     count = settled_after(db, after) + 1
     for _ in range(attempts):
         idle(pg)
         pg.wait_for_timeout(1500)  # let the search's rerun settle before the click
         try:
-            pg.get_by_role("button", name=button).first.click(timeout=10_000)
+            pg.locator(button).first.click(timeout=10_000)
         except sync_api.TimeoutError:
             continue
         if reached(lambda: settled_after(db, after), count, 20):
@@ -268,8 +278,8 @@ def test_twenty_searches_with_five_thumbs_up_settle_as_fifteen_misses_and_move_t
     for i, query in enumerate(queries):
         search_until_logged(page, query, db, last_before)
         if i % 4 == 0:
-            click_until_settled(page, "Thumbs up", db, last_before)  # result 1's thumbs up
-    click_until_settled(page, "None of these", db, last_before)  # closes the last window
+            click_until_settled(page, ".st-key-up_1 button", db, last_before)  # result 1's thumbs up
+    click_until_settled(page, "role=button[name='None of these']", db, last_before)  # closes the last window
     with FeedbackStore(db) as store:
         mine = [r for r in store.bandit_log() if r.search_id > last_before]
     # 20 searches (a retried search under load can log one more), each settled: 5 by a thumbs up, the rest missed
@@ -307,7 +317,7 @@ def test_the_judge_set_on_labelling_is_the_judge_of_a_grade_on_search(page, serv
     open_page(page, "Search")
     expect(page.get_by_role("textbox", name="Judge name")).to_have_value("alice", timeout=30_000)  # navigation kept the judge
     first = page.locator(".st-key-result_1")
-    first.get_by_test_id("stButtonGroup").get_by_text("1", exact=True).click()  # grade 1
+    first.get_by_role("radio", name=grade_label(1)).click()  # grade 1
     assert reached(lambda: len(judged(db, "alice", "jazz")), 1, 30), "the Search grade is not alice's"
     assert judged(db, "analyst", "jazz") == []  # stored under the session's judge, not a default
     no_exception(page)

@@ -11,23 +11,15 @@ import time
 import urllib.request
 
 import pytest
-from test_browser import CHROMIUM, FIRST_LOAD_MS, LAUNCH_ARGS, expect, no_exception, open_page, screenshot, server, sync_api
+from test_browser import FIRST_LOAD_MS, browser, expect, no_exception, open_page, screenshot, server
 
 from ui.offline import bundled_scifact
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(1800)]
-__all__ = ["server"]  # the module-scoped streamlit fixture of test_browser.py, used here
+__all__ = ["browser", "server"]  # the module-scoped fixtures of test_browser.py, used here
 RESULT_MS = 1_500_000  # an experiment, and SciFact's test split, on a shared 2-core machine
 TWINS = "a=lexical/rrf,b=lexical/rrf"  # equally good: no early winner, the run lasts its every search
 TWIN_SEARCHES = 2000  # ~15 s in the app: time for the second session to join and the first to leave
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def session_on(browser, url: str, page: str):

@@ -55,22 +55,22 @@ def shown(at: AppTest) -> dict[str, str]:
 def test_model_backend_dense_index_and_policy_survive_a_restart(app_env):
     source, db = app_env
     at = catalog_page(source)
-    assert shown(at)["backend"] == "onnx-int8" and shown(at)["dense index"] == "auto"
-    at.selectbox(key="setting_backend").set_value("onnx")
+    assert shown(at)["backend"] == "onnx" and shown(at)["dense index"] == "auto"
+    at.selectbox(key="setting_backend").set_value("onnx-int8")
     at.selectbox(key="setting_dense_index").set_value("hnsw")
     at.button(key="save_settings").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     saved = json.loads(db.with_name("feedback.db.settings.json").read_text(encoding="utf-8"))
-    assert saved == {"model": "bundled:all-MiniLM-L6-v2", "backend": "onnx", "dense_index": "hnsw"}
-    assert shown(at)["backend"] == "onnx"  # the page shows what it changed, at once
+    assert saved == {"model": "bundled:all-MiniLM-L6-v2", "backend": "onnx-int8", "dense_index": "hnsw"}
+    assert shown(at)["backend"] == "onnx-int8"  # the page shows what it changed, at once
     at.selectbox(key="policy_name").set_value("lints")
     at.number_input(key="policy_replay_weight").set_value(0.3)
     at.button(key="apply_policy").click().run()
     assert not at.exception
 
     again = catalog_page(source)
-    assert shown(again)["backend"] == "onnx" and shown(again)["dense index"] == "hnsw"
-    assert again.selectbox(key="setting_backend").value == "onnx"
+    assert shown(again)["backend"] == "onnx-int8" and shown(again)["dense index"] == "hnsw"
+    assert again.selectbox(key="setting_backend").value == "onnx-int8"
     assert again.selectbox(key="setting_dense_index").value == "hnsw"
     assert again.selectbox(key="policy_name").value == "lints"
     assert again.number_input(key="policy_replay_weight").value == pytest.approx(0.3)

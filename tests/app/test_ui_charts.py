@@ -1,5 +1,8 @@
 """The dashboard's figure builders: one colour per strategy everywhere, correct running rewards."""
 
+import tomllib
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -9,6 +12,8 @@ from ltrr_core.services.simulation_runs import ArmFigures, RewardSignal, Simulat
 from ltrr_core.simulation.sweep_reports import RegretBand, SweepReport
 from ltrr_core.base import palette
 from ui import charts
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_one_colour_per_strategy_across_arm_and_policy_names():
@@ -130,3 +135,26 @@ def test_the_examination_chart_draws_every_series_it_names_and_a_curve_equal_to_
     assert drawn(fig) == ["prior", "estimate (in use)"]
     band = [t for t in fig.data if t.fill == "tonexty"]
     assert len(band) == 2 and list(band[1].y) == estimate[1]  # the estimate's lower bound closes its band
+
+
+def test_the_arm_chart_colours_each_bar_as_its_strategys_result_badge():
+    import numpy as np
+
+    from ltrr_core.selection.bandit import Bandit, PolicyConfig
+    from ui.widgets import arm_frame
+
+    strategies = list(palette.STRATEGIES)
+    selection = Bandit(strategies, 3, PolicyConfig(max_arms=2)).select(np.ones(3))
+    arms = arm_frame(selection.arms)
+    fig = charts.arm_scores(arms.assign(picked=arms["picked"].eq("yes")))
+    strategies_drawn = [arm.split("@")[0] for arm in fig.data[0].x]
+    assert set(strategies_drawn) == set(strategies)
+    for bars in fig.data:  # expected reward and exploration bonus: the chart colour paired with the badge's
+        assert list(bars.marker.color) == [palette.STRATEGIES[s][0] for s in strategies_drawn]
+    assert list(fig.data[0].marker.opacity) == [1.0 if p == "yes" else 0.35 for p in arms["picked"]]
+
+
+def test_the_app_theme_draws_each_strategy_badge_in_its_chart_colour():
+    theme = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["theme"]
+    for strategy, (chart, badge) in palette.STRATEGIES.items():
+        assert theme[f"{badge}Color"].lower() == chart.lower(), strategy

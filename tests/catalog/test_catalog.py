@@ -10,6 +10,7 @@ from rapidfuzz.distance import Levenshtein
 from ltrr_core.catalog.demo import generate, to_jsonl_gz
 from ltrr_core.catalog.demo_builder import DATA_FILE, FRESH_DAYS, REFERENCE_DATE
 from ltrr_core.catalog.hard_cases import HARD_CASES
+from ltrr_core.catalog.schema import Catalog, CatalogError, Entity
 from ltrr_core.understanding.text import fold, normalize, tokenize
 
 
@@ -131,3 +132,10 @@ def test_nothing_else_looks_fresh(default_catalog):
     cutoff = (REFERENCE_DATE - timedelta(days=FRESH_DAYS)).isoformat()
     fresh = {e.id for e in default_catalog if e.date_added >= cutoff or e.popularity == 0.0}
     assert fresh == set(HARD_CASES["fresh_releases"])
+
+
+def test_a_duplicate_id_is_refused_with_its_entity_number():
+    entities = [Entity("a", "track", "A"), Entity("b", "track", "B"), Entity("a", "track", "Again")]
+    with pytest.raises(CatalogError, match=r"duplicate id 'a' \(entity #3\)"):
+        Catalog(entities, source="t")
+    assert Catalog(entities[:2]).position == {"a": 0, "b": 1}

@@ -12,11 +12,12 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 from test_processes import ROOT, assert_same_fold, fingerprint, fresh_fold, open_engine, thumbs_up
 from test_store import search_record
 
-from ltrr_core.base.records import REPLAYED, SettledRound
+from ltrr_core.base.records import REPLAYED, ImpressionRow, SettledRound
 from ltrr_core.engine import Engine
 from ltrr_core.feedback.learning_state import LearningState
 from ltrr_core.feedback.store.feedback_store import FeedbackStore
@@ -100,6 +101,33 @@ def test_a_running_process_counts_the_others_impressions_and_events_as_a_restart
     settled(cli, ["jazz", "sad songs"], "cli")
     app.searching.search("chill", Context(), user_id="app")  # re-read under the new curve, then folded
     assert app.runtime.store.curve == cli.runtime.store.curve
+    assert_memory_is_the_logs(app)
+    restarted = memory_of(open_engine(app_cache_dir, db, default_catalog))[0]
+    running = memory_of(app)[0]
+    assert running.keys() == restarted.keys()
+    assert all(running[pair] == pytest.approx(counts) for pair, counts in restarted.items())
+
+
+def test_a_process_counts_its_own_rows_unread_only_when_no_other_process_wrote_in_between(
+        app_cache_dir, default_catalog, tmp_path):
+    db = tmp_path / "shared.db"
+    app, cli = open_engine(app_cache_dir, db, default_catalog), open_engine(app_cache_dir, db, default_catalog)
+    loop = app.runtime.loop
+    shown = [item.id for item in app.searching.search("rock", Context(), log=False).items[:3]]
+    page = [ImpressionRow(entity_id, rank, 1.0, ("lexical",)) for rank, entity_id in enumerate(shown, 1)]
+
+    def log_page() -> int:
+        record = search_record("rock", user_id="app")
+        return loop.log(record, page, np.asarray(record.features, dtype=float))
+
+    settled(app, ["love"], "app")
+    settled(cli, ["jazz"], "cli")  # rows between the app's marks and its next page
+    first = log_page()
+    settled(cli, ["sad songs"], "cli")  # events between the app's marks and its next events
+    loop.respond(first, [(shown[0], "click"), (shown[1], "thumbs_down")], "human", "app")
+    assert_memory_is_the_logs(app)  # the others' rows and its own, in log order, without another search
+    second = log_page()  # nothing in between: counted as written
+    loop.respond(second, [(shown[2], "click")], "human", "app")
     assert_memory_is_the_logs(app)
     restarted = memory_of(open_engine(app_cache_dir, db, default_catalog))[0]
     running = memory_of(app)[0]

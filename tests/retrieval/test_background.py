@@ -64,7 +64,7 @@ def test_search_serves_without_semantic_while_it_warms_then_semantic_joins(pause
     assert result.items and "semantic" not in result.candidates
     assert set(result.candidates) == {s for s in engine.runtime.strategy_names if s != "semantic"}  # policy all: the other five
     assert result.selection.warming == ("semantic",)
-    assert {a.why for a in result.selection.arms if a.strategy == "semantic"} == {"warming up"}
+    assert {a.reason for a in result.selection.arms if a.strategy == "semantic"} == {"warming"}
     assert np.isnan(result.features[:, COLUMN["dense_sim"]]).all()  # missing, not a crash, meanwhile
     settlement = engine.searching.close(result.search_id)
     assert settlement is not None and not any(split_arm(a)[0] == "semantic" for a in settlement.rewards)

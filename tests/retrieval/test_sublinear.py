@@ -136,3 +136,24 @@ def test_bm25_search_sums_the_same_either_way(setup, monkeypatch):
         again = res.bm25.search(tokens, K)
         assert again[0].tolist() == positions.tolist()
         np.testing.assert_array_equal(again[1], scores)
+
+
+@pytest.mark.parametrize("k", [1, 10, K, 1000])
+def test_bm25_search_from_the_heads_equals_summing_every_posting(setup, monkeypatch, k):
+    from ltrr_core.retrieval.indexes import bm25
+
+    res, queries = setup
+    token_lists = [[*q.corrected, *q.corrected[:1]] for q in queries]  # a repeated token counts twice
+    monkeypatch.setattr(bm25, "PRUNE_POSTINGS", 10**12)
+    full = [res.bm25.search(tokens, k) for tokens in token_lists]
+    monkeypatch.setattr(bm25, "PRUNE_POSTINGS", 0)
+    index = bm25.BM25Index(res.bm25.weights, res.bm25.vocab, res.bm25.params)
+    answered = []
+    heads = index._search_heads
+    monkeypatch.setattr(index, "_search_heads", lambda cols, k: answered.append(heads(cols, k)) or answered[-1])
+    for tokens, (positions, scores) in zip(token_lists, full):
+        got = index.search(tokens, k)
+        assert got[0].tolist() == positions.tolist(), tokens
+        np.testing.assert_array_equal(got[1], scores)
+    if k <= K:  # deeper lists on this small catalog need most postings: the full sum answers them
+        assert sum(a is not None for a in answered) >= 20  # the heads answered, not only the fallback

@@ -191,11 +191,17 @@ def _migration_shared_learning(db: sqlite_utils.Database) -> None:
     db["settings"].create({"key": str, "value": str, "updated_at": float}, pk="key", not_null={"value"})
 
 
+def _migration_query_notes(db: sqlite_utils.Database) -> None:
+    """Notes on queries (case grading): one per normalized query, with who wrote it last and when."""
+    db["query_notes"].create({"normalized_query": str, "query": str, "note": str, "judge": str, "updated_at": float},
+                             pk="normalized_query", not_null={"query", "note", "judge", "updated_at"})
+
+
 # Forward migrations, applied in order: MIGRATIONS[i] takes the schema from version i to i + 1.
 # Append new ones; never edit one that has shipped.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1, _migration_2, _migration_experiments, _migration_interleaving, _migration_log_import,
-    _migration_identity, _migration_staged_imports, _migration_shared_learning]
+    _migration_identity, _migration_staged_imports, _migration_shared_learning, _migration_query_notes]
 
 
 def insert_sql(table: str, columns: tuple[str, ...]) -> str:

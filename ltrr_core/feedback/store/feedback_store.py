@@ -1,5 +1,5 @@
 """FeedbackStore: the SQLite log of searches, impressions, feedback, bandit updates, labels, experiments,
-interleaving, imported logs, the examination curve and the settings processes share (and query analytics
+interleaving, imported logs, query notes, the examination curve and the settings processes share (and query analytics
 over them), composed from one repository per record kind."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from ltrr_core.feedback.store.experiments import ExperimentRepository
 from ltrr_core.feedback.store.imported_logs import ImportedLogRepository
 from ltrr_core.feedback.store.interleaving import InterleavingRepository
 from ltrr_core.feedback.store.labels import LabelRepository
+from ltrr_core.feedback.store.notes import NoteRepository
 from ltrr_core.feedback.store.searches import SearchRepository
 from ltrr_core.feedback.store.shared import SharedStateRepository
 
@@ -25,7 +26,8 @@ IMPORT_TABLES = ("replayed_rounds", "log_events", "log_imports", "examination_cu
 
 
 class FeedbackStore(SearchRepository, LabelRepository, ExperimentRepository, InterleavingRepository,
-                    ImportedLogRepository, CurveRepository, SharedStateRepository, AnalyticsRepository):
+                    ImportedLogRepository, CurveRepository, SharedStateRepository, AnalyticsRepository,
+                    NoteRepository):
     """The feedback database at ``path`` (created with its folder if missing).
 
     ``timeout`` is how long a write waits for another process's lock before raising

@@ -109,10 +109,13 @@ def _require_search(db: sqlite_utils.Database, search_id: int) -> list[str]:
     return json.loads(row[0])
 
 
-def _insert_impressions(db: sqlite_utils.Database, search_id: int, rows: Iterable[ImpressionRow]) -> int:
+def _insert_impressions(db: sqlite_utils.Database, search_id: int, rows: Iterable[ImpressionRow]) -> int | None:
+    """Insert a page's impressions in order; the last one's id (None when there are none)."""
     records = [(search_id, r.entity_id, r.rank, r.score, found_by_json(r.found_by)) for r in rows]
+    if not records:
+        return None
     db.conn.executemany(_INSERT_IMPRESSION, records)
-    return len(records)
+    return db.conn.execute("SELECT last_insert_rowid()").fetchone()[0]
 
 
 def _insert_feedback(db: sqlite_utils.Database, events: Iterable[FeedbackEvent]) -> list[int]:
@@ -127,34 +130,50 @@ def _insert_feedback(db: sqlite_utils.Database, events: Iterable[FeedbackEvent])
     return ids
 
 
+def _last(ids: list[int]) -> int | None:
+    return ids[-1] if ids else None
+
+
 class SearchRepository(StoreCore):
     """Searches, impressions, feedback and bandit updates: what the engine logs and learns from."""
 
     # ----------------------------------------------------------------- writes
     def log_search_bundle(self, rec: SearchRecord, impressions: Iterable[ImpressionRow]) -> int:
         """Store a search and the results it showed in one transaction; returns the ``search_id``."""
+        return self.log_search_rows(rec, impressions)[0]
+
+    def log_search_rows(self, rec: SearchRecord, impressions: Iterable[ImpressionRow]) -> tuple[int, int | None]:
+        """:meth:`log_search_bundle`, returning the ``search_id`` and the last impression's id (None
+        when it showed nothing): a page's impressions get consecutive ids, in rank order."""
         with self._write() as db:
             search_id = insert_search(db, rec)
-            _insert_impressions(db, search_id, impressions)
-        return search_id
+            last_shown = _insert_impressions(db, search_id, impressions)
+        return search_id, last_shown
 
     def log_feedback_many(self, events: Iterable[FeedbackEvent]) -> int:
         """Store many events in one transaction (all or none); returns how many."""
         with self._write() as db:
             return len(_insert_feedback(db, events))
 
-    def log_response(self, search_id: int, events: Iterable[FeedbackEvent]) -> None:
-        """A user's feedback ``events`` on one search, in one transaction (the window may stay open)."""
+    def log_response(self, search_id: int, events: Iterable[FeedbackEvent]) -> int | None:
+        """A user's feedback ``events`` on one search, in one transaction (the window may stay open);
+        the last event's id (None when there are none)."""
         search_id = integer("search_id", search_id)
         with self._write() as db:
             _require_search(db, search_id)
-            _insert_feedback(db, events)
+            return _last(_insert_feedback(db, events))
 
     def settle(self, search_id: int, rewards: dict[str, float], reason: str,
                events: Iterable[FeedbackEvent] = ()) -> int | None:
         """Close ``search_id``'s reward window: the ``events`` that closed it and every picked arm's
         reward, in one transaction. Returns the round's ``seq`` in the reward log; a search settles
         once: None (and nothing written) if it already has."""
+        return self.settle_rows(search_id, rewards, reason, events)[0]
+
+    def settle_rows(self, search_id: int, rewards: dict[str, float], reason: str,
+                    events: Iterable[FeedbackEvent] = ()) -> tuple[int | None, int | None]:
+        """:meth:`settle`, returning the round's ``seq`` and the last event's id (None when nothing
+        was written, or no events)."""
         search_id = integer("search_id", search_id)
         check_choice("reason", reason, SETTLE_REASONS)
         values = _finite_rewards(rewards)
@@ -165,10 +184,10 @@ class SearchRepository(StoreCore):
                 raise ValueError(f"rewards: arms {sorted(values)} are not the arms picked in search {search_id} "
                                  f"({chosen}); give every picked arm a reward")
             if db.conn.execute(CLOSE_SEARCH, (now, reason, search_id)).rowcount == 0:
-                return None  # settled before: nothing was written
-            _insert_feedback(db, events)
+                return None, None  # settled before: nothing was written
+            last_event = _last(_insert_feedback(db, events))
             rowids = [db.conn.execute(_INSERT_REWARD, (search_id, arm, values[arm], now)).lastrowid for arm in chosen]
-        return min(rowids)
+        return min(rowids), last_event
 
     # ----------------------------------------------------------------- reads
     def search(self, search_id: int) -> SearchRecord:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
@@ -30,6 +31,8 @@ from ltrr_core.understanding.text import tokenize
 
 FORMAT_VERSION = 1
 DENSE_SUM_RATIO = 16  # search sums postings over a slot per document when they exceed n_docs / this
+PRUNE_POSTINGS = 32_768  # a top-k search over more postings reads the terms' best-weighted heads first
+IMPACT_CACHE_ENTRIES = 16_000_000  # postings whose weight order is kept (int32 each), least recently used out
 FIELD_WEIGHTS: dict[str, int] = {"title": 3, "creator": 2, "album": 1, "tags": 1, "description": 1}
 
 
@@ -97,12 +100,17 @@ class BM25Index:
 
     def __init__(self, weights: sp.csc_matrix, vocab: dict[str, int], params: BM25Params) -> None:
         self.weights = weights.tocsc()
+        if not self.weights.has_sorted_indices:  # each term's postings ascending: callers binary-search them
+            self.weights.sort_indices()
         self.vocab = vocab
         self.params = params
         # The last query's matches: ``lexical`` and ``popular`` search the same terms in one
         # funnel (often in two threads), so the second is served the first's sums.
         self._last: tuple[tuple[str, ...], np.ndarray, np.ndarray] | None = None
         self._last_lock = threading.Lock()
+        self._impact: OrderedDict[int, np.ndarray] = OrderedDict()  # column -> its postings by weight desc
+        self._impact_entries = 0
+        self._impact_lock = threading.Lock()
 
     @property
     def n_docs(self) -> int:
@@ -163,12 +171,70 @@ class BM25Index:
 
     def search(self, tokens: Iterable[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` documents that contain at least one query token: (positions, scores), best first
-        (ties by position, :func:`~ltrr_core.retrieval.candidates.top_k`)."""
+        (ties by position, :func:`~ltrr_core.retrieval.candidates.top_k`). Over more than
+        ``PRUNE_POSTINGS`` postings, :meth:`_search_heads` finds the same list without summing them all."""
+        tokens = tuple(tokens)
+        cols = self._columns(tokens)
+        if k > 0 and sum(self._length(j) for j in cols) > PRUNE_POSTINGS:
+            found = self._search_heads(cols, k)
+            if found is not None:
+                return found
         matched, totals = self.matches(tokens)
         if len(matched) == 0 or k <= 0:
             return np.empty(0, np.int64), np.empty(0)
         best = top_k(totals, matched, k)
         return matched[best].astype(np.int64), totals[best]
+
+    def _length(self, column: int) -> int:
+        return int(self.weights.indptr[column + 1] - self.weights.indptr[column])
+
+    def _impact_order(self, column: int) -> np.ndarray:
+        """Offsets into ``column``'s postings, weight descending (ties: lower document first);
+        sorted on first use, then kept (up to ``IMPACT_CACHE_ENTRIES`` postings over all columns)."""
+        with self._impact_lock:
+            order = self._impact.get(column)
+            if order is not None:
+                self._impact.move_to_end(column)
+                return order
+        span = slice(self.weights.indptr[column], self.weights.indptr[column + 1])
+        order = np.lexsort((self.weights.indices[span], -self.weights.data[span])).astype(np.int32)
+        order.setflags(write=False)
+        with self._impact_lock:
+            if column not in self._impact:
+                self._impact[column] = order
+                self._impact_entries += len(order)
+                while self._impact_entries > IMPACT_CACHE_ENTRIES and len(self._impact) > 1:
+                    self._impact_entries -= len(self._impact.popitem(last=False)[1])
+        return order
+
+    def _search_heads(self, cols: list[int], k: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """:meth:`search`'s exact answer from the heads of the query columns' postings by weight
+        (Fagin's threshold algorithm): score every document in the first ``depth`` of any column
+        by binary search in each column; a document outside every head scores at most the sum of
+        the columns' next weights, so once the k-th best scored beats that bound strictly, no other
+        document can enter or tie. The depth grows 4x a round; None (sum everything instead) once
+        the heads would hold an eighth of the postings. Sums run in ``cols`` order, as in
+        :meth:`matches`, so the scores are bit-identical."""
+        ptr, idx, data = self.weights.indptr, self.weights.indices, self.weights.data
+        distinct = list(dict.fromkeys(cols))
+        orders = {j: self._impact_order(j) for j in distinct}
+        total = sum(len(o) for o in orders.values())
+        depth = max(k, 16)
+        while depth * len(distinct) * 8 <= total:
+            heads = [idx[ptr[j]:ptr[j + 1]][orders[j][:depth]] for j in distinct]
+            rows = np.unique(np.concatenate(heads)).astype(np.int64)
+            totals, bound = np.zeros(len(rows)), 0.0
+            for j in cols:  # a repeated token adds its column again, as in the full sum
+                postings, weights = idx[ptr[j]:ptr[j + 1]], data[ptr[j]:ptr[j + 1]]
+                at = np.minimum(np.searchsorted(postings, rows), len(postings) - 1)
+                hit = postings[at] == rows
+                totals[hit] += weights[at[hit]]
+                bound += float(weights[orders[j][depth]]) if depth < len(postings) else 0.0
+            if len(rows) >= k and np.partition(totals, len(rows) - k)[len(rows) - k] > bound:
+                best = top_k(totals, rows, k)
+                return rows[best], totals[best]
+            depth *= 4
+        return None
 
     # -- persistence: inspectable .npz + JSON, as bm25s does ---------------------------------
 

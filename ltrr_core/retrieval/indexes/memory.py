@@ -429,10 +429,10 @@ class MemoryIndex:
         first[1:] = positions[by_entity[1:]] != positions[by_entity[:-1]]
         best = by_entity[first]
         best = best[top_k(scores[best], positions[best], k)]
-        hits = []
+        hits, ids = [], self.catalog.column("id")  # ids by position: no entity built per hit
         for i in best.tolist():
             key_id, similarity, pairs = parts[match[i]]
-            hits.append(MemoryHit(self.catalog.entities[positions[i]].id, int(positions[i]), float(scores[i]),
+            hits.append(MemoryHit(ids[positions[i]], int(positions[i]), float(scores[i]),
                                   self._table.keys[key_id], similarity,
                                   "observed" if pairs.observed[within[i]] else "predicted"))
         return hits
@@ -449,7 +449,7 @@ class MemoryIndex:
                 score, source = self._pair_score(key_id, position)
                 observed = observed_pairs.get(position)
                 rows.append({
-                    "entity_id": self.catalog.entities[position].id, "score": round(score or 0.0, 6),
+                    "entity_id": self.catalog.column("id")[position], "score": round(score or 0.0, 6),
                     "source": source,
                     "predicted": self._table.predicted_score(key_id, position),
                     **({k: v for k, v in asdict(observed).items() if k not in ("query", "entity_id")}

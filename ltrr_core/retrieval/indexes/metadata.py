@@ -112,7 +112,7 @@ class MetadataIndex:
         name_tables = {role: KeyedRows.from_lists({k: _by_popularity(np.array(rows, dtype=np.int64), popularity)
                                                    for k, rows in idx.items()})
                        for role, idx in names.items()}
-        return cls([e.id for e in catalog], columns, type_names, language_names,
+        return cls(catalog.column("id"), columns, type_names, language_names,
                    {f: KeyedRows.from_lists(idx) for f, idx in fields.items()}, name_tables, attributes)
 
     # -- snapshot ----------------------------------------------------------------------------
@@ -142,7 +142,7 @@ class MetadataIndex:
         tables = [t for group in groups for t in group.values()]
         if any(len(c) != n for c in columns.values()) or any(len(t.rows) and (t.rows.min() < 0 or t.rows.max() >= n) for t in tables):
             return None
-        return cls([e.id for e in catalog], columns, extra["type_names"], extra["language_names"], *groups)
+        return cls(catalog.column("id"), columns, extra["type_names"], extra["language_names"], *groups)
 
     @classmethod
     def load_or_build(cls, catalog: Catalog, directory: Path) -> "MetadataIndex":
