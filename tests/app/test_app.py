@@ -16,9 +16,7 @@ from apptest import settled
 from ui.widgets import propensity_sentence
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ("pages/search.py", "pages/live.py", "pages/labelling.py", "pages/experiments.py", "pages/interleaving.py",
-         "pages/evaluation.py", "pages/history.py", "pages/catalog.py", "pages/analytics.py",
-         "pages/report.py")
+PAGES = tuple(sorted(f"pages/{page.name}" for page in (ROOT / "pages").glob("*.py")))  # every page, new ones too
 TIMEOUT = 300  # the first run of the module opens the engine (model load, cached embeddings)
 
 
