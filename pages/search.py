@@ -1,6 +1,12 @@
 """Search: type a query and see the results first, each with its explanation one click away; the trace
 (which strategies the bandit picked and why, what each found, how the query was understood, timings)
-sits in the tabs beside the results. Feedback on a result is what the engine learns from."""
+sits in the tabs beside the results. Feedback on a result is what the engine learns from.
+
+The query row and everything below it are one fragment (:func:`search_area`): Enter reruns that part
+alone, not the page; the results and trace inside are a fragment of their own, so a grade or a tab
+switch reruns only them. The context picker above is outside: changing it reruns the whole page."""
+
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -81,64 +87,6 @@ def simulate_user() -> None:
     st.session_state["sim_user_report"] = report
 
 
-cols = st.columns([5, 1, 1, 2])
-cols[0].text_input(
-    "Query", key="query", placeholder="an artist, a song, a mood, a podcast topic…", on_change=request_search,
-    label_visibility="collapsed",
-)
-cols[1].button("Search", key="search", type="primary", on_click=request_search, width="stretch")
-k = cols[2].number_input("Results", min_value=1, max_value=50, value=10, step=1, key="k", label_visibility="collapsed")
-cols[3].button("Simulate a user", key="simulate_user", on_click=simulate_user, width="stretch",
-               help="A simulated user with their own intent searches and clicks; the engine learns from it")
-
-if st.session_state.pop("pending_search", False):
-    query = st.session_state.get("query", "")
-    if not query.strip():
-        st.session_state.pop(RESULT, None)
-        st.info("Type a query first: an artist, a title, a genre or mood, or describe a podcast.")
-    else:
-        st.session_state[RESULT] = searching.search(query, context, k=int(k), source="human", user_id=judge())
-        st.query_params.from_dict({"q": query, "catalog": active_source(), **context_params(context)})
-
-res = st.session_state.get(RESULT)
-if res is None:
-    with st.container(border=True, key="intro"):
-        st.markdown(
-            "**What this dashboard shows.** Every search runs a *funnel*: the query is understood (typos fixed, "
-            "entity types and attributes guessed), a contextual **bandit** picks a subset of retrieval strategies "
-            "(lexical, semantic, structured, memory, popular, explore), their candidates are merged and **ranked**. "
-            "Your thumbs and labels teach the bandit and the ranker. Try one of these:"
-        )
-        for i, (example, why) in enumerate(EXAMPLES):
-            left, right = st.columns([2, 5])
-            left.button(example, key=f"example_{i}", on_click=use_example, args=(example,), width="stretch")
-            right.caption(why)
-    st.stop()
-
-if res.message:
-    st.info(res.message)
-report = st.session_state.pop("sim_user_report", None)
-if report:
-    target = catalog.get(report.target)
-    st.success(
-        f"Simulated **{report.user}** ({report.kind} intent) wanted **{target.title}** ({target.type}) and typed "
-        f"`{report.query}`. Events: {', '.join(report.events) or 'none'} · rewarded on: "
-        f"{report.rewarded_on or 'nothing (default reward)'} · arm rewards: "
-        + (", ".join(f"{arm} {r:.0f}" for arm, r in report.rewards.items()) or "none")
-    )
-if res.selection is None:  # an empty query after normalization: nothing was searched
-    st.stop()
-
-trace = res.understanding.to_trace()
-if not res.items:  # searched, found nothing: say what was understood
-    st.info(f"Nothing found for `{res.query}`, understood as `{trace['normalized']}`: the strategies "
-            f"{', '.join(res.selection.chosen)} found no match. Try words, or other symbols.")
-st.caption(
-    f"`{res.ranker}` ranker · policy `{res.selection.policy}` · strategies {', '.join(res.selection.chosen)} · "
-    f"{res.timings.get('total', 0.0):.0f} ms total · search #{res.search_id}"
-)
-
-
 def contributions(res) -> pd.DataFrame:
     """The ranker's feature contributions for the shown results, computed the first time they are asked for."""
     key = f"explain_{res.search_id}"
@@ -147,7 +95,7 @@ def contributions(res) -> pd.DataFrame:
     return st.session_state[key]
 
 
-def why_this_result(item) -> None:
+def why_this_result(res, item) -> None:
     """The result's details and explanation: all its genres, moods and description, each strategy's rank
     and score for it, the ranker's score and top features."""
     rows = []
@@ -193,7 +141,7 @@ def results_view(res) -> None:
     with st.container(key="ranked_list", gap="xxsmall"):
         for item in res.items:
             result_row(item, res.search_id, res.understanding.raw, given.get((res.search_id, item.id)),
-                       on_feedback=send_feedback, on_label=send_label, why=why_this_result)
+                       on_feedback=send_feedback, on_label=send_label, why=partial(why_this_result, res))
     if st.toggle("Show the ranker's feature contributions for every result", key="show_explain"):
         explained = contributions(res)
         if explained.empty:
@@ -225,6 +173,7 @@ def candidates_view(res) -> None:
 
 def understanding_view(res) -> None:
     """How the query was understood: typo fixes, wanted entity types, structured interpretations."""
+    trace = res.understanding.to_trace()
     left, right = st.columns(2)
     left.markdown(f"Normalized: `{trace['normalized']}`  \nCorrected: `{' '.join(trace['corrected'])}`")
     if trace["corrections"]:
@@ -258,4 +207,67 @@ def search_views(res) -> None:
                 view(res)
 
 
-search_views(res)
+@st.fragment
+def search_area() -> None:
+    """The query row, the search and what it found. Enter or a click in here reruns this part alone:
+    the title, the warming banner and the context picker above keep what the page's last full run drew."""
+    cols = st.columns([5, 1, 1, 2])
+    cols[0].text_input(
+        "Query", key="query", placeholder="an artist, a song, a mood, a podcast topic…", on_change=request_search,
+        label_visibility="collapsed",
+    )
+    cols[1].button("Search", key="search", type="primary", on_click=request_search, width="stretch")
+    k = cols[2].number_input("Results", min_value=1, max_value=50, value=10, step=1, key="k", label_visibility="collapsed")
+    cols[3].button("Simulate a user", key="simulate_user", on_click=simulate_user, width="stretch",
+                   help="A simulated user with their own intent searches and clicks; the engine learns from it")
+
+    if st.session_state.pop("pending_search", False):
+        query = st.session_state.get("query", "")
+        if not query.strip():
+            st.session_state.pop(RESULT, None)
+            st.info("Type a query first: an artist, a title, a genre or mood, or describe a podcast.")
+        else:
+            st.session_state[RESULT] = searching.search(query, context, k=int(k), source="human", user_id=judge())
+            st.query_params.from_dict({"q": query, "catalog": active_source(), **context_params(context)})
+
+    res = st.session_state.get(RESULT)
+    if res is None:
+        with st.container(border=True, key="intro"):
+            st.markdown(
+                "**What this dashboard shows.** Every search runs a *funnel*: the query is understood (typos fixed, "
+                "entity types and attributes guessed), a contextual **bandit** picks a subset of retrieval strategies "
+                "(lexical, semantic, structured, memory, popular, explore), their candidates are merged and **ranked**. "
+                "Your thumbs and labels teach the bandit and the ranker. Try one of these:"
+            )
+            for i, (example, why) in enumerate(EXAMPLES):
+                left, right = st.columns([2, 5])
+                left.button(example, key=f"example_{i}", on_click=use_example, args=(example,), width="stretch")
+                right.caption(why)
+        return
+
+    if res.message:
+        st.info(res.message)
+    report = st.session_state.pop("sim_user_report", None)
+    if report:
+        target = catalog.get(report.target)
+        st.success(
+            f"Simulated **{report.user}** ({report.kind} intent) wanted **{target.title}** ({target.type}) and typed "
+            f"`{report.query}`. Events: {', '.join(report.events) or 'none'} · rewarded on: "
+            f"{report.rewarded_on or 'nothing (default reward)'} · arm rewards: "
+            + (", ".join(f"{arm} {r:.0f}" for arm, r in report.rewards.items()) or "none")
+        )
+    if res.selection is None:  # an empty query after normalization: nothing was searched
+        return
+
+    trace = res.understanding.to_trace()
+    if not res.items:  # searched, found nothing: say what was understood
+        st.info(f"Nothing found for `{res.query}`, understood as `{trace['normalized']}`: the strategies "
+                f"{', '.join(res.selection.chosen)} found no match. Try words, or other symbols.")
+    st.caption(
+        f"`{res.ranker}` ranker · policy `{res.selection.policy}` · strategies {', '.join(res.selection.chosen)} · "
+        f"{res.timings.get('total', 0.0):.0f} ms total · search #{res.search_id}"
+    )
+    search_views(res)
+
+
+search_area()

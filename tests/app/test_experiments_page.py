@@ -16,6 +16,7 @@ from ui.offline import bundled_scifact
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 300
+EMBED_SCIFACT_S = 840  # a fresh cache embeds SciFact's 5,183 abstracts (fp32) first, beside the other tests
 
 
 def opened() -> AppTest:
@@ -95,7 +96,7 @@ def test_beir_evaluation_runs_as_a_job_with_progress_and_shows_its_table(db_path
     at.multiselect(key="eval_systems").set_value(["lexical"])  # the smallest honest run: one system, SciFact test
     at.button(key="eval_run").click().run()
     assert not at.exception, at.exception
-    settled(at, "eval_job")
+    settled(at, "eval_job", timeout=EMBED_SCIFACT_S)
     assert not at.exception and not at.error, texts(at.error)
     report = at.session_state["eval_report"]
     assert report.dataset == "scifact" and report.queries == 300 and list(report.table.index) == ["lexical"]
